@@ -1,0 +1,83 @@
+/** Stack configuration as the CLI would hand it to a program, read from files or specs. */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { HUB_PROJECT, TENANT_PROJECT, hubStackReferenceName } from "../../stacks/contract";
+import { TenantSpec } from "../../tenants/schema";
+import { MockRunOptions } from "./mockRuntime";
+
+/** The repository root: the folder holding the hub's Pulumi.yaml. */
+export function repoRoot(from: string = __dirname): string {
+  let dir = from;
+  while (!existsSync(join(dir, "Pulumi.yaml")) || !existsSync(join(dir, "stacks"))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no Pulumi.yaml above ${from}`);
+    dir = up;
+  }
+  return dir;
+}
+
+export interface StackConfigFile {
+  readonly config: Record<string, unknown>;
+  /** Keys whose values are `secure:` ciphertexts; the plan fills them with placeholders. */
+  readonly secretKeys: string[];
+}
+
+/** Reads `Pulumi.<stack>.yaml`. */
+export function readStackConfigFile(file: string): StackConfigFile {
+  const doc = (parseYaml(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const config: Record<string, unknown> = {};
+  const secretKeys: string[] = [];
+  for (const [key, value] of Object.entries(doc.config ?? {})) {
+    if (value !== null && typeof value === "object" && "secure" in (value as object)) {
+      config[key] = `[placeholder for ${key}]`;
+      secretKeys.push(key);
+    } else {
+      config[key] = value;
+    }
+  }
+  return { config, secretKeys };
+}
+
+/** Placeholders for the secrets an operator sets on every tenant stack. */
+export const TENANT_SECRET_PLACEHOLDERS: Readonly<Record<string, string>> = {
+  [`${TENANT_PROJECT}:netcupRefreshToken`]: "placeholder-netcup-refresh-token",
+  [`${TENANT_PROJECT}:provisioningPrivateKey`]: "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder\n-----END OPENSSH PRIVATE KEY-----\n",
+};
+
+export interface PlanIdentity {
+  /** Pulumi organization that owns the stacks. */
+  readonly org: string;
+}
+
+export function hubRunOptions(root: string, stack: string, identity: PlanIdentity): MockRunOptions {
+  const file = readStackConfigFile(join(root, `Pulumi.${stack}.yaml`));
+  return { project: HUB_PROJECT, stack, organization: identity.org, config: file.config, secretConfigKeys: file.secretKeys };
+}
+
+/** A tenant stack's config as the order flow writes it. */
+export function tenantStackConfig(spec: TenantSpec, identity: PlanIdentity, release?: unknown): Record<string, unknown> {
+  return {
+    [`${TENANT_PROJECT}:spec`]: spec,
+    [`${TENANT_PROJECT}:hubOrg`]: identity.org,
+    ...(release === undefined ? {} : { [`${TENANT_PROJECT}:release`]: release }),
+  };
+}
+
+export function tenantRunOptions(
+  spec: TenantSpec,
+  identity: PlanIdentity,
+  hubOutputs: Record<string, unknown>,
+  hubSecretOutputs: readonly string[],
+): MockRunOptions {
+  return {
+    project: TENANT_PROJECT,
+    stack: spec.slug,
+    organization: identity.org,
+    config: { ...tenantStackConfig(spec, identity), ...TENANT_SECRET_PLACEHOLDERS },
+    secretConfigKeys: Object.keys(TENANT_SECRET_PLACEHOLDERS),
+    stackReferences: {
+      [hubStackReferenceName(identity.org, spec.region)]: { outputs: hubOutputs, secretOutputNames: hubSecretOutputs },
+    },
+  };
+}

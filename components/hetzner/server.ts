@@ -1,0 +1,93 @@
+import * as hcloud from "@pulumi/hcloud";
+import * as pulumi from "@pulumi/pulumi";
+import { Vps } from "../vps";
+
+export interface HetznerVpsArgs {
+  /** Server name in the Hetzner project; the tenant slug. */
+  readonly name: string;
+  /** Hetzner server type, e.g. `cpx31` (from the tier). */
+  readonly serverType: string;
+  /** Hetzner location, e.g. `nbg1` (from the region). */
+  readonly location: string;
+  /** Image name, `debian-13` (from the catalog). */
+  readonly image: string;
+  /** Provisioning public key, written by cloud-init for root. */
+  readonly sshPublicKey: string;
+  /** Sources allowed to reach SSH (the Hub's management CIDRs). */
+  readonly managementCidrs: readonly string[];
+  /** Extra public TCP ports beyond 80 and 443 (mail ports when a mail tool is chosen). */
+  readonly extraPublicTcpPorts?: readonly number[];
+  readonly labels: Readonly<Record<string, string>>;
+  /** Protect the server and its addresses from deletion. Default - true. */
+  readonly protect?: boolean;
+}
+
+const ANYWHERE = ["0.0.0.0/0", "::/0"];
+
+function publicRule(port: number, description: string): hcloud.types.input.FirewallRule {
+  return { direction: "in", protocol: "tcp", port: String(port), sourceIps: ANYWHERE, description };
+}
+
+/** The firewall a tenant server sits behind: web from anywhere, SSH only from management. */
+export function tenantFirewallRules(args: Pick<HetznerVpsArgs, "managementCidrs" | "extraPublicTcpPorts">): hcloud.types.input.FirewallRule[] {
+  return [
+    publicRule(80, "http"),
+    publicRule(443, "https"),
+    ...(args.extraPublicTcpPorts ?? []).map((port) => publicRule(port, "mail")),
+    { direction: "in", protocol: "tcp", port: "22", sourceIps: [...args.managementCidrs], description: "ssh from management" },
+    { direction: "in", protocol: "icmp", sourceIps: ANYWHERE, description: "icmp" },
+  ];
+}
+
+function cloudInit(sshPublicKey: string): string {
+  return ["#cloud-config", "disable_root: false", "ssh_pwauth: false", "users:", "  - name: root", "    ssh_authorized_keys:", `      - ${sshPublicKey}`, ""].join("\n");
+}
+
+/**
+ * A Hetzner Cloud server with primary IPs that outlive it, so a replaced server keeps its
+ * addresses and DNS never moves. `userData` and `sshKeys` are first-boot only.
+ */
+export function createHetznerVps(resourceName: string, args: HetznerVpsArgs, parent: pulumi.Resource): Vps {
+  const protect = args.protect ?? true;
+  const labels = { ...args.labels };
+  const addressOpts: pulumi.CustomResourceOptions = { parent, protect };
+  const primaryIp = (type: "ipv4" | "ipv6") =>
+    new hcloud.PrimaryIp(`${resourceName}-${type}`, {
+      name: `${args.name}-${type}`,
+      type,
+      location: args.location,
+      assigneeType: "server",
+      autoDelete: false,
+      deleteProtection: protect,
+      labels,
+    }, addressOpts);
+  const ipv4 = primaryIp("ipv4");
+  const ipv6 = primaryIp("ipv6");
+
+  const firewall = new hcloud.Firewall(`${resourceName}-firewall`, {
+    name: `${args.name}-firewall`,
+    labels,
+    rules: tenantFirewallRules(args),
+  }, { parent });
+
+  const server = new hcloud.Server(`${resourceName}-server`, {
+    name: args.name,
+    serverType: args.serverType,
+    image: args.image,
+    location: args.location,
+    labels,
+    userData: cloudInit(args.sshPublicKey),
+    firewallIds: [firewall.id.apply(Number)],
+    publicNets: [{ ipv4Enabled: true, ipv4: ipv4.id.apply(Number), ipv6Enabled: true, ipv6: ipv6.id.apply(Number) }],
+    deleteProtection: protect,
+    rebuildProtection: protect,
+  }, { parent, protect, ignoreChanges: ["userData", "sshKeys"] });
+
+  return {
+    provider: "hetzner",
+    serverId: server.id,
+    ipv4: server.ipv4Address,
+    ipv6: server.ipv6Address,
+    server,
+  };
+}

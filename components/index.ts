@@ -1,0 +1,2 @@
+export * from "./tenant/tenant";
+export * from "./vps";

@@ -1,0 +1,44 @@
+/**
+ * The hub stack's outputs: the contract tenant stacks read through a StackReference.
+ * One schema serves the hub (to export) and the tenant (to read and validate), so a
+ * renamed output breaks the build, not production.
+ */
+import { z } from "zod";
+import { REGION_IDS } from "../tenants/catalog";
+
+const cidr = z.string().regex(/^[0-9a-f.:]+\/\d{1,3}$/i, "must be a CIDR (address/prefix)");
+
+export const hubOutputsSchema = z.strictObject({
+  region: z.enum(REGION_IDS),
+  hubUrl: z.url(),
+  tenantApiUrl: z.url(),
+  /** Cloudflare zone of the platform domain. */
+  cloudflareZoneId: z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters"),
+  /** Tenants without a zone of their own live under this domain. */
+  tenantBaseDomain: z.string().min(3),
+  /** Addresses allowed to reach tenant SSH. */
+  managementCidrs: z.array(cidr).min(1, "at least one management CIDR, or nobody can reach tenant SSH"),
+  /** OpenSSH public key the provisioning connection uses. */
+  provisioningPublicKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH public key"),
+  /** Registry the tenant hosts pull LetsBe images from. */
+  registryHost: z.string().min(1),
+});
+
+export type HubOutputs = z.output<typeof hubOutputsSchema>;
+export type HubOutputName = keyof HubOutputs;
+export const HUB_OUTPUT_NAMES = Object.keys(hubOutputsSchema.shape) as HubOutputName[];
+
+/** Hub outputs that stay secret across the StackReference (none of the contract's today). */
+export const SECRET_HUB_OUTPUTS: readonly HubOutputName[] = [];
+
+export const HUB_PROJECT = "letsbe-hub";
+export const TENANT_PROJECT = "letsbe-tenant";
+
+/** Stack name of a region's production hub. */
+export function hubStackName(region: string): string {
+  return `prod-${region}`;
+}
+
+export function hubStackReferenceName(org: string, region: string): string {
+  return `${org}/${HUB_PROJECT}/${hubStackName(region)}`;
+}

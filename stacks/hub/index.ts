@@ -1,0 +1,3 @@
+import { hubProgram } from "./program";
+
+module.exports = hubProgram();

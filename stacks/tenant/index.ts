@@ -1,0 +1,3 @@
+import { tenantProgram } from "./program";
+
+module.exports = tenantProgram();

@@ -1,0 +1,65 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Tenant } from "../../components/tenant/tenant";
+import { releaseOverrideSchema, resolveRelease } from "../../tenants/release";
+import { InvalidInputError, hubProblems, tenantSpecSchema } from "../../tenants/schema";
+import { configSource, optionalConfigObject, requireConfigObject } from "../config";
+import { HubOutputs, hubOutputsSchema, hubStackReferenceName, HUB_OUTPUT_NAMES } from "../contract";
+
+export const DEFAULT_NETCUP_API_URL = "https://www.servercontrolpanel.de/scp-core";
+export const DEFAULT_NETCUP_TOKEN_URL = "https://www.servercontrolpanel.de/realms/scp/protocol/openid-connect/token";
+
+/** The tenant stack: one spec from config, the regional Hub by reference, one Tenant. */
+export async function tenantProgram(): Promise<Record<string, unknown>> {
+  const config = new pulumi.Config("letsbe-tenant");
+  const spec = requireConfigObject(config, "spec", tenantSpecSchema);
+  const specSource = configSource(config, "spec");
+  if (spec.slug !== pulumi.getStack()) {
+    throw new InvalidInputError([{ source: specSource, path: "slug", message: `"${spec.slug}" must equal the stack name "${pulumi.getStack()}"` }]);
+  }
+  const hubName = hubStackReferenceName(config.require("hubOrg"), spec.region);
+  const hub = await readHubOutputs(new pulumi.StackReference(hubName), hubName);
+  if (hub.region !== spec.region) {
+    throw new InvalidInputError([{ source: specSource, path: "region", message: `"${spec.region}" but the referenced hub serves "${hub.region}"` }]);
+  }
+  const problems = hubProblems(spec, hub.tenantBaseDomain, specSource);
+  if (problems.length > 0) throw new InvalidInputError(problems);
+
+  const release = resolveRelease(optionalConfigObject(config, "release", releaseOverrideSchema));
+  const tenant = new Tenant(spec.slug, {
+    spec,
+    hub,
+    release,
+    protect: config.getBoolean("protect") ?? true,
+    netcup: spec.provider === "netcup"
+      ? {
+        apiUrl: config.get("netcupApiUrl") ?? DEFAULT_NETCUP_API_URL,
+        tokenUrl: config.get("netcupTokenUrl") ?? DEFAULT_NETCUP_TOKEN_URL,
+        refreshToken: config.requireSecret("netcupRefreshToken"),
+      }
+      : undefined,
+  });
+  return {
+    slug: spec.slug,
+    region: spec.region,
+    group: spec.group,
+    createdAt: spec.createdAt,
+    provider: tenant.provider,
+    serverId: tenant.serverId,
+    ipv4: tenant.ipv4,
+    ipv6: tenant.ipv6,
+  };
+}
+
+/** The hub's outputs are external input too: validated against the contract. */
+export async function readHubOutputs(ref: pulumi.StackReference, refName: string): Promise<HubOutputs> {
+  const entries = await Promise.all(HUB_OUTPUT_NAMES.map(async (name) => {
+    const details = await ref.getOutputDetails(name);
+    return [name, details.value ?? details.secretValue] as const;
+  }));
+  const result = hubOutputsSchema.safeParse(Object.fromEntries(entries));
+  if (!result.success) {
+    const source = `outputs of hub stack ${refName}`;
+    throw new InvalidInputError(result.error.issues.map((issue) => ({ source, path: issue.path.map(String).join("."), message: issue.message })));
+  }
+  return result.data;
+}

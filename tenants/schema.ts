@@ -1,0 +1,106 @@
+import { z } from "zod";
+import { REGION_IDS, TIER_IDS, TOOL_IDS, tierBudget } from "./catalog";
+
+export const SLUG_PATTERN = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A lowercase DNS name: at least two labels, each 1–63 chars, no scheme, port, path or spaces. */
+export const domainSchema = z.string().superRefine((value, ctx) => {
+  const problem = domainProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+function domainProblem(value: string): string | undefined {
+  if (value.length > 253) return `must be at most 253 characters (got ${value.length})`;
+  if (/[\s/:@]/.test(value)) return "must be a bare DNS name: no scheme, port, path or whitespace";
+  if (value !== value.toLowerCase()) return "must be lowercase (IDNs in punycode)";
+  const labels = value.split(".");
+  if (labels.length < 2) return "must have at least two labels (e.g. example.com)";
+  const bad = labels.find((label) => !DNS_LABEL.test(label));
+  if (bad !== undefined) {
+    return `label "${bad}" must be 1-63 letters, digits or inner hyphens`;
+  }
+  return undefined;
+}
+
+export const tenantSpecSchema = z
+  .strictObject({
+    slug: z.string().regex(SLUG_PATTERN, "must match ^[a-z][a-z0-9-]{1,30}[a-z0-9]$"),
+    domain: domainSchema,
+    cloudflareZoneId: z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters").optional(),
+    region: z.enum(REGION_IDS),
+    tier: z.enum(TIER_IDS),
+    provider: z.enum(["netcup", "hetzner"]),
+    group: z.enum(["sandbox", "canary", "general"]).default("general"),
+    tools: z.array(z.enum(TOOL_IDS)).superRefine((tools, ctx) => {
+      const seen = new Set<string>();
+      tools.forEach((tool, index) => {
+        if (seen.has(tool)) ctx.addIssue({ code: "custom", path: [index], message: `duplicate tool "${tool}"` });
+        seen.add(tool);
+      });
+    }),
+    contactEmail: z.email("must be an e-mail address"),
+    createdAt: z.iso.date("must be an ISO date (YYYY-MM-DD)").or(z.iso.datetime({ offset: true })),
+  })
+  .superRefine((spec, ctx) => {
+    const budget = tierBudget(spec.tier, spec.tools);
+    if (!budget.fits) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["tools"],
+        message: `tools need ${budget.totalMb} MB with the LetsBe overhead, more than the ${spec.tier} tier's ${budget.limitMb} MB`,
+      });
+    }
+  });
+
+export type TenantSpec = z.output<typeof tenantSpecSchema>;
+export type TenantSpecInput = z.input<typeof tenantSpecSchema>;
+export type TenantGroup = TenantSpec["group"];
+
+/** One broken rule of one input: where it came from, which field, what rule. */
+export interface InputProblem {
+  /** File path, stack config key or order id the input came from. */
+  readonly source: string;
+  /** Dotted field path, empty for the whole document. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export class InvalidInputError extends Error {
+  constructor(readonly problems: readonly InputProblem[]) {
+    super(problems.map(formatProblem).join("\n"));
+    this.name = "InvalidInputError";
+  }
+}
+
+export function formatProblem(problem: InputProblem): string {
+  return problem.path ? `${problem.source}: ${problem.path}: ${problem.message}` : `${problem.source}: ${problem.message}`;
+}
+
+export function zodProblems(source: string, error: z.ZodError): InputProblem[] {
+  return error.issues.map((issue) => ({
+    source,
+    path: issue.path.map(String).join("."),
+    message: issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message,
+  }));
+}
+
+/** Validates one spec; `source` names where it came from in every error. */
+export function parseTenantSpec(raw: unknown, source: string): TenantSpec {
+  const result = tenantSpecSchema.safeParse(raw);
+  if (!result.success) throw new InvalidInputError(zodProblems(source, result.error));
+  return result.data;
+}
+
+/** The rules that need the region's Hub: a domain outside the platform domain brings its own zone. */
+export function hubProblems(spec: TenantSpec, tenantBaseDomain: string, source: string): InputProblem[] {
+  const underPlatform = spec.domain === tenantBaseDomain || spec.domain.endsWith(`.${tenantBaseDomain}`);
+  if (!underPlatform && spec.cloudflareZoneId === undefined) {
+    return [{
+      source,
+      path: "cloudflareZoneId",
+      message: `required because domain "${spec.domain}" is not under the ${spec.region} platform domain "${tenantBaseDomain}"`,
+    }];
+  }
+  return [];
+}
