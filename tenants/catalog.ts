@@ -13,6 +13,7 @@ export type RegionId = (typeof REGION_IDS)[number];
 export const TOOL_IDS = [
   "nextcloud", "chatwoot", "ghost", "odoo", "calcom", "stalwart", "keycloak",
   "listmonk", "nocodb", "umami", "uptime_kuma", "portainer", "activepieces",
+  "bookstack", "gitea", "mattermost", "penpot", "vaultwarden",
 ] as const;
 export type ToolId = (typeof TOOL_IDS)[number];
 
@@ -87,6 +88,11 @@ export const TOOLS: Readonly<Record<ToolId, Tool>> = {
   uptime_kuma: { ramMb: 128, diskGb: 1, port: 3033, containerPort: 3001, subdomain: "status", image: pin("docker.io/louislam/uptime-kuma", "1.23.13", "5b") },
   portainer: { ramMb: 128, diskGb: 1, port: 9443, containerPort: 9000, subdomain: "portainer", image: pin("docker.io/portainer/portainer-ce", "2.20.3", "6c") },
   activepieces: { ramMb: 384, diskGb: 3, database: "postgres", port: 3040, containerPort: 80, subdomain: "flows", image: pin("ghcr.io/activepieces/activepieces", "0.30.1", "7d") },
+  bookstack: { ramMb: 256, diskGb: 2, database: "mysql", port: 3036, containerPort: 80, subdomain: "wiki", image: pin("lscr.io/linuxserver/bookstack", "24.05.2", "8b") },
+  gitea: { ramMb: 256, diskGb: 10, database: "postgres", port: 3030, containerPort: 3000, subdomain: "code", image: pin("docker.io/gitea/gitea", "1.22.1", "9c") },
+  mattermost: { ramMb: 1024, diskGb: 10, database: "postgres", port: 3045, containerPort: 8065, subdomain: "team", image: pin("docker.io/mattermost/mattermost-team-edition", "9.10.1", "ad") },
+  penpot: { ramMb: 1024, diskGb: 5, database: "postgres", redis: true, port: 3046, containerPort: 80, subdomain: "design", image: pin("docker.io/penpotapp/frontend", "2.1.2", "be") },
+  vaultwarden: { ramMb: 128, diskGb: 1, port: 3047, containerPort: 80, subdomain: "vault", image: pin("docker.io/vaultwarden/server", "1.31.0", "cf") },
 };
 
 /** Database sidecar images, pinned like the tools. */

@@ -29,6 +29,8 @@ export interface MockRunOptions {
   /** Outputs served to `StackReference`s, by full stack name (`org/project/stack`). */
   readonly stackReferences?: Readonly<Record<string, StackReferenceValue>>;
   readonly preview?: boolean;
+  /** Receives registrations as they happen; still filled when the program fails. */
+  readonly recordInto?: RecordedResource[];
 }
 
 export interface RecordedResource extends PlannedResource {
@@ -97,16 +99,24 @@ async function runExclusive(program: Program, options: MockRunOptions): Promise<
   };
   pulumi.runtime.setAllConfig(stringifyConfig(options.config ?? {}), [...(options.secretConfigKeys ?? [])]);
   await pulumi.runtime.setMocks(mocks, options.project, options.stack, options.preview ?? false, options.organization ?? "");
-  const recorded: RecordedResource[] = [];
+  const recorded: RecordedResource[] = options.recordInto ?? [];
   interceptRegistrations(recorded);
 
-  const stackOutputs = await pulumi.runtime.runInPulumiStack(async () => (await program()) ?? {});
-  // Internal in the SDK's typings, but it is what `disconnect` waits on.
-  await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  // The program's own return value keeps its secrets; the stack's resolved outputs would not.
+  let stackOutputs: Record<string, unknown> = {};
+  try {
+    await pulumi.runtime.runInPulumiStack(async () => {
+      stackOutputs = (await program()) ?? {};
+      return stackOutputs;
+    });
+  } finally {
+    // Let every registration of this run land on this run's monitor, even when it failed.
+    await waitForRPCs().catch(() => undefined);
+  }
   const outputs: Record<string, unknown> = {};
   const plainOutputs: Record<string, unknown> = {};
   const secretOutputs: string[] = [];
-  for (const [key, value] of Object.entries(stackOutputs ?? {})) {
+  for (const [key, value] of Object.entries(stackOutputs)) {
     const { plain, secret } = await resolveValue(value);
     plainOutputs[key] = plain;
     outputs[key] = secret ? SECRET_MARK : redactPlain(plain);
@@ -115,10 +125,24 @@ async function runExclusive(program: Program, options: MockRunOptions): Promise<
   return { resources: recorded, outputs, plainOutputs, secretOutputs: secretOutputs.sort() };
 }
 
+/** Internal in the SDK's typings, but it is what `disconnect` waits on. */
+function waitForRPCs(): Promise<void> {
+  return (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
+
 function stringifyConfig(config: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
   );
+}
+
+interface ReadRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProvider(): string;
+  getDependenciesList(): string[];
+  getProperties(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
 interface RegisterRequest {
@@ -136,14 +160,42 @@ interface RegisterRequest {
 }
 type Callback = (error: unknown, response: { getUrn(): string } | undefined) => void;
 
+interface Monitor {
+  registerResource(req: RegisterRequest, cb: Callback): Promise<void>;
+  readResource(req: ReadRequest, cb: Callback): Promise<void>;
+}
+
 function interceptRegistrations(recorded: RecordedResource[]): void {
-  const monitor = settings.getMonitor() as unknown as { registerResource(req: RegisterRequest, cb: Callback): Promise<void> };
+  const monitor = settings.getMonitor() as unknown as Monitor;
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) =>
     register(req, (error, response) => {
       if (!error && response) recorded.push(recordRequest(req, response.getUrn()));
       callback(error, response);
     });
+  // Reads (StackReferences, `.get`s) show in a preview too.
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, callback) =>
+    read(req, (error, response) => {
+      if (!error && response) recorded.push(recordRequest(asRegisterRequest(req), response.getUrn()));
+      callback(error, response);
+    });
+}
+
+function asRegisterRequest(req: ReadRequest): RegisterRequest {
+  return {
+    getType: () => req.getType(),
+    getName: () => req.getName(),
+    getParent: () => req.getParent(),
+    getCustom: () => true,
+    getProtect: () => false,
+    getProvider: () => req.getProvider(),
+    getDependenciesList: () => req.getDependenciesList(),
+    getIgnorechangesList: () => [],
+    getReplaceonchangesList: () => [],
+    getDeletebeforereplace: () => false,
+    getObject: () => req.getProperties(),
+  };
 }
 
 function recordRequest(req: RegisterRequest, urn: string): RecordedResource {

@@ -1,0 +1,122 @@
+import { execFile } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { generateTenantSpecs, writeTenantSpecs } from "../../automation/bench/generate";
+import { TENANT_SECRET_PLACEHOLDERS } from "../../automation/plan/stackConfig";
+import { PlanReport } from "../../automation/plan/types";
+
+const root = resolve(__dirname, "../..");
+const cli = join(root, "dist/automation/plan/cli.js");
+const run = promisify(execFile);
+
+async function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: root });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), "letsbe-plan-"));
+const readReport = (file: string) => JSON.parse(readFileSync(file, "utf8")) as PlanReport;
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
+});
+
+describe("npm run plan", () => {
+  it("plans the hub and each eu tenant as its own stack, each Hetzner tenant with one VPS and DNS to it", async () => {
+    const out = join(tmp(), "plan.json");
+    const { stdout } = await plan("--stack", "prod-eu", "--json", out);
+    const report = readReport(out);
+    expect(report.stacks[0]).toMatchObject({ project: "letsbe-hub", stack: "prod-eu" });
+    const tenants = report.stacks.filter((s) => s.project === "letsbe-tenant");
+    expect(tenants.map((s) => s.stack)).toEqual(expect.arrayContaining(["acme-bakery", "sandbox-eu"]));
+    expect(tenants.map((s) => s.stack)).not.toContain("harbor-legal");
+    for (const stack of tenants.filter((s) => s.resources.some((r) => r.type === "hcloud:index/server:Server"))) {
+      const servers = stack.resources.filter((r) => r.type === "hcloud:index/server:Server");
+      expect(servers).toHaveLength(1);
+      expect(stack.resources.filter((r) => r.type === "letsbe:tenant:Tenant")).toHaveLength(1);
+      const a = stack.resources.filter((r) => r.type === "cloudflare:index/dnsRecord:DnsRecord" && r.inputs.type === "A");
+      expect(a.length).toBe(2);
+      for (const record of a) expect(record.inputs.content).toBe(stack.outputs.ipv4);
+      expect(a.every((r) => r.dependencies.includes(servers[0].urn))).toBe(true);
+    }
+    for (const stack of report.stacks) {
+      for (const r of stack.resources) expect(Object.keys(r).slice(0, 4)).toEqual(["urn", "type", "name", ...(r.parent ? ["parent"] : ["dependencies"])]);
+    }
+    expect(stdout).toContain("letsbe-tenant/acme-bakery");
+    expect(stdout).toMatch(/hcloud:index\/server:Server ×1/);
+  });
+
+  it("reports every invalid spec, still plans the valid ones, and exits 1", async () => {
+    const dir = tmp();
+    copyFileSync(join(root, "tenants/acme-bakery.yaml"), join(dir, "acme-bakery.yaml"));
+    writeFileSync(join(dir, "bad-tier.yaml"), readFileSync(join(root, "tenants/sandbox-eu.yaml"), "utf8").replace("tier: lite", "tier: huge").replace("slug: sandbox-eu", "slug: bad-tier"));
+    writeFileSync(join(dir, "typo.yaml"), readFileSync(join(root, "tenants/sandbox-eu.yaml"), "utf8").replace("slug: sandbox-eu", "slug: typo\nregoin: eu"));
+    writeFileSync(join(dir, "no-zone.yaml"), readFileSync(join(root, "tenants/sandbox-eu.yaml"), "utf8").replace("slug: sandbox-eu", "slug: no-zone").replace("sandbox.eu.letsbe.biz", "no-zone.example"));
+    const out = join(dir, "plan.json");
+    const { code, stdout } = await plan("--stack", "prod-eu", "--tenants", dir, "--json", out);
+    expect(code).toBe(1);
+    const report = readReport(out);
+    expect(report.errors.map((e) => [e.source, e.path])).toEqual([
+      [join(dir, "bad-tier.yaml"), "tier"],
+      [join(dir, "typo.yaml"), ""],
+      ["stack no-zone config letsbe-tenant:spec", "cloudflareZoneId"],
+    ]);
+    expect(report.errors[1].message).toBe('unknown key(s) "regoin"');
+    expect(report.stacks.map((s) => s.stack)).toEqual(["prod-eu", "acme-bakery"]);
+    expect(stdout).toContain("bad-tier.yaml: tier:");
+  });
+
+  it("exits 0 for a clean plan and plans one tenant alone with tenant:<slug>", async () => {
+    const out = join(tmp(), "one.json");
+    const { code } = await plan("--stack", "tenant:harbor-legal", "--json", out);
+    expect(code).toBe(0);
+    const report = readReport(out);
+    expect(report.errors).toEqual([]);
+    expect(report.stacks.map((s) => `${s.project}/${s.stack}`)).toEqual(["letsbe-tenant/harbor-legal"]);
+    const ref = report.stacks[0].resources.find((r) => r.type === "pulumi:pulumi:StackReference");
+    expect(ref?.inputs.name).toBe("letsbe/letsbe-hub/prod-us");
+  });
+
+  it.each([
+    [[], /--stack/],
+    [["--stack", "prod-mars"], /unknown stack "prod-mars"/],
+    [["--stack", "tenant:nobody"], /no tenant spec with slug "nobody"/],
+    [["--stack", "prod-eu", "--frobnicate"], /unknown option/],
+  ])("exits 2 on usage errors %j", async (args, message) => {
+    const { code, stderr } = await plan(...args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+  });
+
+  it("writes byte-identical JSON for the same input, whatever the worker count", async () => {
+    const dir = tmp();
+    writeTenantSpecs(join(dir, "specs"), generateTenantSpecs(60));
+    const args = ["--stack", "prod-eu", "--tenants", join(dir, "specs"), "--json"];
+    await plan(...args, join(dir, "a.json"), "--workers", "1");
+    await plan(...args, join(dir, "b.json"), "--workers", "1");
+    await plan(...args, join(dir, "c.json"), "--workers", "2");
+    const a = readFileSync(join(dir, "a.json"));
+    expect(readReport(join(dir, "a.json")).stacks).toHaveLength(61);
+    expect(readFileSync(join(dir, "b.json")).equals(a)).toBe(true);
+    expect(readFileSync(join(dir, "c.json")).equals(a)).toBe(true);
+  });
+
+  it("never prints a secret, in the summary or the JSON", async () => {
+    const out = join(tmp(), "plan.json");
+    const { stdout } = await plan("--stack", "prod-eu", "--json", out);
+    const json = readFileSync(out, "utf8");
+    for (const value of Object.values(TENANT_SECRET_PLACEHOLDERS)) {
+      expect(json).not.toContain(value.trim());
+      expect(stdout).not.toContain(value.trim());
+    }
+    expect(json).not.toMatch(/PRIVATE KEY/);
+  });
+});
