@@ -1,0 +1,284 @@
+/**
+ * The order flow the Hub calls: provision, update, preview and destroy a tenant stack through
+ * a TenantWorkspace, one operation per tenant at a time and at most K at once, streaming
+ * progress as order events. Running an order again converges: the resolved provider is pinned
+ * in the tenant's record and config before the first `up`, so a retry never re-decides it.
+ */
+import { backOff } from "exponential-backoff";
+import { TENANT_PROJECT } from "../../stacks/contract";
+import { ReleaseOverride } from "../../tenants/release";
+import { InvalidInputError } from "../../tenants/schema";
+import { tenantStackConfig } from "../plan/stackConfig";
+import { OperationResult, OperationTimeoutError, StackConfig, StackOperation, TenantWorkspace } from "../workspace/types";
+import { ConfirmationError, SlugConflictError, UnknownTenantError, isRetryable, reasonOf, scrubSecrets } from "./errors";
+import { KeyedLock, Semaphore } from "./limits";
+import { ServerPool, resolveProvider } from "./provider";
+import { Order } from "./schema";
+import { OrderEvent, OrderState, OrderStateTracker, OrderStep } from "./states";
+import { TenantRecord, TenantStore } from "./store";
+
+/** Secrets every tenant stack gets; held in memory, written only as Pulumi secrets. */
+export interface TenantSecrets {
+  /** OpenSSH private key of the provisioning connection. */
+  readonly provisioningPrivateKey: string;
+  /** Netcup SCP offline refresh token; needed for Netcup tenants. */
+  readonly netcupRefreshToken?: string;
+}
+
+export interface OrderFlowOptions {
+  readonly workspace: TenantWorkspace;
+  readonly store: TenantStore;
+  /** Pulumi organization owning the hub and tenant stacks. */
+  readonly org: string;
+  readonly secrets: TenantSecrets;
+  /** Netcup pool for provider `auto`; without one, `auto` means Hetzner. */
+  readonly pool?: ServerPool;
+  /** Operations running at once across tenants (K). Default - 4. */
+  readonly concurrency?: number;
+  /** Time limit of one attempt, ms; the operation is cancelled past it. Default - 1 800 000 (30 min). */
+  readonly timeoutMs?: number;
+  /** Attempts for retryable failures (lock conflicts, timeouts, network). Default - 4. */
+  readonly attempts?: number;
+  /** First backoff delay, ms; doubles per attempt with full jitter. Default - 2000. */
+  readonly retryDelayMs?: number;
+  /** Longest backoff delay, ms. Default - 60 000. */
+  readonly maxRetryDelayMs?: number;
+}
+
+export type OperationKind = "provision" | "update" | "preview" | "destroy";
+
+export type EventListener = (event: OrderEvent) => void;
+
+export interface OperationOutcome {
+  readonly kind: OperationKind;
+  readonly slug: string;
+  readonly orderId: string;
+  readonly ok: boolean;
+  readonly state: OrderState;
+  /** Step that failed, with the reason (secrets scrubbed). */
+  readonly failedStep?: OrderStep;
+  readonly reason?: string;
+  /** Non-secret stack outputs. */
+  readonly outputs: Record<string, unknown>;
+  readonly changes: Record<string, number>;
+  readonly attempts: number;
+}
+
+export class OrderFlow {
+  private readonly lock = new KeyedLock();
+  private readonly slots: Semaphore;
+
+  constructor(private readonly options: OrderFlowOptions) {
+    this.slots = new Semaphore(options.concurrency ?? 4);
+  }
+
+  get concurrency(): number {
+    return this.slots.limit;
+  }
+
+  /** Checks an order against the tenants already known, without running anything. */
+  async admit(order: Order): Promise<void> {
+    const existing = await this.options.store.get(order.spec.slug);
+    if (existing && existing.status === "active" && existing.orderId !== order.orderId) {
+      throw new SlugConflictError(order.spec.slug, order.orderId, existing.orderId);
+    }
+  }
+
+  /** Creates (or converges) the tenant of an order. */
+  provision(order: Order, listener?: EventListener): Promise<OperationOutcome> {
+    const slug = order.spec.slug;
+    return this.exclusive(slug, async () => {
+      const emit = this.emitter(order.orderId, slug, listener);
+      emit("AWAITING_SERVER", "validate", `order accepted: ${order.spec.tier} tier in ${order.spec.region}, ${order.spec.tools.length} tool(s)`);
+      await this.admit(order);
+      let record = await this.options.store.get(slug);
+      if (!record || record.status !== "active") {
+        let decision;
+        try {
+          decision = await resolveProvider(order.spec, order.providerChoice, order.allowOverflow, this.options.pool, `order ${order.orderId}`);
+        } catch (error) {
+          return this.failed("provision", order.orderId, slug, "provider", error, emit, 0);
+        }
+        emit("AWAITING_SERVER", "provider", `provider ${decision.provider}: ${decision.reason}`);
+        record = {
+          slug, orderId: order.orderId, spec: { ...order.spec, provider: decision.provider },
+          ...(order.release ? { release: order.release } : {}), status: "active", updatedAt: new Date().toISOString(),
+        };
+        // Pinned before the first `up`: a retry reuses this decision instead of asking the pool again.
+        await this.options.store.put(record);
+      } else {
+        emit("AWAITING_SERVER", "provider", `provider ${record.spec.provider} (pinned by an earlier run of this order)`);
+      }
+      return this.apply("provision", order.orderId, record, emit);
+    });
+  }
+
+  /** Moves a tenant's release pins and applies them (rollouts); `release` replaces the old pins. */
+  update(slug: string, release: ReleaseOverride | undefined, operationId: string, listener?: EventListener): Promise<OperationOutcome> {
+    return this.exclusive(slug, async () => {
+      const record = await this.active(slug);
+      const emit = this.emitter(operationId, slug, listener);
+      const moved: TenantRecord = { ...record, ...(release ? { release } : { release: undefined }), updatedAt: new Date().toISOString() };
+      await this.options.store.put(moved);
+      return this.apply("update", operationId, moved, emit);
+    });
+  }
+
+  /** What an `up` would change, without changing anything. */
+  preview(slug: string, operationId: string, listener?: EventListener): Promise<OperationOutcome> {
+    return this.exclusive(slug, async () => {
+      const record = await this.active(slug);
+      return this.apply("preview", operationId, record, this.emitter(operationId, slug, listener));
+    });
+  }
+
+  /** Destroys a tenant's stack; `confirmation` must repeat the slug. */
+  async destroy(slug: string, confirmation: string, operationId: string, listener?: EventListener): Promise<OperationOutcome> {
+    if (confirmation !== slug) throw new ConfirmationError(slug);
+    return this.exclusive(slug, async () => {
+      const record = await this.active(slug);
+      const emit = this.emitter(operationId, slug, listener);
+      emit("DESTROYING", "destroy", `destroying tenant ${slug} (${record.spec.provider})`);
+      // Tenant resources are protected; an `up` with protection off must come first.
+      const unprotect = await this.attempt(slug, record, "up", emit, undefined, { [`${TENANT_PROJECT}:protect`]: { value: "false" } });
+      if (!unprotect.ok) return this.failed("destroy", operationId, slug, "destroy", unprotect.error, emit, unprotect.attempts);
+      emit("DESTROYING", "destroy", "protection lifted");
+      const run = await this.attempt(slug, record, "destroy", emit, undefined, { [`${TENANT_PROJECT}:protect`]: { value: "false" } });
+      if (!run.ok) return this.failed("destroy", operationId, slug, "destroy", run.error, emit, run.attempts);
+      await this.options.store.put({ ...record, status: "destroyed", updatedAt: new Date().toISOString() });
+      emit("DESTROYED", "destroy", `tenant ${slug} destroyed`);
+      return { kind: "destroy", slug, orderId: operationId, ok: true, state: "DESTROYED", outputs: {}, changes: run.result.changes, attempts: unprotect.attempts + run.attempts };
+    });
+  }
+
+  /** The stack config the flow writes: the same keys the offline plan reads. */
+  stackConfig(record: TenantRecord): StackConfig {
+    const plain = tenantStackConfig(record.spec, { org: this.options.org }, record.release);
+    const config: Record<string, { value: string; secret?: boolean }> = {};
+    for (const [key, value] of Object.entries(plain)) config[key] = { value: typeof value === "string" ? value : JSON.stringify(value) };
+    const { provisioningPrivateKey, netcupRefreshToken } = this.options.secrets;
+    config[`${TENANT_PROJECT}:provisioningPrivateKey`] = { value: provisioningPrivateKey, secret: true };
+    if (netcupRefreshToken !== undefined) config[`${TENANT_PROJECT}:netcupRefreshToken`] = { value: netcupRefreshToken, secret: true };
+    return config;
+  }
+
+  private async apply(kind: "provision" | "update" | "preview", operationId: string, record: TenantRecord, emit: Emit): Promise<OperationOutcome> {
+    const tracker = new OrderStateTracker((state, step, message, resource) => emit(state, step, message, resource));
+    tracker.start(kind === "preview" ? "preview started" : `${kind} started on the ${this.options.workspace.kind} workspace`);
+    const run = await this.attempt(record.slug, record, kind === "preview" ? "preview" : "up", emit, tracker);
+    if (!run.ok) {
+      const position = tracker.position;
+      const step = run.error instanceof InvalidInputError ? "validate" : position.step;
+      return this.failed(kind, operationId, record.slug, step, run.error, emit, run.attempts, position.resource);
+    }
+    const outputs = publicOutputs(run.result);
+    const shown = Object.entries(outputs).filter(([, v]) => typeof v === "string").map(([k, v]) => `${k}=${String(v)}`).join(", ");
+    tracker.fulfil(kind === "preview" ? `preview: ${formatChanges(run.result.changes)}` : `tenant ready: ${shown}`);
+    return { kind, slug: record.slug, orderId: operationId, ok: true, state: "FULFILLED", outputs, changes: run.result.changes, attempts: run.attempts };
+  }
+
+  /** Runs one workspace operation with a time limit per attempt and bounded backoff between attempts. */
+  private async attempt(
+    slug: string,
+    record: TenantRecord,
+    op: "up" | "preview" | "destroy",
+    emit: Emit,
+    tracker: OrderStateTracker | undefined,
+    extraConfig: StackConfig = {},
+  ): Promise<{ ok: true; result: OperationResult; attempts: number } | { ok: false; error: unknown; attempts: number }> {
+    const config = { ...this.stackConfig(record), ...extraConfig };
+    const timeoutMs = this.options.timeoutMs ?? 1_800_000;
+    let attempts = 0;
+    try {
+      const result = await backOff(async () => {
+        attempts += 1;
+        return this.withTimeout(slug, timeoutMs, (signal) => {
+          const operation: StackOperation = { slug, config, signal, onEvent: (event) => tracker?.onEngineEvent(event) };
+          return this.options.workspace[op](operation);
+        });
+      }, {
+        numOfAttempts: this.options.attempts ?? 4,
+        startingDelay: this.options.retryDelayMs ?? 2000,
+        maxDelay: this.options.maxRetryDelayMs ?? 60_000,
+        timeMultiple: 2,
+        jitter: "full",
+        retry: (error: unknown, attempt: number) => {
+          if (!isRetryable(error)) return false;
+          const position = tracker?.position.step ?? "destroy";
+          emit(tracker?.state ?? "DESTROYING", position, `attempt ${attempt} failed, retrying: ${reasonOf(error)}`);
+          return true;
+        },
+      });
+      return { ok: true, result, attempts };
+    } catch (error) {
+      return { ok: false, error, attempts };
+    }
+  }
+
+  private async withTimeout<T>(slug: string, timeoutMs: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new OperationTimeoutError(slug, timeoutMs));
+      }, timeoutMs);
+    });
+    const running = run(controller.signal);
+    try {
+      return await Promise.race([running, expired]);
+    } catch (error) {
+      // The lock is held until a cancelled operation has really ended, so nothing overlaps it.
+      if (controller.signal.aborted) await running.catch(() => undefined);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private failed(
+    kind: OperationKind, operationId: string, slug: string, step: OrderStep, error: unknown, emit: Emit, attempts: number, resource?: string,
+  ): OperationOutcome {
+    const reason = reasonOf(error);
+    emit("FAILED", step, reason, resource);
+    return { kind, slug, orderId: operationId, ok: false, state: "FAILED", failedStep: step, reason: this.scrub(reason), outputs: {}, changes: {}, attempts };
+  }
+
+  private async active(slug: string): Promise<TenantRecord> {
+    const record = await this.options.store.get(slug);
+    if (!record || record.status !== "active") throw new UnknownTenantError(slug);
+    return record;
+  }
+
+  private exclusive<T>(slug: string, task: () => Promise<T>): Promise<T> {
+    // Per-tenant lock first, so a queued operation on a busy tenant holds no slot.
+    return this.lock.run(slug, () => this.slots.run(task));
+  }
+
+  private emitter(orderId: string, slug: string, listener?: EventListener): Emit {
+    return (state, step, message, resource) => {
+      const event: OrderEvent = {
+        orderId, slug, state, step, ...(resource ? { resource } : {}), message: this.scrub(message), at: new Date().toISOString(),
+      };
+      listener?.(event);
+    };
+  }
+
+  private scrub(text: string): string {
+    const { provisioningPrivateKey, netcupRefreshToken } = this.options.secrets;
+    return scrubSecrets(text, [provisioningPrivateKey, ...(netcupRefreshToken ? [netcupRefreshToken] : [])]);
+  }
+}
+
+type Emit = (state: OrderState, step: OrderStep, message: string, resource?: string) => void;
+
+function publicOutputs(result: OperationResult): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(result.outputs).filter(([, o]) => !o.secret).map(([k, o]) => [k, o.value]));
+}
+
+export function formatChanges(changes: Readonly<Record<string, number>>): string {
+  const parts = Object.entries(changes).filter(([, n]) => n > 0).sort(([a], [b]) => a.localeCompare(b)).map(([op, n]) => `${op} ${n}`);
+  return parts.length > 0 ? parts.join(", ") : "no changes";
+}
+
+

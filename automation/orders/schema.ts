@@ -1,0 +1,53 @@
+/** A Hub order: validated once, here, and named in every error by its order id. */
+import { z } from "zod";
+import { ReleaseOverride, releaseOverrideSchema } from "../../tenants/release";
+import { InputProblem, InvalidInputError, TenantSpec, tenantSpecSchema, zodProblems } from "../../tenants/schema";
+
+export const ORDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const PROVIDER_CHOICES = ["auto", "netcup", "hetzner"] as const;
+/** `auto`: Netcup's pool first, Hetzner when the pool for tier and region is empty. */
+export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
+
+const envelopeSchema = z.strictObject({
+  orderId: z.string().regex(ORDER_ID_PATTERN, "must be 1-64 letters, digits, '.', '_' or '-'"),
+  /** The tenant spec (tenants/schema.ts) except that `provider` may be `auto` (the default). */
+  tenant: z.record(z.string(), z.unknown()),
+  /** Allow Hetzner when Netcup's pool is empty. Default - true. */
+  allowOverflow: z.boolean().default(true),
+  /** Release pins for this tenant; the catalog's when absent. */
+  release: releaseOverrideSchema.optional(),
+});
+
+export interface Order {
+  readonly orderId: string;
+  /** The validated spec; its `provider` is only final when `providerChoice` is not `auto`. */
+  readonly spec: TenantSpec;
+  readonly providerChoice: ProviderChoice;
+  readonly allowOverflow: boolean;
+  readonly release?: ReleaseOverride;
+}
+
+/** Validates an order as received (JSON); throws InvalidInputError naming the order and field. */
+export function parseOrder(raw: unknown): Order {
+  const idGuess = raw !== null && typeof raw === "object" && typeof (raw as { orderId?: unknown }).orderId === "string"
+    ? (raw as { orderId: string }).orderId : "(no id)";
+  const source = `order ${idGuess}`;
+  const envelope = envelopeSchema.safeParse(raw);
+  if (!envelope.success) throw new InvalidInputError(zodProblems(source, envelope.error));
+  const { orderId, tenant, allowOverflow, release } = envelope.data;
+
+  const problems: InputProblem[] = [];
+  const provider = tenant.provider ?? "auto";
+  if (typeof provider !== "string" || !(PROVIDER_CHOICES as readonly string[]).includes(provider)) {
+    problems.push({ source, path: "tenant.provider", message: `must be one of ${PROVIDER_CHOICES.join(", ")}` });
+  }
+  const providerChoice = problems.length === 0 ? (provider as ProviderChoice) : "auto";
+  // `auto` is resolved later (it needs the pool); the rest of the spec is checked now.
+  const candidate = { ...tenant, provider: providerChoice === "auto" ? "hetzner" : providerChoice };
+  const spec = tenantSpecSchema.safeParse(candidate);
+  if (!spec.success) {
+    problems.push(...zodProblems(source, spec.error).map((p) => ({ ...p, path: p.path ? `tenant.${p.path}` : "tenant" })));
+  }
+  if (problems.length > 0 || !spec.success) throw new InvalidInputError(problems);
+  return { orderId, spec: spec.data, providerChoice, allowOverflow, ...(release ? { release } : {}) };
+}
