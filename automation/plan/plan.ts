@@ -9,6 +9,7 @@ import { Worker } from "node:worker_threads";
 import { hubStackName } from "../../stacks/contract";
 import { LoadedSpec, loadTenantSpecs } from "../../tenants/load";
 import { TenantSpec } from "../../tenants/schema";
+import { judgePlan } from "./judge";
 import { HubReference, StackPlanOutcome, planHubStack, planTenantStacks } from "./planStacks";
 import { PlanIdentity, hubRunOptions, repoRoot } from "./stackConfig";
 import { PlanError, PlanReport, PlannedStack } from "./types";
@@ -80,6 +81,7 @@ export async function plan(options: PlanOptions): Promise<PlanReport> {
       }
     }
   }
+  judgePlan(stacks); // policies across stacks: no server shared between tenants
   return { stacks, errors: sortErrors(errors) };
 }
 

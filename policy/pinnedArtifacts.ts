@@ -1,0 +1,59 @@
+import { ResourceValidationArgs, ResourceValidationPolicy, ReportViolation } from "@pulumi/policy";
+import { DEFAULT_RELEASE, ImagePin, SIDECAR_IMAGES, TOOLS, imageRef } from "../tenants/catalog";
+import { composeDocuments } from "./lib/compose";
+import { imagePinProblem } from "./lib/images";
+import { TYPES } from "./lib/resources";
+
+/** Catalog images that are not pinned: every tool, sidecar and release pin is checked. */
+export function catalogPinProblems(
+  images: Readonly<Record<string, ImagePin>> = {
+    ...Object.fromEntries(Object.entries(TOOLS).map(([id, tool]) => [`tool ${id}`, tool.image])),
+    ...Object.fromEntries(Object.entries(SIDECAR_IMAGES).map(([id, pin]) => [`sidecar ${id}`, pin])),
+    "release openclaw": DEFAULT_RELEASE.openclaw,
+    "release safetyWrapper": DEFAULT_RELEASE.safetyWrapper,
+    "release secretsProxy": DEFAULT_RELEASE.secretsProxy,
+  },
+): string[] {
+  return Object.entries(images).flatMap(([where, pin]) => {
+    const problem = imagePinProblem(imageRef(pin));
+    return problem ? [`catalog ${where}: ${problem}`] : [];
+  });
+}
+
+async function validate(args: ResourceValidationArgs, report: ReportViolation): Promise<void> {
+  switch (args.type) {
+    case TYPES.dockerContainer:
+    case TYPES.dockerRemoteImage: {
+      const ref = args.type === TYPES.dockerContainer ? args.props.image : args.props.name;
+      const problem = typeof ref === "string" ? imagePinProblem(ref) : "has no image reference";
+      if (problem) report(`${args.type === TYPES.dockerContainer ? "container" : "remote image"} "${args.name}": ${problem}`);
+      return;
+    }
+    case TYPES.tenant:
+      // The Tenant renders its compose file from the catalog and the release pins.
+      for (const problem of catalogPinProblems()) report(problem);
+      for (const [key, pin] of Object.entries((args.props.release ?? {}) as Record<string, unknown>)) {
+        if (pin === null || typeof pin !== "object") continue;
+        const problem = imagePinProblem(imageRef(pin as ImagePin));
+        if (problem) report(`release pin ${key}: ${problem}`);
+      }
+      return;
+    default:
+      for (const doc of await composeDocuments(args)) {
+        for (const [service, spec] of Object.entries(doc.services)) {
+          const problem = typeof spec.image === "string" ? imagePinProblem(spec.image) : "has no image";
+          if (problem) report(`compose service "${service}" (${doc.path}): ${problem}`);
+        }
+      }
+  }
+}
+
+export const pinnedArtifacts: ResourceValidationPolicy = {
+  name: "pinned-artifacts",
+  description: "Every container image (docker resources, the rendered compose file, the catalog) is pinned by digest; no \"latest\".",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  tags: ["supply-chain", "releases"],
+  remediationSteps: "Reference images as repository:tag@sha256:<digest>; move pins through tenants/catalog.ts or the release config.",
+  validateResource: validate,
+};

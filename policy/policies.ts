@@ -1,0 +1,33 @@
+/**
+ * The LetsBe guardrails as plain values: the pack (index.ts) serves them to the Pulumi CLI,
+ * and the offline plan and the tests call them directly. Importing this module starts nothing.
+ */
+import { Policies } from "@pulumi/policy";
+import { dnsSanity } from "./dnsSanity";
+import { internalsInternal } from "./internalsInternal";
+import { noPublicSsh } from "./noPublicSsh";
+import { oneVpsPerTenant } from "./oneVpsPerTenant";
+import { pinnedArtifacts } from "./pinnedArtifacts";
+import { regionAffinity } from "./regionAffinity";
+import { secretsAreSecret } from "./secretsAreSecret";
+import { statefulProtected } from "./statefulProtected";
+import { toolsFitTier } from "./toolsFitTier";
+
+export const POLICY_PACK_NAME = "letsbe-guardrails";
+
+export const policies: Policies = [
+  pinnedArtifacts,
+  oneVpsPerTenant,
+  noPublicSsh,
+  regionAffinity,
+  secretsAreSecret,
+  toolsFitTier,
+  statefulProtected,
+  dnsSanity,
+  internalsInternal,
+];
+
+export {
+  dnsSanity, internalsInternal, noPublicSsh, oneVpsPerTenant, pinnedArtifacts, regionAffinity,
+  secretsAreSecret, statefulProtected, toolsFitTier,
+};

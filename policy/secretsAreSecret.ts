@@ -1,0 +1,59 @@
+import { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { forEachLeaf } from "./lib/resources";
+
+/**
+ * CrossGuard hands validation policies plain values: secrets are unwrapped and their secretness
+ * is not visible (pulumi/pulumi-policy#241). Callers that know which input paths were secrets
+ * (the offline plan records them) pass them here; without them the policy is not applicable.
+ */
+export type SecretAwareArgs = ResourceValidationArgs & {
+  /** Dotted input paths that were Pulumi secrets; absent when the caller cannot tell. */
+  readonly secretPaths?: readonly string[];
+};
+
+/** Key names that carry credentials. Names of places (`tokenUrl`, `passwordFile`) are not. */
+const SENSITIVE_KEY = /(private_?key|passw(or)?d|secret|token|api_?key|credential|registration)/i;
+const NOT_A_SECRET = /(url|uri|endpoint|file|path|name|id|ids|type|paths|length|special|upper|lower|numeric)$/i;
+const PRIVATE_KEY_TEXT = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
+function keyIsSensitive(key: string): boolean {
+  return SENSITIVE_KEY.test(key) && !NOT_A_SECRET.test(key);
+}
+
+/**
+ * Input paths that carry a credential: keys named like one (also `KEY=value` entries of env
+ * lists and keys of environment maps) and any string holding a private key.
+ */
+export function sensitivePaths(props: Record<string, unknown>): string[] {
+  const paths: string[] = [];
+  forEachLeaf(props, (path, leaf) => {
+    if (path.startsWith("__") || leaf === undefined || leaf === null || leaf === "") return;
+    const key = path.split(".").pop() ?? "";
+    const envKey = typeof leaf === "string" && /^\d+$/.test(key) ? /^([A-Za-z_][A-Za-z0-9_]*)=./.exec(leaf)?.[1] : undefined;
+    if (keyIsSensitive(key) || (envKey !== undefined && keyIsSensitive(envKey)) || (typeof leaf === "string" && PRIVATE_KEY_TEXT.test(leaf))) {
+      paths.push(path);
+    }
+  });
+  return paths;
+}
+
+const covered = (path: string, secrets: readonly string[]): boolean =>
+  secrets.some((s) => s === "" || path === s || path.startsWith(`${s}.`));
+
+export const secretsAreSecret: ResourceValidationPolicy = {
+  name: "secrets-are-secret",
+  description: "Private keys, passwords, tokens and registration secrets reach resources only as Pulumi secrets.",
+  enforcementLevel: "mandatory",
+  severity: "critical",
+  tags: ["secrets"],
+  remediationSteps: "Wrap the value with pulumi.secret() or read it with config.requireSecret(); never pass it as plain text.",
+  validateResource: (args, report) => {
+    const secrets = (args as SecretAwareArgs).secretPaths;
+    if (secrets === undefined) {
+      return args.notApplicable("secretness of inputs is not visible to CrossGuard validation (pulumi/pulumi-policy#241); the offline plan judges it");
+    }
+    const plain = sensitivePaths(args.props).filter((path) => !covered(path, secrets));
+    // Names the path only: the value itself must never reach a message.
+    for (const path of plain) report(`${args.name}: input "${path}" carries a credential in plain text; it must be a secret`);
+  },
+};
