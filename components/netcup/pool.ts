@@ -1,0 +1,56 @@
+/**
+ * The pool marker. Pool servers are bought on 12-month contracts and handed to LetsBe by setting
+ * their SCP nickname:
+ *   - `letsbe-pool`            free, ready to be claimed;
+ *   - `letsbe-tenant:<slug>`   claimed by the tenant stack `<slug>`.
+ * Any other nickname means the server is not ours to touch. A claim is a nickname PATCH followed,
+ * after a settle time, by a read-back: of two claimers that raced, only the last writer reads
+ * its own claim back, so a server never ends up with two owners.
+ */
+import { ScpClient, ScpClientOptions } from "./client";
+import type { ScpServer } from "./schemas";
+
+export const POOL_NICKNAME = "letsbe-pool";
+export const CLAIM_PREFIX = "letsbe-tenant:";
+
+export function claimNickname(owner: string): string {
+  return `${CLAIM_PREFIX}${owner}`;
+}
+
+/**
+ * Whether an SCP template name is the catalog product: equal, or the product followed by a space
+ * and a suffix that is not a different product line (`RS 2000 G12` does not match `RS 2000 G12 Pro`).
+ */
+export function isProduct(templateName: string | null | undefined, product: string): boolean {
+  if (!templateName) return false;
+  if (templateName === product) return true;
+  const suffix = templateName.startsWith(`${product} `) ? templateName.slice(product.length + 1) : undefined;
+  return suffix !== undefined && !/^pro\b/i.test(suffix);
+}
+
+export interface PoolEntry {
+  readonly product: string;
+  readonly site: string;
+  /** Free servers of that product at that site. */
+  readonly free: number;
+  readonly serverNames: readonly string[];
+}
+
+/** Free pool servers by product (SCP template name) and site, for the order flow. */
+export async function poolReport(options: ScpClientOptions): Promise<PoolEntry[]> {
+  const client = new ScpClient(options);
+  const free = (await client.listServers(POOL_NICKNAME)).filter((s) => s.nickname === POOL_NICKNAME && !s.disabled);
+  const details = await Promise.all(free.map((s) => client.getServer(s.id, false)));
+  const groups = new Map<string, { product: string; site: string; names: string[] }>();
+  for (const server of details.filter((d): d is ScpServer => d !== undefined && d.nickname === POOL_NICKNAME)) {
+    const product = server.template?.name ?? "unknown";
+    const site = server.site?.city ?? "unknown";
+    const key = `${product}\u0000${site}`;
+    const group = groups.get(key) ?? { product, site, names: [] };
+    group.names.push(server.name);
+    groups.set(key, group);
+  }
+  return [...groups.values()]
+    .map((g) => ({ product: g.product, site: g.site, free: g.names.length, serverNames: g.names.sort() }))
+    .sort((a, b) => a.product.localeCompare(b.product) || a.site.localeCompare(b.site));
+}

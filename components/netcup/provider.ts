@@ -1,0 +1,109 @@
+/**
+ * `NetcupServer`: a Pulumi dynamic resource (type `pulumi-nodejs:dynamic/netcup:Server`) over the
+ * SCP REST API. Create claims a pool server and installs it, read refreshes it, update changes the
+ * hostname, delete wipes it and returns it to the pool (details in ./lifecycle and ./pool).
+ *
+ * The provider object is serialized with its closure into the `__provider` input, so its methods
+ * only call the plain functions of ./lifecycle; there is exactly one provider object, which lets
+ * the SDK serialize it once per process.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createServer, deleteServer, diffServer, readServer, updateServer } from "./lifecycle";
+import type { NetcupServerInputs, NetcupServerOutputs, NetcupTuning } from "./lifecycle";
+
+/** Bump when the provider's behaviour changes; recorded in state, a change alone is a no-op update. */
+export const NETCUP_PROVIDER_VERSION = "1.0.0";
+
+/** Image family installed unless told otherwise. */
+export const DEFAULT_NETCUP_IMAGE = "Debian 13";
+
+const netcupProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: NetcupServerInputs, news: NetcupServerInputs) {
+    const failures: pulumi.dynamic.CheckFailure[] = [];
+    // The engine's placeholder for values not known yet during a preview.
+    const unknown = (value: unknown) => value === "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+    const fqdn = /^(?=.{1,253}$)((?!-)[a-zA-Z0-9-]{1,63}(?<!-)\.)+[a-zA-Z]{2,63}$/;
+    if (!unknown(news.hostname) && !fqdn.test(String(news.hostname ?? ""))) {
+      failures.push({ property: "hostname", reason: `"${String(news.hostname)}" must be a fully qualified domain name (it becomes the IPv4 rDNS)` });
+    }
+    if (!unknown(news.sshPublicKey) && !/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+/.test(String(news.sshPublicKey ?? ""))) {
+      failures.push({ property: "sshPublicKey", reason: "must be an OpenSSH public key (ssh-ed25519, ssh-rsa or ecdsa)" });
+    }
+    if (!unknown(news.owner) && !/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/.test(String(news.owner ?? ""))) {
+      failures.push({ property: "owner", reason: "must be a tenant slug" });
+    }
+    return { inputs: news, failures };
+  },
+  async create(inputs: NetcupServerInputs) {
+    return createServer(inputs);
+  },
+  async read(id: string, props: NetcupServerOutputs) {
+    return readServer(id, props);
+  },
+  async diff(_id: string, olds: NetcupServerOutputs, news: NetcupServerInputs) {
+    return diffServer(olds, news);
+  },
+  async update(id: string, olds: NetcupServerOutputs, news: NetcupServerInputs) {
+    return updateServer(id, olds, news);
+  },
+  async delete(id: string, props: NetcupServerOutputs) {
+    await deleteServer(id, props);
+  },
+};
+
+export interface NetcupServerArgs {
+  /** LetsBe region id (`eu`, `us`). */
+  readonly region: pulumi.Input<string>;
+  /** Netcup site of the region (`site.city`, e.g. `Nuremberg`). */
+  readonly site: pulumi.Input<string>;
+  /** SCP template name of the tier's product, e.g. `RS 4000 G12`. */
+  readonly product: pulumi.Input<string>;
+  /** Tenant slug the server is claimed for. */
+  readonly owner: pulumi.Input<string>;
+  /** Adopt this pool server (SCP name `v...`) instead of any free one. */
+  readonly serverName?: pulumi.Input<string>;
+  /** FQDN set as hostname and IPv4 rDNS. */
+  readonly hostname: pulumi.Input<string>;
+  /** Provisioning SSH public key installed for root. */
+  readonly sshPublicKey: pulumi.Input<string>;
+  /** Image family, matched by name against the server's flavours. Default - `Debian 13`. */
+  readonly image?: pulumi.Input<string>;
+  /** SCP API base, e.g. `https://www.servercontrolpanel.de/scp-core`. */
+  readonly apiUrl: pulumi.Input<string>;
+  /** Token endpoint of the realm `scp`. */
+  readonly tokenUrl: pulumi.Input<string>;
+  /** Offline refresh token; stored as a secret. */
+  readonly refreshToken: pulumi.Input<string>;
+  /** Poll, settle and retry timings; tests and benchmarks only. */
+  readonly tuning?: NetcupTuning;
+}
+
+export class NetcupServer extends pulumi.dynamic.Resource {
+  declare readonly serverId: pulumi.Output<string>;
+  declare readonly serverName: pulumi.Output<string>;
+  declare readonly ipv4: pulumi.Output<string>;
+  declare readonly ipv6: pulumi.Output<string>;
+  declare readonly site: pulumi.Output<string>;
+  declare readonly product: pulumi.Output<string>;
+  declare readonly hostname: pulumi.Output<string>;
+  declare readonly imageFlavour: pulumi.Output<string>;
+  declare readonly installedAt: pulumi.Output<string>;
+
+  constructor(name: string, args: NetcupServerArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...args,
+      image: args.image ?? DEFAULT_NETCUP_IMAGE,
+      refreshToken: pulumi.secret(args.refreshToken),
+      providerVersion: NETCUP_PROVIDER_VERSION,
+      serverName: args.serverName,
+      // Output-only properties, registered so the engine fills them.
+      serverId: undefined,
+      ipv4: undefined,
+      ipv6: undefined,
+      imageFlavour: undefined,
+      imageFlavourId: undefined,
+      installedAt: undefined,
+    };
+    super(netcupProvider, name, props, { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "refreshToken"] }, "netcup", "Server");
+  }
+}

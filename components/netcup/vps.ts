@@ -1,0 +1,49 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Vps } from "../vps";
+import type { NetcupTuning } from "./lifecycle";
+import { NetcupServer } from "./provider";
+
+export interface NetcupVpsArgs {
+  /** Tenant slug; the server is claimed as `letsbe-tenant:<owner>`. */
+  readonly owner: string;
+  /** LetsBe region id. */
+  readonly region: string;
+  /** Netcup site of the region (from the catalog). */
+  readonly site: string;
+  /** SCP product (template name) of the tier (from the catalog). */
+  readonly product: string;
+  /** FQDN for hostname and rDNS; the tenant's domain. */
+  readonly hostname: string;
+  /** Provisioning SSH public key. */
+  readonly sshPublicKey: string;
+  /** Image family. Default - `Debian 13`. */
+  readonly image?: string;
+  /** Adopt this named pool server instead of any free one. */
+  readonly serverName?: string;
+  readonly apiUrl: string;
+  readonly tokenUrl: string;
+  /** Offline refresh token (secret). */
+  readonly refreshToken: pulumi.Input<string>;
+  /** Protect the server from deletion. Default - true. */
+  readonly protect?: boolean;
+  readonly tuning?: NetcupTuning;
+}
+
+/** A Netcup pool server behind the provider-neutral VPS interface. */
+export function createNetcupVps(resourceName: string, args: NetcupVpsArgs, parent: pulumi.Resource): Vps {
+  const server = new NetcupServer(`${resourceName}-server`, {
+    region: args.region,
+    site: args.site,
+    product: args.product,
+    owner: args.owner,
+    serverName: args.serverName,
+    hostname: args.hostname,
+    sshPublicKey: args.sshPublicKey,
+    image: args.image,
+    apiUrl: args.apiUrl,
+    tokenUrl: args.tokenUrl,
+    refreshToken: args.refreshToken,
+    tuning: args.tuning,
+  }, { parent, protect: args.protect ?? true });
+  return { provider: "netcup", serverId: server.serverId, ipv4: server.ipv4, ipv6: server.ipv6, server };
+}
