@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { HUB_PROJECT, TENANT_PROJECT, hubStackReferenceName } from "../../stacks/contract";
+import { HUB_SECRET_CONFIG, TENANT_SECRET_CONFIG, placeholders } from "../../stacks/secrets";
 import { TenantSpec } from "../../tenants/schema";
 import { MockRunOptions } from "./mockRuntime";
 
@@ -40,10 +41,8 @@ export function readStackConfigFile(file: string): StackConfigFile {
 }
 
 /** Placeholders for the secrets an operator sets on every tenant stack. */
-export const TENANT_SECRET_PLACEHOLDERS: Readonly<Record<string, string>> = {
-  [`${TENANT_PROJECT}:netcupRefreshToken`]: "placeholder-netcup-refresh-token",
-  [`${TENANT_PROJECT}:provisioningPrivateKey`]: "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder\n-----END OPENSSH PRIVATE KEY-----\n",
-};
+export const TENANT_SECRET_PLACEHOLDERS: Readonly<Record<string, string>> = placeholders(TENANT_SECRET_CONFIG);
+export const HUB_SECRET_PLACEHOLDERS: Readonly<Record<string, string>> = placeholders(HUB_SECRET_CONFIG);
 
 export interface PlanIdentity {
   /** Pulumi organization that owns the stacks. */
@@ -52,7 +51,13 @@ export interface PlanIdentity {
 
 export function hubRunOptions(root: string, stack: string, identity: PlanIdentity): MockRunOptions {
   const file = readStackConfigFile(join(root, `Pulumi.${stack}.yaml`));
-  return { project: HUB_PROJECT, stack, organization: identity.org, config: file.config, secretConfigKeys: file.secretKeys };
+  return {
+    project: HUB_PROJECT,
+    stack,
+    organization: identity.org,
+    config: { ...HUB_SECRET_PLACEHOLDERS, ...file.config },
+    secretConfigKeys: [...new Set([...Object.keys(HUB_SECRET_PLACEHOLDERS), ...file.secretKeys])],
+  };
 }
 
 /** A tenant stack's config as the order flow writes it. */
