@@ -28,6 +28,29 @@ export type HubOutputs = z.output<typeof hubOutputsSchema>;
 export type HubOutputName = keyof HubOutputs;
 export const HUB_OUTPUT_NAMES = Object.keys(hubOutputsSchema.shape) as HubOutputName[];
 
+const imageRefs = z.record(z.string(), z.string().regex(/@sha256:[0-9a-f]{64}$/, "must be pinned by digest"));
+
+/**
+ * Everything the hub stack exports: the tenant contract plus what operators and rollouts read
+ * (addresses, the image pins running now and the previous ones, kept deployable for rollback).
+ */
+export const hubStackOutputsSchema = hubOutputsSchema.extend({
+  hubIpv4: z.ipv4(),
+  hubIpv6: z.ipv6(),
+  hubServerId: z.string().min(1),
+  hubServerProvider: z.enum(["netcup", "hetzner"]),
+  /** `repository:tag@digest` per hub service, running now. */
+  currentImages: imageRefs,
+  /** The release before, per service (seed 000 §7.1: the last two digests stay deployable). */
+  previousImages: imageRefs,
+  /** rclone destination of the off-site database copies. */
+  backupRemote: z.string().min(1),
+  /** Where the backup report lies on the hub host. */
+  backupStatusFile: z.string().startsWith("/"),
+});
+export type HubStackOutputs = z.output<typeof hubStackOutputsSchema>;
+export const HUB_STACK_OUTPUT_NAMES = Object.keys(hubStackOutputsSchema.shape) as (keyof HubStackOutputs)[];
+
 /** Hub outputs that stay secret across the StackReference (none of the contract's today). */
 export const SECRET_HUB_OUTPUTS: readonly HubOutputName[] = [];
 

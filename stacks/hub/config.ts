@@ -1,0 +1,154 @@
+/**
+ * The hub stack's configuration: every key's schema, read once at the edge. Plain keys live in
+ * `Pulumi.<stack>.yaml`; secrets are set with `pulumi config set --secret` (see HUB_SECRET_KEYS).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { ImagePin, REGIONS, REGION_IDS } from "../../tenants/catalog";
+import { InvalidInputError, zodProblems } from "../../tenants/schema";
+import { configSource, optionalConfigObject, requireConfigObject } from "../config";
+import { HUB_PROJECT, hubOutputsSchema } from "../contract";
+import { HUB_RESERVED_ENV, HUB_SERVICE_IDS, HubImages, HubServiceId } from "../../components/hub/services";
+
+export const hubSettingsSchema = z.strictObject({
+  region: z.enum(REGION_IDS),
+  /** Public name of the hub, e.g. `hub.eu.letsbe.biz`. */
+  hubDomain: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, "must be a lowercase DNS name"),
+  tenantBaseDomain: z.string().min(3),
+  cloudflareZoneId: hubOutputsSchema.shape.cloudflareZoneId,
+  managementCidrs: hubOutputsSchema.shape.managementCidrs,
+  provisioningPublicKey: hubOutputsSchema.shape.provisioningPublicKey,
+  registryHost: z.string().min(1),
+});
+export type HubSettings = z.output<typeof hubSettingsSchema>;
+
+const dnsLabel = /^[a-z][a-z0-9-]{1,61}[a-z0-9]$/;
+
+/** Where the hub runs: a Netcup root server adopted by name, or a Hetzner Cloud server. */
+export const hubServerSchema = z.discriminatedUnion("provider", [
+  z.strictObject({
+    /** Netcup: the server exists on a 12-month contract and is adopted by its SCP name. */
+    provider: z.literal("netcup"),
+    name: z.string().regex(dnsLabel, "must be a lowercase hostname label"),
+    /** SCP server name (e.g. `v2202511123456789012`) of the contract server to adopt. */
+    netcupServerName: z.string().min(1),
+    netcupApiUrl: z.url().optional(),
+    netcupTokenUrl: z.url().optional(),
+  }),
+  z.strictObject({
+    /** Hetzner Cloud: created and owned by this stack (staging, or a region without a Netcup server yet). */
+    provider: z.literal("hetzner"),
+    name: z.string().regex(dnsLabel, "must be a lowercase hostname label"),
+    /** Hetzner server type. Default - `cpx41` (8 vCPU, 16 GB). */
+    serverType: z.string().min(1).default("cpx41"),
+    /** Hetzner location. Default - the region's first location. */
+    location: z.string().min(1).optional(),
+  }),
+]);
+export type HubServerConfig = z.output<typeof hubServerSchema>;
+
+/** `repository:tag@sha256:<64 hex>`: the tag is for humans, the digest is what runs. */
+const IMAGE_REF = /^([a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)+):([A-Za-z0-9._-]{1,128})@(sha256:[0-9a-f]{64})$/;
+const imageRefSchema = z.string().regex(IMAGE_REF, "must be repository:tag@sha256:<64 hex digits> (pinned by digest)")
+  .transform((ref): ImagePin => {
+    const [, repository, tag, digest] = IMAGE_REF.exec(ref) as RegExpExecArray;
+    return { repository, tag, digest };
+  });
+
+const imagePairSchema = z.strictObject({
+  current: imageRefSchema,
+  /** The release before `current`, kept pulled so a rollback needs no registry (seed 000 §7.1). */
+  previous: imageRefSchema.optional(),
+}).superRefine((pair, ctx) => {
+  if (!pair.previous) return;
+  if (pair.previous.repository !== pair.current.repository) {
+    ctx.addIssue({ code: "custom", path: ["previous"], message: `must be the same repository as current (${pair.current.repository})` });
+  }
+  if (pair.previous.digest === pair.current.digest) {
+    ctx.addIssue({ code: "custom", path: ["previous"], message: "must differ from current; omit it when there is no earlier release" });
+  }
+});
+
+export const hubImagesSchema = z.strictObject(
+  Object.fromEntries(HUB_SERVICE_IDS.map((id) => [id, imagePairSchema])) as Record<HubServiceId, typeof imagePairSchema>,
+);
+
+export const hubBackupSchema = z.strictObject({
+  /** rclone destination, `remote:bucket/path`; the remote is defined in the secret rcloneConfig. */
+  rcloneRemote: z.string().regex(/^[A-Za-z0-9_-]+:[A-Za-z0-9._/-]*$/, "must be remote:path"),
+  /** systemd OnCalendar expression. Default - daily at 03:00 (seed 001 §2.3). */
+  schedule: z.string().regex(/^[0-9*:/, -]+$|^(daily|weekly|hourly)$/, "must be a systemd OnCalendar expression").default("*-*-* 03:00:00"),
+  keepDaily: z.int().min(1).max(366).default(14),
+  keepWeekly: z.int().min(0).max(104).default(8),
+  keepMonthly: z.int().min(0).max(60).default(3),
+});
+export type HubBackupConfig = z.output<typeof hubBackupSchema>;
+
+const envName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an UPPER_SNAKE_CASE variable name");
+/** Plain environment for the hub containers; names the program sets itself are refused. */
+export const hubEnvironmentSchema = z.record(
+  envName.refine((name) => !(HUB_RESERVED_ENV as readonly string[]).includes(name), { message: "is set by the hub component and cannot be overridden" }),
+  z.string(),
+);
+
+export interface HubStackConfig {
+  readonly settings: HubSettings;
+  readonly server: HubServerConfig;
+  readonly images: HubImages;
+  readonly backup: HubBackupConfig;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly secretEnvironment: pulumi.Output<Record<string, string>>;
+  readonly provisioningPrivateKey: pulumi.Output<string>;
+  readonly rcloneConfig: pulumi.Output<string>;
+  readonly netcupRefreshToken?: pulumi.Output<string>;
+  /** Address certbot registers with Let's Encrypt. Default - `ssl@letsbe.biz` (seed 001 §10.1). */
+  readonly acmeEmail: string;
+  /** Private key file the local `ssh` uses for the docker provider. Default - `~/.ssh/letsbe-provisioning`. */
+  readonly sshIdentityFile: string;
+  /** Protect the server, its addresses and the database volume. Default - true. */
+  readonly protect: boolean;
+}
+
+export function readHubSettings(): HubSettings {
+  return requireConfigObject(new pulumi.Config(HUB_PROJECT), "settings", hubSettingsSchema);
+}
+
+/** Reads and validates every hub config key, naming the stack and key on failure. */
+export function readHubConfig(): HubStackConfig {
+  const config = new pulumi.Config(HUB_PROJECT);
+  const settings = readHubSettings();
+  const server = requireConfigObject(config, "server", hubServerSchema);
+  if (server.provider === "hetzner" && server.location !== undefined && !REGIONS[settings.region].hetznerLocations.includes(server.location)) {
+    throw new InvalidInputError([{
+      source: configSource(config, "server"),
+      path: "location",
+      message: `"${server.location}" is not in region ${settings.region} (${REGIONS[settings.region].hetznerLocations.join(", ")})`,
+    }]);
+  }
+  const environment = optionalConfigObject(config, "environment", hubEnvironmentSchema) ?? {};
+  const secretEnvSource = configSource(config, "secretEnvironment");
+  const secretEnvironment = (config.getSecretObject<unknown>("secretEnvironment") ?? pulumi.secret({})).apply((raw) => parseSecretEnvironment(raw, secretEnvSource));
+  return {
+    settings,
+    server,
+    images: requireConfigObject(config, "images", hubImagesSchema),
+    backup: requireConfigObject(config, "backup", hubBackupSchema),
+    environment,
+    secretEnvironment,
+    provisioningPrivateKey: config.requireSecret("provisioningPrivateKey"),
+    rcloneConfig: config.requireSecret("rcloneConfig"),
+    netcupRefreshToken: server.provider === "netcup" ? config.requireSecret("netcupRefreshToken") : undefined,
+    acmeEmail: config.get("acmeEmail") ?? "ssl@letsbe.biz",
+    sshIdentityFile: config.get("sshIdentityFile") ?? "~/.ssh/letsbe-provisioning",
+    protect: config.getBoolean("protect") ?? true,
+  };
+}
+
+/** Validates the secret environment without ever echoing a value: only names and rules. */
+export function parseSecretEnvironment(raw: unknown, source: string): Record<string, string> {
+  const result = hubEnvironmentSchema.safeParse(raw);
+  if (!result.success) {
+    throw new InvalidInputError(zodProblems(source, result.error));
+  }
+  return result.data;
+}
