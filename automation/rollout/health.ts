@@ -1,0 +1,58 @@
+/** Health after a wave: the tenants' own outputs and the Hub's metrics, against the stop rules. */
+
+/** The Hub's view of the fleet (seed 000 §8.1): heartbeat freshness and approval routing. */
+export interface MetricsSource {
+  /** How many of `slugs` have a fresh heartbeat now. */
+  heartbeats(slugs: readonly string[]): Promise<{ readonly fresh: number; readonly total: number }>;
+  /** Approval requests routed for `slugs` since `sinceMs` (the rollout clock's time), and how many failed. */
+  approvalRouting(slugs: readonly string[], sinceMs: number): Promise<{ readonly routed: number; readonly failed: number }>;
+}
+
+export interface StopRules {
+  /** Stop once more tenants than this have failed their update or health check. Default - 2. */
+  readonly maxFailedTenants: number;
+  /** Stop when approval routing fails for more than this share. Default - 0.01 (seed 000 §6.2). */
+  readonly maxApprovalFailureRate: number;
+  /** Stop when fresh heartbeats drop by more than this share against the wave's baseline. Default - 0.03. */
+  readonly maxHeartbeatDrop: number;
+}
+
+export const DEFAULT_STOP_RULES: StopRules = { maxFailedTenants: 2, maxApprovalFailureRate: 0.01, maxHeartbeatDrop: 0.03 };
+
+export interface WaveHealth {
+  readonly approvalFailureRate?: number;
+  readonly heartbeatDrop?: number;
+}
+
+/** A tenant whose stack reports a health output other than ok is unhealthy. */
+export function outputsHealthy(outputs: Readonly<Record<string, unknown>>): boolean {
+  if (!("health" in outputs)) return true;
+  const health = outputs.health;
+  return health === true || health === "ok" || health === "healthy";
+}
+
+/** The first stop rule a wave breaks, as a reason; undefined when healthy. */
+export function stopReason(failedTenants: number, health: WaveHealth, rules: StopRules): string | undefined {
+  if (failedTenants > rules.maxFailedTenants) return `${failedTenants} failed tenant(s), more than the ${rules.maxFailedTenants} allowed`;
+  if (health.approvalFailureRate !== undefined && health.approvalFailureRate > rules.maxApprovalFailureRate) {
+    return `approval routing failed for ${pct(health.approvalFailureRate)}, above ${pct(rules.maxApprovalFailureRate)}`;
+  }
+  if (health.heartbeatDrop !== undefined && health.heartbeatDrop > rules.maxHeartbeatDrop) {
+    return `heartbeats dropped by ${pct(health.heartbeatDrop)}, above ${pct(rules.maxHeartbeatDrop)}`;
+  }
+  return undefined;
+}
+
+export async function measureHealth(metrics: MetricsSource | undefined, slugs: readonly string[], baselineFresh: number | undefined, sinceMs: number): Promise<WaveHealth> {
+  if (!metrics || slugs.length === 0) return {};
+  const [beats, approvals] = await Promise.all([metrics.heartbeats(slugs), metrics.approvalRouting(slugs, sinceMs)]);
+  const freshShare = beats.total > 0 ? beats.fresh / beats.total : 1;
+  return {
+    approvalFailureRate: approvals.routed > 0 ? approvals.failed / approvals.routed : 0,
+    ...(baselineFresh !== undefined && baselineFresh > 0 ? { heartbeatDrop: Math.max(0, (baselineFresh - freshShare) / baselineFresh) } : {}),
+  };
+}
+
+function pct(share: number): string {
+  return `${(share * 100).toFixed(2)} %`;
+}
