@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { mockState, MockContext } from "./mockState";
+import { MockAnswer, mockState, MockContext } from "./mockState";
 import { PlannedResource, SECRET_MARK, UNKNOWN_MARK } from "./types";
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -31,6 +31,11 @@ export interface MockRunOptions {
   readonly preview?: boolean;
   /** Receives registrations as they happen; still filled when the program fails. */
   readonly recordInto?: RecordedResource[];
+  /**
+   * Answers a resource instead of the canned mock state (e.g. by really creating it);
+   * `undefined` falls back to the mock. Registrations wait for it, so dependents get its outputs.
+   */
+  readonly answer?: (args: pulumi.runtime.MockResourceArgs) => Promise<MockAnswer | undefined>;
 }
 
 export interface RecordedResource extends PlannedResource {
@@ -91,7 +96,7 @@ async function runExclusive(program: Program, options: MockRunOptions): Promise<
         if (!ref) throw new Error(`stack reference ${name} is not available to this plan`);
         return { id: name, state: { name, outputs: ref.outputs, secretOutputNames: [...(ref.secretOutputNames ?? [])] } };
       }
-      return mockState(args.type, args.name, args.inputs, context);
+      return answerResource(args, context, options.answer);
     },
     call(args) {
       throw new Error(`no mock for function ${args.token}`);
@@ -128,6 +133,17 @@ async function runExclusive(program: Program, options: MockRunOptions): Promise<
 /** Internal in the SDK's typings, but it is what `disconnect` waits on. */
 function waitForRPCs(): Promise<void> {
   return (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
+
+async function answerResource(
+  args: pulumi.runtime.MockResourceArgs,
+  context: MockContext,
+  answer: MockRunOptions["answer"],
+): Promise<MockAnswer> {
+  const answered = answer ? await answer(args) : undefined;
+  if (!answered) return mockState(args.type, args.name, args.inputs, context);
+  context.created.set(answered.id, answered.state);
+  return answered;
 }
 
 function stringifyConfig(config: Record<string, unknown>): Record<string, string> {

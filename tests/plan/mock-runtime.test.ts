@@ -40,4 +40,24 @@ describe("the mock runtime harness", () => {
     const next = await runUnderMocks(() => ({ fine: true }), { project: "p", stack: "good" });
     expect(next.outputs).toEqual({ fine: true });
   });
+
+  it("lets a caller answer resources itself, feeding real outputs to dependents", async () => {
+    const created: string[] = [];
+    const result = await runUnderMocks(() => {
+      const server = new Thing("server", { size: "s" });
+      new Thing("record", { content: server.id.apply((id) => `points-at-${id}`) }, { dependsOn: [server] });
+    }, {
+      project: "p",
+      stack: "answered",
+      answer: async (args) => {
+        if (args.name !== "server") return undefined;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        created.push(args.name);
+        return { id: "srv-42", state: { ...args.inputs, address: "192.0.2.1" } };
+      },
+    });
+    expect(created).toEqual(["server"]);
+    const record = result.resources.find((r) => r.name === "record");
+    expect(record?.plainInputs.content).toBe("points-at-srv-42");
+  });
 });
