@@ -14,7 +14,7 @@ import { oneVpsPerTenant, sharedVpsAcrossStacks } from "../../policy/oneVpsPerTe
 import { policies as packPolicies } from "../../policy/policies";
 import { SecretAwareArgs } from "../../policy/secretsAreSecret";
 import { RecordedResource } from "./mockRuntime";
-import { PlannedStack, Violation } from "./types";
+import { PlannedStack, UNKNOWN_MARK, Violation } from "./types";
 
 export interface JudgedStack {
   readonly project: string;
@@ -33,6 +33,22 @@ export interface JudgeOptions {
 }
 
 class NotApplicable extends Error {}
+class UnknownValue extends Error {}
+
+/** Like CrossGuard's proxy: reading a value the plan could not know stops that policy. */
+function unknownChecking<T>(value: T, path: readonly string[] = []): T {
+  if (value === null || typeof value !== "object") return value;
+  return new Proxy(value as object, {
+    get(target, key) {
+      const v: unknown = Reflect.get(target, key);
+      if (typeof key === "symbol") return v;
+      if (v === UNKNOWN_MARK) throw new UnknownValue(`value at .${[...path, key].join(".")} can't be known during preview`);
+      const desc = Object.getOwnPropertyDescriptor(target, key);
+      if (desc && desc.configurable === false && desc.writable === false) return v;
+      return unknownChecking(v, [...path, key]);
+    },
+  }) as T;
+}
 
 function levelOf(policy: { name: string; enforcementLevel?: EnforcementLevel }, config: PolicyConfig): Violation["level"] {
   const level = config[policy.name]?.enforcementLevel ?? policy.enforcementLevel ?? "mandatory";
@@ -80,14 +96,15 @@ export async function judgeStack(stack: JudgedStack, opts: JudgeOptions = {}): P
   const resourcePolicies = active.filter(isResourcePolicy);
   for (const r of stack.resources) {
     for (const policy of resourcePolicies) {
+      const props = unknownChecking(r.plainInputs);
       const args: SecretAwareArgs = {
-        type: r.type, urn: r.urn, name: r.name, props: r.plainInputs, opts: options(r), stackTags,
-        ...typeChecks(r.type, r.plainInputs),
+        type: r.type, urn: r.urn, name: r.name, props, opts: options(r), stackTags,
+        ...typeChecks(r.type, props),
         getConfig: getConfig(policy), notApplicable: throwNotApplicable,
         secretPaths: r.secretPaths,
       } as SecretAwareArgs;
       const validations = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
-      for (const validate of validations) await run(() => validate(args as ResourceValidationArgs, reporter(policy, r.urn)));
+      for (const validate of validations) await run(policy, () => validate(args as ResourceValidationArgs, reporter(policy, r.urn)), violations, r.urn);
     }
   }
 
@@ -96,17 +113,22 @@ export async function judgeStack(stack: JudgedStack, opts: JudgeOptions = {}): P
     const resources = policyResources(stack.resources);
     for (const policy of stackPolicies) {
       const args: StackValidationArgs = { resources, stackTags, getConfig: getConfig(policy), notApplicable: throwNotApplicable };
-      await run(() => policy.validateStack(args, reporter(policy)));
+      await run(policy, () => policy.validateStack(args, reporter(policy)), violations);
     }
   }
   return violations;
 }
 
-async function run(validation: () => void | Promise<void>): Promise<void> {
+async function run(policy: Policies[number], validation: () => void | Promise<void>, violations: Violation[], urn?: string): Promise<void> {
   try {
     await validation();
   } catch (error) {
-    if (!(error instanceof NotApplicable)) throw error;
+    if (error instanceof UnknownValue) {
+      // CrossGuard reports these as advisory, whatever the policy's level.
+      violations.push({ policy: policy.name, level: "advisory", ...(urn ? { urn } : {}), message: `can't run policy during preview: ${error.message}` });
+    } else if (!(error instanceof NotApplicable)) {
+      throw error;
+    }
   }
 }
 
@@ -114,9 +136,10 @@ async function run(validation: () => void | Promise<void>): Promise<void> {
 function policyResources(recorded: readonly RecordedResource[]): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
   const resources = recorded.map((r) => {
+    const props = unknownChecking(r.plainInputs);
     const resource: PolicyResource = {
-      type: r.type, urn: r.urn, name: r.name, props: r.plainInputs, opts: options(r),
-      dependencies: [], propertyDependencies: {}, ...typeChecks(r.type, r.plainInputs),
+      type: r.type, urn: r.urn, name: r.name, props, opts: options(r),
+      dependencies: [], propertyDependencies: {}, ...typeChecks(r.type, props),
     };
     byUrn.set(r.urn, resource);
     return resource;

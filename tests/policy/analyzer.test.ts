@@ -1,0 +1,76 @@
+/**
+ * The pack as the CLI runs it: a child process serving the analyzer over gRPC, spoken to with
+ * the protocol in @pulumi/pulumi/proto.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  AnalyzerInfo, RunningPack, analyzerPb, analyzeRequest, analyzeStackRequest, call, diagnostics, empty, ensurePackBuilt,
+  notApplicable, startPack, urnOf,
+} from "./analyzerClient";
+
+const TENANT = (type: string, name: string) => urnOf("acme-bakery", "letsbe-tenant", type, name);
+const FIREWALL = "hcloud:index/firewall:Firewall";
+const SERVER = "hcloud:index/server:Server";
+
+let pack: RunningPack;
+
+beforeAll(async () => {
+  ensurePackBuilt();
+  pack = await startPack();
+});
+
+afterAll(async () => {
+  await pack?.stop();
+});
+
+describe("the pack served over the analyzer protocol", () => {
+  it("describes itself and its nine policies with their enforcement levels", async () => {
+    const info = await call<AnalyzerInfo>(pack.client, "getAnalyzerInfo", empty());
+    expect(info.getName()).toBe("letsbe-guardrails");
+    const levels = Object.fromEntries(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]));
+    expect(levels).toEqual({
+      "pinned-artifacts": analyzerPb.EnforcementLevel.MANDATORY,
+      "one-vps-per-tenant": analyzerPb.EnforcementLevel.MANDATORY,
+      "no-public-ssh": analyzerPb.EnforcementLevel.MANDATORY,
+      "region-affinity": analyzerPb.EnforcementLevel.MANDATORY,
+      "secrets-are-secret": analyzerPb.EnforcementLevel.MANDATORY,
+      "tools-fit-tier": analyzerPb.EnforcementLevel.MANDATORY,
+      "stateful-protected": analyzerPb.EnforcementLevel.MANDATORY,
+      "dns-sanity": analyzerPb.EnforcementLevel.ADVISORY,
+      "internals-internal": analyzerPb.EnforcementLevel.MANDATORY,
+    });
+  });
+
+  it("Analyze reports a firewall that opens SSH to the world as a mandatory violation", async () => {
+    const urn = TENANT(FIREWALL, "acme-bakery-firewall");
+    const props = { name: "acme-bakery-firewall", rules: [{ direction: "in", protocol: "tcp", port: "22", sourceIps: ["0.0.0.0/0"] }] };
+    const found = diagnostics(await call(pack.client, "analyze", analyzeRequest({ type: FIREWALL, name: "acme-bakery-firewall", urn, props })));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ policyName: "no-public-ssh", enforcementLevel: analyzerPb.EnforcementLevel.MANDATORY });
+    expect(found[0]!.message).toContain('firewall "acme-bakery-firewall" rule 0 opens port 22 (SSH) to 0.0.0.0/0');
+  });
+
+  it("Analyze passes a firewall that allows SSH from management only", async () => {
+    const urn = TENANT(FIREWALL, "acme-bakery-firewall");
+    const props = { rules: [{ direction: "in", protocol: "tcp", port: "22", sourceIps: ["198.51.100.10/32"] }] };
+    expect(diagnostics(await call(pack.client, "analyze", analyzeRequest({ type: FIREWALL, name: "fw", urn, props })))).toEqual([]);
+  });
+
+  it("AnalyzeStack reports a tenant stack with two servers", async () => {
+    const server = (name: string) => ({
+      type: SERVER, name, urn: TENANT(SERVER, name), protect: true,
+      props: { name: "acme-bakery", serverType: "cpx31", location: "nbg1", labels: { tenant: "acme-bakery", region: "eu", tier: "build" } },
+    });
+    const found = diagnostics(await call(pack.client, "analyzeStack", analyzeStackRequest([server("a-server"), server("b-server")])));
+    expect(found.map((d) => d.policyName)).toEqual(["one-vps-per-tenant"]);
+    expect(found[0]!.message).toContain('tenant stack "acme-bakery" declares 2 servers (a-server, b-server); exactly one VPS per tenant');
+  });
+
+  it("says secretness cannot be judged over the protocol (the SDK unwraps secrets before validation)", async () => {
+    const type = "command:remote:Command";
+    const urn = TENANT(type, "bootstrap");
+    const response = await call(pack.client, "analyze", analyzeRequest({ type, name: "bootstrap", urn, props: { create: "true", connection: { host: "h", privateKey: "k" } } }));
+    expect(diagnostics(response)).toEqual([]);
+    expect(notApplicable(response)).toContainEqual({ policyName: "secrets-are-secret", reason: expect.stringContaining("pulumi/pulumi-policy#241") });
+  });
+});
