@@ -42,7 +42,7 @@ export interface HubContainers {
 const LOG_OPTS = { "max-size": "20m", "max-file": "5" };
 
 export function createHubContainers(name: string, args: HubContainersArgs, parent: pulumi.Resource): HubContainers {
-  const provider = new docker.Provider(`${name}-docker`, {
+  const provider = new docker.Provider(`${name}-docker-engine`, {
     host: pulumi.interpolate`ssh://root@${args.host}:22`,
     sshOpts: ["-i", args.sshIdentityFile, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=30"],
   }, { parent, dependsOn: args.dependsOn });

@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { RegionId } from "../../tenants/catalog";
+import { createBaseStages } from "../host";
 import { HubBackupArgs, hubBackupStage } from "./backup";
 import { createHubContainers } from "./containers";
 import { createHubDns } from "./dns";
-import { ACME_WEBROOT, renderHubAcmeConf, renderHubNginxConf } from "./nginx";
+import { renderHubNginxConf } from "./nginx";
 import { HubServerChoice, createHubServer } from "./server";
 import { HUB_SERVICE_IDS, HubImages, HubServiceId } from "./services";
 import { hubScript, renderStage, runStage } from "./stage";
@@ -34,6 +35,8 @@ export interface HubArgs {
   readonly backup: HubBackupArgs;
   /** Let's Encrypt account address. */
   readonly acmeEmail: string;
+  /** Zone-scoped Cloudflare token (DNS edit) for the DNS-01 certificate of the hub name (secret). */
+  readonly cloudflareDnsToken: pulumi.Input<string>;
   /** Protect server, addresses and the database volume. Default - true. */
   readonly protect?: boolean;
 }
@@ -62,14 +65,24 @@ export class Hub extends pulumi.ComponentResource {
 
     const vps = createHubServer(name, {
       name: args.serverName,
+      region: args.region,
+      fqdn: args.domain,
       choice: args.server,
       sshPublicKey: args.provisioningPublicKey,
       managementCidrs: args.managementCidrs,
       labels,
       protect,
     }, this);
-    const connection = { host: vps.ipv4, user: "root", privateKey: pulumi.secret(args.provisioningPrivateKey) };
-    const hostReady: pulumi.Resource[] = [vps.server];
+    // Hardening and the shared host layers (packages, unattended upgrades, Docker, firewall,
+    // SSH, fail2ban, TLS by DNS-01, base nginx): the very stages every tenant runs.
+    const base = createBaseStages(name, {
+      connection: { host: vps.ipv4, privateKey: args.provisioningPrivateKey },
+      params: { hostname: args.serverName, domain: args.domain, managementCidrs: args.managementCidrs, acmeEmail: args.acmeEmail },
+      secrets: { cloudflareDnsToken: args.cloudflareDnsToken },
+      dependsOn: [vps.server],
+    }, { parent: this });
+    const connection = base.connection;
+    const hostReady: pulumi.Resource[] = [base.done];
 
     const secretOpts: pulumi.CustomResourceOptions = { parent: this, additionalSecretOutputs: ["result"] };
     const dbPassword = new random.RandomPassword(`${name}-db-password`, { length: 40, special: false }, secretOpts);
@@ -93,18 +106,14 @@ export class Hub extends pulumi.ComponentResource {
 
     const dns = createHubDns(name, { zoneId: args.zoneId, domain: args.domain, ipv4: vps.ipv4, ipv6: vps.ipv6 }, { parent: this, dependsOn: [vps.server] });
 
-    // The certificate needs the name to resolve to the hub (HTTP-01), so DNS comes first.
-    const siteDir = "/etc/letsbe/nginx";
-    const nginx = runStage(`${name}-nginx`, connection, renderStage({
-      title: `letsbe-hub nginx site and TLS for ${args.domain}`,
-      vars: { HUB_DOMAIN: args.domain, ACME_EMAIL: args.acmeEmail, ACME_WEBROOT, SITE_CONF: `${siteDir}/hub.conf`, ACME_CONF: `${siteDir}/hub-acme.conf` },
-      files: [
-        { path: `${siteDir}/hub.conf`, mode: "0644", content: renderHubNginxConf({ domain: args.domain }) },
-        { path: `${siteDir}/hub-acme.conf`, mode: "0644", content: renderHubAcmeConf({ domain: args.domain }) },
-      ],
+    const siteConf = "/etc/letsbe/nginx/hub.conf";
+    const site = runStage(`${name}-site`, connection, renderStage({
+      title: `letsbe-hub nginx site for ${args.domain}`,
+      vars: { SITE_CONF: siteConf },
+      files: [{ path: siteConf, mode: "0644", content: renderHubNginxConf({ domain: args.domain }) }],
       body: hubScript("nginx-site.sh"),
     }), { parent: this, dependsOn: [...hostReady, ...dns, containers.containers.hubWebApi] });
-    void nginx;
+    void site;
 
     const backup = runStage(`${name}-backup`, connection, renderStage(hubBackupStage(args.backup)), {
       parent: this,

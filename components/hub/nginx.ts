@@ -1,7 +1,7 @@
 /**
  * nginx on the hub host: the routes of seed 001 §2.2 (rate-limited public and tenant APIs, SSE
  * for provisioning logs, WebSocket for the chat relay, security headers) in front of the web/API
- * container on 127.0.0.1, with a Let's Encrypt certificate for the hub name.
+ * container on 127.0.0.1, with the certificate the base `tls` stage keeps for the hub name.
  */
 import { HUB_UPSTREAM } from "./services";
 
@@ -12,8 +12,11 @@ export interface HubNginxArgs {
   readonly upstream?: string;
 }
 
-/** Served over plain HTTP: ACME challenges, and a redirect for everything else. */
-export const ACME_WEBROOT = "/var/www/letsbe-acme";
+/**
+ * Certificate the base `tls` stage maintains for the host's domain (DNS-01, renewed by
+ * certbot.timer); a self-signed placeholder until the first issue.
+ */
+export const HOST_TLS_DIR = "/etc/letsbe/tls/current";
 
 const PROXY_HEADERS = [
   "proxy_set_header Host $host;",
@@ -26,29 +29,12 @@ function location(path: string, lines: readonly string[]): string[] {
   return [`  location ${path} {`, ...lines.map((l) => `    ${l}`), "  }", ""];
 }
 
-function httpServer(domain: string): string[] {
-  return [
-    "server {",
-    "  listen 80;",
-    "  listen [::]:80;",
-    `  server_name ${domain};`,
-    "  server_tokens off;",
-    "",
-    ...location("/.well-known/acme-challenge/", [`root ${ACME_WEBROOT};`]),
-    ...location("/", ["return 301 https://$host$request_uri;"]),
-    "}",
-  ];
-}
-
-/** The HTTP-only site: enough to answer the first ACME challenge before a certificate exists. */
-export function renderHubAcmeConf(args: HubNginxArgs): string {
-  return [`# letsbe-hub ${args.domain}: managed by Pulumi (stack letsbe-hub); HTTP only until the certificate exists`, ...httpServer(args.domain), ""].join("\n");
-}
-
-/** The full site: HTTP redirect plus the TLS server with every hub route. */
+/**
+ * The hub's TLS server with every route. Port 80 (redirect to HTTPS), TLS protocols and
+ * server_tokens come from the base `nginx` stage every host shares.
+ */
 export function renderHubNginxConf(args: HubNginxArgs): string {
   const upstream = `http://${args.upstream ?? HUB_UPSTREAM}`;
-  const cert = `/etc/letsencrypt/live/${args.domain}`;
   const proxied = (extra: readonly string[]) => [`proxy_pass ${upstream};`, ...PROXY_HEADERS, ...extra];
   return [
     `# letsbe-hub ${args.domain}: managed by Pulumi (stack letsbe-hub); edits are overwritten`,
@@ -56,20 +42,13 @@ export function renderHubNginxConf(args: HubNginxArgs): string {
     "limit_req_zone $binary_remote_addr zone=letsbe_hub_public_api:10m rate=10r/s;",
     "limit_req_zone $binary_remote_addr zone=letsbe_hub_tenant_api:10m rate=30r/s;",
     "",
-    ...httpServer(args.domain),
-    "",
     "server {",
     "  listen 443 ssl;",
     "  listen [::]:443 ssl;",
     "  http2 on;",
     `  server_name ${args.domain};`,
-    "  server_tokens off;",
-    `  ssl_certificate ${cert}/fullchain.pem;`,
-    `  ssl_certificate_key ${cert}/privkey.pem;`,
-    "  ssl_protocols TLSv1.2 TLSv1.3;",
-    "  ssl_prefer_server_ciphers off;",
-    "  ssl_session_cache shared:letsbe_hub_tls:10m;",
-    "  ssl_session_timeout 1d;",
+    `  ssl_certificate ${HOST_TLS_DIR}/fullchain.pem;`,
+    `  ssl_certificate_key ${HOST_TLS_DIR}/privkey.pem;`,
     "  client_max_body_size 25m;",
     "  limit_req_status 429;",
     "",

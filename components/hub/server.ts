@@ -1,19 +1,23 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HOST_IMAGE } from "../../tenants/catalog";
+import { HOST_IMAGE, REGIONS, RegionId } from "../../tenants/catalog";
 import { createHetznerVps } from "../hetzner/server";
+import { createNetcupVps } from "../netcup/vps";
 import type { NetcupAccess } from "../tenant/tenant";
 import { Vps } from "../vps";
 
 /** Where the hub runs. */
 export type HubServerChoice =
   /** A Netcup root server on contract, adopted by its SCP name (production). */
-  | { readonly provider: "netcup"; readonly netcupServerName: string; readonly access: NetcupAccess }
+  | { readonly provider: "netcup"; readonly netcupServerName: string; readonly product: string; readonly access: NetcupAccess }
   /** A Hetzner Cloud server this stack creates (staging, or until a Netcup server is bought). */
   | { readonly provider: "hetzner"; readonly serverType: string; readonly location: string };
 
 export interface HubServerArgs {
   /** Hostname of the hub, e.g. `letsbe-hub-eu`. */
   readonly name: string;
+  readonly region: RegionId;
+  /** FQDN of the hub (hostname and reverse DNS on Netcup). */
+  readonly fqdn: string;
   readonly choice: HubServerChoice;
   /** Provisioning public key for root. */
   readonly sshPublicKey: string;
@@ -40,9 +44,21 @@ export function createHubServer(resourceName: string, args: HubServerArgs, paren
         protect: args.protect,
       }, parent);
     case "netcup":
-      throw new pulumi.InputPropertyError({
-        propertyPath: "server.provider",
-        reason: `hub "${args.name}": adopting Netcup server "${choice.netcupServerName}" needs the Netcup server component (components/netcup), which is not in this build yet; use provider "hetzner"`,
-      });
+      // Adopted by name: the contract server is claimed for the hub, never ordered. Netcup has
+      // no cloud firewall; the host's own firewall stage closes everything but 22, 80, 443.
+      return createNetcupVps(resourceName, {
+        owner: args.name,
+        region: args.region,
+        site: REGIONS[args.region].netcupSite,
+        product: choice.product,
+        hostname: args.fqdn,
+        sshPublicKey: args.sshPublicKey,
+        image: HOST_IMAGE.netcup,
+        serverName: choice.netcupServerName,
+        apiUrl: choice.access.apiUrl,
+        tokenUrl: choice.access.tokenUrl,
+        refreshToken: choice.access.refreshToken,
+        protect: args.protect,
+      }, parent);
   }
 }

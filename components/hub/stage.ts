@@ -74,7 +74,7 @@ export const RUN_STDIN_SCRIPT = 'f=$(mktemp) && cat > "$f" && bash "$f"; rc=$?; 
 
 export function runStage(
   name: string,
-  connection: command.types.input.remote.ConnectionArgs,
+  connection: pulumi.Input<command.types.input.remote.ConnectionArgs>,
   script: pulumi.Input<string>,
   opts: pulumi.CustomResourceOptions,
 ): command.remote.Command {

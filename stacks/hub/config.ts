@@ -32,6 +32,8 @@ export const hubServerSchema = z.discriminatedUnion("provider", [
     name: z.string().regex(dnsLabel, "must be a lowercase hostname label"),
     /** SCP server name (e.g. `v2202511123456789012`) of the contract server to adopt. */
     netcupServerName: z.string().min(1),
+    /** SCP product of that server. Default - `RS 2000 G12`. */
+    product: z.string().min(1).default("RS 2000 G12"),
     netcupApiUrl: z.url().optional(),
     netcupTokenUrl: z.url().optional(),
   }),
@@ -100,6 +102,8 @@ export interface HubStackConfig {
   readonly secretEnvironment: pulumi.Output<Record<string, string>>;
   readonly provisioningPrivateKey: pulumi.Output<string>;
   readonly rcloneConfig: pulumi.Output<string>;
+  /** Zone-scoped Cloudflare token for the hub certificate's DNS-01 challenge. */
+  readonly cloudflareDnsToken: pulumi.Output<string>;
   readonly netcupRefreshToken?: pulumi.Output<string>;
   /** Address certbot registers with Let's Encrypt. Default - `ssl@letsbe.biz` (seed 001 §10.1). */
   readonly acmeEmail: string;
@@ -137,6 +141,7 @@ export function readHubConfig(): HubStackConfig {
     secretEnvironment,
     provisioningPrivateKey: config.requireSecret("provisioningPrivateKey"),
     rcloneConfig: config.requireSecret("rcloneConfig"),
+    cloudflareDnsToken: config.requireSecret("cloudflareDnsToken"),
     netcupRefreshToken: server.provider === "netcup" ? config.requireSecret("netcupRefreshToken") : undefined,
     acmeEmail: config.get("acmeEmail") ?? "ssl@letsbe.biz",
     sshIdentityFile: config.get("sshIdentityFile") ?? "~/.ssh/letsbe-provisioning",

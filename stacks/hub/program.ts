@@ -38,6 +38,7 @@ function serverChoice(config: HubStackConfig): HubServerChoice {
   return {
     provider: "netcup",
     netcupServerName: server.netcupServerName,
+    product: server.product,
     access: {
       apiUrl: server.netcupApiUrl ?? DEFAULT_NETCUP_API_URL,
       tokenUrl: server.netcupTokenUrl ?? DEFAULT_NETCUP_TOKEN_URL,
@@ -80,6 +81,7 @@ export async function hubProgram(): Promise<ExportedHubOutputs> {
     secretEnvironment: config.secretEnvironment,
     backup: { ...config.backup, rcloneConfig: config.rcloneConfig },
     acmeEmail: config.acmeEmail,
+    cloudflareDnsToken: config.cloudflareDnsToken,
     protect: config.protect,
   });
   return {
