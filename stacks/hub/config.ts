@@ -62,7 +62,8 @@ const imagePairSchema = z.strictObject({
   /** The release before `current`, kept pulled so a rollback needs no registry (seed 000 §7.1). */
   previous: imageRefSchema.optional(),
 }).superRefine((pair, ctx) => {
-  if (!pair.previous) return;
+  // Refinements run even when a ref failed its own rule; judge only two parsed pins.
+  if (typeof pair.current?.repository !== "string" || typeof pair.previous?.repository !== "string") return;
   if (pair.previous.repository !== pair.current.repository) {
     ctx.addIssue({ code: "custom", path: ["previous"], message: `must be the same repository as current (${pair.current.repository})` });
   }
@@ -88,10 +89,11 @@ export type HubBackupConfig = z.output<typeof hubBackupSchema>;
 
 const envName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an UPPER_SNAKE_CASE variable name");
 /** Plain environment for the hub containers; names the program sets itself are refused. */
-export const hubEnvironmentSchema = z.record(
-  envName.refine((name) => !(HUB_RESERVED_ENV as readonly string[]).includes(name), { message: "is set by the hub component and cannot be overridden" }),
-  z.string(),
-);
+export const hubEnvironmentSchema = z.record(envName, z.string()).superRefine((env, ctx) => {
+  for (const name of HUB_RESERVED_ENV) {
+    if (name in env) ctx.addIssue({ code: "custom", path: [name], message: "is set by the hub component and cannot be overridden" });
+  }
+});
 
 export interface HubStackConfig {
   readonly settings: HubSettings;
