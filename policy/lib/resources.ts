@@ -79,7 +79,9 @@ export function stackRegion(resources: readonly ResourceLike[]): RegionId | unde
   const first = resources[0];
   if (!first) return undefined;
   const { project, stack } = parseUrn(first.urn);
-  if (project === HUB_PROJECT) return regionOfHubStack(stack);
+  // A hub stack named by region (prod-eu) says it; others (staging) fall through to labels.
+  const hubRegion = project === HUB_PROJECT ? regionOfHubStack(stack) : undefined;
+  if (hubRegion) return hubRegion;
   for (const r of resources) {
     if (r.type !== TYPES.stackReference) continue;
     const [, refProject, refStack] = String(r.props.name ?? r.name).split("/");
