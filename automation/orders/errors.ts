@@ -1,5 +1,6 @@
 /** Error kinds of the order flow, and which of them are worth retrying. */
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
+import { isNetcupPoolEmpty } from "../../components/netcup/errors";
 import { InvalidInputError } from "../../tenants/schema";
 import { OperationTimeoutError, StackBusyError, TransientError } from "../workspace/types";
 import { PoolEmptyError } from "./provider";
@@ -27,11 +28,12 @@ export class UnknownTenantError extends Error {
   }
 }
 
-const TRANSIENT_TEXT = /ECONNRESET|ETIMEDOUT|EAI_AGAIN|ECONNREFUSED|socket hang up|429|Too Many Requests|50[234]|temporarily unavailable/i;
+const TRANSIENT_TEXT = /ECONNRESET|ETIMEDOUT|EAI_AGAIN|ECONNREFUSED|socket hang up|\b429\b|Too Many Requests|\b50[234]\b|temporarily unavailable/i;
 
 /** Lock conflicts, timeouts and network trouble retry; invalid input and empty pools never do. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof InvalidInputError || error instanceof PoolEmptyError || error instanceof ConfirmationError) return false;
+  if (isNetcupPoolEmpty(error)) return false;
   if (error instanceof StackBusyError || error instanceof TransientError || error instanceof OperationTimeoutError) return true;
   if (error instanceof ConcurrentUpdateError) return true;
   return error instanceof Error && TRANSIENT_TEXT.test(error.message);

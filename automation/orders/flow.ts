@@ -5,9 +5,10 @@
  * in the tenant's record and config before the first `up`, so a retry never re-decides it.
  */
 import { backOff } from "exponential-backoff";
+import { isNetcupPoolEmpty } from "../../components/netcup/errors";
 import { TENANT_PROJECT } from "../../stacks/contract";
 import { ReleaseOverride } from "../../tenants/release";
-import { InvalidInputError } from "../../tenants/schema";
+import { InvalidInputError, TenantSpec } from "../../tenants/schema";
 import { tenantStackConfig } from "../plan/stackConfig";
 import { OperationResult, OperationTimeoutError, StackConfig, StackOperation, TenantWorkspace } from "../workspace/types";
 import { ConfirmationError, SlugConflictError, UnknownTenantError, isRetryable, reasonOf, scrubSecrets } from "./errors";
@@ -17,13 +18,11 @@ import { Order } from "./schema";
 import { OrderEvent, OrderState, OrderStateTracker, OrderStep } from "./states";
 import { TenantRecord, TenantStore } from "./store";
 
-/** Secrets every tenant stack gets; held in memory, written only as Pulumi secrets. */
-export interface TenantSecrets {
-  /** OpenSSH private key of the provisioning connection. */
-  readonly provisioningPrivateKey: string;
-  /** Netcup SCP offline refresh token; needed for Netcup tenants. */
-  readonly netcupRefreshToken?: string;
-}
+/**
+ * Secret stack config every tenant stack gets, by full key (`letsbe-tenant:provisioningPrivateKey`,
+ * `hcloud:token`, ...; the list is stacks/secrets.ts). Held in memory, written only as Pulumi secrets.
+ */
+export type TenantSecrets = Readonly<Record<string, string>>;
 
 export interface OrderFlowOptions {
   readonly workspace: TenantWorkspace;
@@ -109,7 +108,8 @@ export class OrderFlow {
       } else {
         emit("AWAITING_SERVER", "provider", `provider ${record.spec.provider} (pinned by an earlier run of this order)`);
       }
-      return this.apply("provision", order.orderId, record, emit);
+      const overflow = order.providerChoice === "auto" && order.allowOverflow;
+      return this.apply("provision", order.orderId, record, emit, overflow);
     });
   }
 
@@ -124,10 +124,13 @@ export class OrderFlow {
     });
   }
 
-  /** What an `up` would change, without changing anything. */
-  preview(slug: string, operationId: string, listener?: EventListener): Promise<OperationOutcome> {
+  /** What an `up` would change, without changing anything; `spec` previews a tenant not created yet. */
+  preview(slug: string, operationId: string, listener?: EventListener, spec?: TenantSpec): Promise<OperationOutcome> {
     return this.exclusive(slug, async () => {
-      const record = await this.active(slug);
+      const existing = await this.options.store.get(slug);
+      const record: TenantRecord = existing?.status === "active" ? existing
+        : spec ? { slug, orderId: operationId, spec, status: "active", updatedAt: new Date().toISOString() }
+        : await this.active(slug);
       return this.apply("preview", operationId, record, this.emitter(operationId, slug, listener));
     });
   }
@@ -156,16 +159,23 @@ export class OrderFlow {
     const plain = tenantStackConfig(record.spec, { org: this.options.org }, record.release);
     const config: Record<string, { value: string; secret?: boolean }> = {};
     for (const [key, value] of Object.entries(plain)) config[key] = { value: typeof value === "string" ? value : JSON.stringify(value) };
-    const { provisioningPrivateKey, netcupRefreshToken } = this.options.secrets;
-    config[`${TENANT_PROJECT}:provisioningPrivateKey`] = { value: provisioningPrivateKey, secret: true };
-    if (netcupRefreshToken !== undefined) config[`${TENANT_PROJECT}:netcupRefreshToken`] = { value: netcupRefreshToken, secret: true };
+    for (const [key, value] of Object.entries(this.options.secrets)) config[key] = { value, secret: true };
     return config;
   }
 
-  private async apply(kind: "provision" | "update" | "preview", operationId: string, record: TenantRecord, emit: Emit): Promise<OperationOutcome> {
-    const tracker = new OrderStateTracker((state, step, message, resource) => emit(state, step, message, resource));
-    tracker.start(kind === "preview" ? "preview started" : `${kind} started on the ${this.options.workspace.kind} workspace`);
+  private async apply(
+    kind: "provision" | "update" | "preview", operationId: string, record: TenantRecord, emit: Emit, overflow = false, tracked?: OrderStateTracker,
+  ): Promise<OperationOutcome> {
+    const tracker = tracked ?? new OrderStateTracker((state, step, message, resource) => emit(state, step, message, resource));
+    if (!tracked) tracker.start(kind === "preview" ? "preview started" : `${kind} started on the ${this.options.workspace.kind} workspace`);
     const run = await this.attempt(record.slug, record, kind === "preview" ? "preview" : "up", emit, tracker);
+    if (!run.ok && overflow && record.spec.provider === "netcup" && isNetcupPoolEmpty(run.error)) {
+      // The pool emptied between the decision and the claim: the overflow takes the order.
+      const hetzner: TenantRecord = { ...record, spec: { ...record.spec, provider: "hetzner" }, updatedAt: new Date().toISOString() };
+      await this.options.store.put(hetzner);
+      emit(tracker.state, "provider", "Netcup pool emptied before the claim: provider hetzner (overflow)");
+      return this.apply(kind, operationId, hetzner, emit, false, tracker);
+    }
     if (!run.ok) {
       const position = tracker.position;
       const step = run.error instanceof InvalidInputError ? "validate" : position.step;
@@ -265,8 +275,7 @@ export class OrderFlow {
   }
 
   private scrub(text: string): string {
-    const { provisioningPrivateKey, netcupRefreshToken } = this.options.secrets;
-    return scrubSecrets(text, [provisioningPrivateKey, ...(netcupRefreshToken ? [netcupRefreshToken] : [])]);
+    return scrubSecrets(text, Object.values(this.options.secrets));
   }
 }
 

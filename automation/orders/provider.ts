@@ -1,4 +1,6 @@
 /** Resolving provider `auto`: Netcup's pool first, Hetzner as the hourly overflow. */
+import { ScpClientOptions } from "../../components/netcup/client";
+import { isProduct, poolReport } from "../../components/netcup/pool";
 import { REGIONS, TIERS } from "../../tenants/catalog";
 import { TenantSpec } from "../../tenants/schema";
 import { ProviderChoice } from "./schema";
@@ -37,4 +39,14 @@ export async function resolveProvider(
   if (free > 0) return { provider: "netcup", reason: `${free} free Netcup ${product} in ${site}` };
   if (!allowOverflow) throw new PoolEmptyError(source, product, site);
   return { provider: "hetzner", reason: pool ? `Netcup pool empty for ${product} in ${site}: Hetzner overflow` : "no Netcup pool configured: Hetzner" };
+}
+
+/** The Netcup provider's pool report as a ServerPool (one report per question: pools change). */
+export function netcupServerPool(options: ScpClientOptions): ServerPool {
+  return {
+    async freeServers(product, site) {
+      const report = await poolReport(options);
+      return report.filter((e) => isProduct(e.product, product) && e.site === site).reduce((n, e) => n + e.free, 0);
+    },
+  };
 }

@@ -43,6 +43,14 @@ export function stepOfType(type: string): OrderStep {
   return "program";
 }
 
+/** The step of one resource: its type, refined by the URN (parent types and name) for commands. */
+export function stepOfResource(urn: string, type: string): OrderStep {
+  const step = stepOfType(type);
+  if (step !== "bootstrap") return step;
+  const qualified = urn.split("::").slice(2).join("::");
+  return /compose/i.test(qualified) ? "compose" : "bootstrap";
+}
+
 /** The state an operation is in once a step has started. */
 function stateWhileIn(step: OrderStep): OrderState | undefined {
   switch (step) {
@@ -83,7 +91,7 @@ export class OrderStateTracker {
     const failed = event.resOpFailedEvent?.metadata;
     const meta = pre ?? done ?? failed;
     if (!meta || meta.type === "pulumi:pulumi:Stack" || meta.type.startsWith("pulumi:providers:")) return;
-    const step = stepOfType(meta.type);
+    const step = stepOfResource(meta.urn, meta.type);
     if (step === "program") return;
     this.lastStep = step;
     this.lastResource = meta.urn;

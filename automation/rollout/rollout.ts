@@ -93,11 +93,18 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
     notify({ type: "wave", wave, pending: pending.length });
     journal.append({ t: "wave", wave: wave.index, at: clock.now() });
     const waveStart = clock.now();
-    const baseline = options.metrics ? await options.metrics.heartbeats(wave.slugs) : undefined;
+    let baseline: { fresh: number; total: number } | undefined;
+    let metricsError: string | undefined;
+    try {
+      baseline = options.metrics ? await options.metrics.heartbeats(wave.slugs) : undefined;
+    } catch (error) {
+      metricsError = `metrics source failed: ${error instanceof Error ? error.message : String(error)}`;
+    }
     const failedSoFar = () => [...finished.values()].filter((s) => s === "failed").length;
 
     const order = options.estimateMs ? [...pending].sort((a, b) => (options.estimateMs?.(b) ?? 0) - (options.estimateMs?.(a) ?? 0)) : pending;
-    await pool(order, options.concurrency ?? 20, () => failedSoFar() > rules.maxFailedTenants, async (slug) => {
+    // Without a baseline the wave's health cannot be judged: move nobody.
+    await pool(metricsError ? [] : order, options.concurrency ?? 20, () => failedSoFar() > rules.maxFailedTenants, async (slug) => {
       const began = clock.now();
       const previous = previousOf(slug);
       if (atTarget(previous, plan.target)) {
@@ -122,15 +129,20 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
       notify({ type: "tenant", slug, wave: wave.index, status, ...(reason ? { reason } : {}), ms });
     });
 
-    let reasonToStop = stopReason(failedSoFar(), {}, rules);
+    let reasonToStop = metricsError ?? stopReason(failedSoFar(), {}, rules);
     if (!reasonToStop) {
       const bakeMs = options.bakeMs ?? 600_000;
       notify({ type: "bake", wave: wave.index, ms: bakeMs });
       if (bakeMs > 0) await clock.sleep(bakeMs);
       const moved = wave.slugs.filter((slug) => finished.get(slug) === "moved");
       const baselineShare = baseline && baseline.total > 0 ? baseline.fresh / baseline.total : undefined;
-      const health = await measureHealth(options.metrics, moved, baselineShare, waveStart);
-      reasonToStop = stopReason(failedSoFar(), health, rules);
+      try {
+        const health = await measureHealth(options.metrics, moved, baselineShare, waveStart);
+        reasonToStop = metricsError ?? stopReason(failedSoFar(), health, rules);
+      } catch (error) {
+        // Health that cannot be measured is not health: stop and roll back.
+        reasonToStop = `metrics source failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
     }
     if (reasonToStop) {
       stop = { wave: wave.index, reason: reasonToStop };

@@ -6,10 +6,14 @@ import { MemoryTenantStore } from "../../automation/orders/store";
 import { OrderEvent } from "../../automation/orders/states";
 
 export const ORG = "letsbe";
-export const SECRETS = {
-  provisioningPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nS3CR3T-provisioning-key-material\n-----END OPENSSH PRIVATE KEY-----\n",
-  netcupRefreshToken: "netcup-refresh-S3CR3T-token",
+/** Distinctive values, so a test can search any record or stream for them. */
+export const SECRETS: Record<string, string> = {
+  "letsbe-tenant:provisioningPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nS3CR3T-provisioning-key-material\n-----END OPENSSH PRIVATE KEY-----\n",
+  "letsbe-tenant:netcupRefreshToken": "netcup-refresh-S3CR3T-token",
+  "letsbe-tenant:cloudflareDnsToken": "cf-dns-S3CR3T-token",
+  "letsbe-tenant:registrationToken": "hub-registration-S3CR3T-token",
 };
+export const SECRET_VALUES = Object.values(SECRETS);
 
 let hubs: Promise<Record<string, HubReference>> | undefined;
 export function testHubs(): Promise<Record<string, HubReference>> {

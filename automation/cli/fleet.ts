@@ -1,0 +1,147 @@
+/** `letsbe fleet rollout …` and `letsbe fleet status`. */
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { ReleaseOverride, releaseOverrideSchema, resolveRelease } from "../../tenants/release";
+import { InvalidInputError, zodProblems } from "../../tenants/schema";
+import { AutomationContext } from "../context";
+import { TenantRecord } from "../orders/store";
+import { HubMetricsSource } from "../rollout/hubMetrics";
+import { FileJournal, durationsFrom, replay } from "../rollout/journal";
+import { flowUpdater, runRollout } from "../rollout/rollout";
+import { CHANNELS, CHANNEL_FIELD, Channel, FleetTenant, atTarget, planWaves } from "../rollout/waves";
+import type { CliIo } from "./index";
+import { Progress } from "./progress";
+
+export interface RolloutArgs {
+  readonly channel: string;
+  readonly image?: string;
+  readonly policyBundle?: string;
+  readonly id?: string;
+  readonly resume?: boolean;
+  readonly dryRun?: boolean;
+  readonly concurrency: number;
+  /** Minutes. */
+  readonly bake: number;
+  readonly maxFailed: number;
+  readonly metricsUrl?: string;
+}
+
+const IMAGE_REF = /^([^@]+):([^:@/]+)@(sha256:[0-9a-f]{64})$/;
+
+export function rolloutTarget(args: Pick<RolloutArgs, "channel" | "image" | "policyBundle">): { channel: Channel; target: ReleaseOverride; label: string } {
+  const source = "fleet rollout";
+  if (!(CHANNELS as readonly string[]).includes(args.channel)) {
+    throw new InvalidInputError([{ source, path: "--channel", message: `must be one of ${CHANNELS.join(", ")}` }]);
+  }
+  const channel = args.channel as Channel;
+  let raw: Record<string, unknown>;
+  let label: string;
+  if (channel === "policy") {
+    if (!args.policyBundle) throw new InvalidInputError([{ source, path: "--policy-bundle", message: "required for the policy channel" }]);
+    raw = { policyBundle: args.policyBundle };
+    label = args.policyBundle;
+  } else {
+    const match = IMAGE_REF.exec(args.image ?? "");
+    if (!match) throw new InvalidInputError([{ source, path: "--image", message: "required for this channel, as repository:tag@sha256:<64 hex>" }]);
+    raw = { [CHANNEL_FIELD[channel]]: { repository: match[1], tag: match[2], digest: match[3] } };
+    label = match[2];
+  }
+  const parsed = releaseOverrideSchema.safeParse(raw);
+  if (!parsed.success) throw new InvalidInputError(zodProblems(source, parsed.error));
+  return { channel, target: parsed.data, label };
+}
+
+function fleetOf(records: readonly TenantRecord[]): FleetTenant[] {
+  return records.filter((r) => r.status === "active")
+    .map((r) => ({ slug: r.slug, group: r.spec.group, createdAt: r.spec.createdAt, ...(r.release ? { release: r.release } : {}) }));
+}
+
+export async function fleetRollout(context: AutomationContext, args: RolloutArgs, io: CliIo, progress: Progress): Promise<number> {
+  const { channel, target, label } = rolloutTarget(args);
+  const id = args.id ?? `${channel}-${label}`.replace(/[^A-Za-z0-9._-]/g, "_");
+  const fleet = fleetOf(await context.store.list());
+  if (args.dryRun) {
+    const waves = planWaves(fleet);
+    const bySlug = new Map(fleet.map((t) => [t.slug, t]));
+    io.out(`rollout ${id}: ${channel} -> ${label}, ${fleet.length} tenant(s), ${waves.length} wave(s) (dry run: nothing changes)\n`);
+    for (const wave of waves) {
+      const moving = wave.slugs.filter((s) => !atTarget(bySlug.get(s)?.release, target)).length;
+      const shown = wave.slugs.slice(0, 8).join(", ");
+      io.out(`  wave ${wave.index + 1} ${wave.name.padEnd(7)} ${String(wave.slugs.length).padStart(5)} tenant(s), ${moving} to move: ${shown}${wave.slugs.length > 8 ? ", …" : ""}\n`);
+    }
+    return 0;
+  }
+  const dir = join(context.dataDir, "rollouts");
+  mkdirSync(dir, { recursive: true });
+  const journalFile = join(dir, `${id}.jsonl`);
+  const estimates = durationsFrom(latestJournal(dir, journalFile)?.read() ?? []);
+  const metricsToken = io.env.LETSBE_HUB_METRICS_TOKEN;
+  if (args.metricsUrl && !metricsToken) throw new InvalidInputError([{ source: "environment", path: "LETSBE_HUB_METRICS_TOKEN", message: "required with --metrics-url" }]);
+  const metrics = args.metricsUrl ? new HubMetricsSource({ baseUrl: args.metricsUrl, token: metricsToken as string }) : undefined;
+  if (!metrics) progress.line("no --metrics-url: heartbeat and approval-routing rules are not checked, only tenant outputs");
+
+  const report = await runRollout({
+    id, channel, target, fleet, journal: new FileJournal(journalFile), metrics,
+    updater: flowUpdater(context.flow, id),
+    concurrency: args.concurrency, bakeMs: Math.round(args.bake * 60_000), rules: { maxFailedTenants: args.maxFailed },
+    resume: args.resume === true,
+    estimateMs: (slug) => estimates.get(slug),
+    onProgress: (event) => {
+      switch (event.type) {
+        case "plan": progress.total(event.waves.reduce((n, w) => n + w.slugs.length, 0), `rollout ${id}`); break;
+        case "wave": progress.line(`wave ${event.wave.index + 1} (${event.wave.name}): ${event.pending} tenant(s) to go`); break;
+        case "tenant":
+          progress.line(`  ${event.slug.padEnd(32)} ${event.status}${event.reason ? `: ${event.reason}` : ""} (${Math.round(event.ms / 1000)} s)`);
+          progress.tick();
+          break;
+        case "bake": progress.line(`wave ${event.wave + 1}: baking ${Math.round(event.ms / 60_000)} min`); break;
+        case "healthy": progress.line(`wave ${event.wave + 1}: healthy`); break;
+        case "stop": progress.line(`STOP at wave ${event.wave + 1}: ${event.reason}; rolling back`); break;
+        case "rollback": progress.line(`  ${event.slug.padEnd(32)} ${event.ok ? "rolled back" : `ROLLBACK FAILED: ${event.reason ?? ""}`}`); break;
+      }
+    },
+  });
+  progress.stop();
+  io.out(`rollout ${id}: ${report.status}; ${report.moved.length} moved, ${report.failed.length} failed, ${report.rolledBack.length} rolled back\n`);
+  if (report.rollbackFailed.length > 0) {
+    io.err(`rollback incomplete for ${report.rollbackFailed.join(", ")}: run again with --resume\n`);
+    return 3;
+  }
+  return report.status === "completed" && report.failed.length === 0 ? 0 : 1;
+}
+
+function latestJournal(dir: string, except: string): FileJournal | undefined {
+  const files = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).map((f) => join(dir, f)).filter((f) => f !== except);
+  const newest = files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  return newest ? new FileJournal(newest) : undefined;
+}
+
+export async function fleetStatus(context: AutomationContext, args: { id?: string }, io: CliIo): Promise<number> {
+  const records = (await context.store.list()).filter((r) => r.status === "active");
+  io.out(`${records.length} active tenant(s)\n`);
+  const count = (key: (r: TenantRecord) => string) => {
+    const counts = new Map<string, number>();
+    for (const r of records) counts.set(key(r), (counts.get(key(r)) ?? 0) + 1);
+    return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} ×${n}`).join(", ");
+  };
+  io.out(`  groups:    ${count((r) => r.spec.group)}\n`);
+  io.out(`  openclaw:  ${count((r) => resolveRelease(r.release).openclaw.tag)}\n`);
+  io.out(`  wrapper:   ${count((r) => resolveRelease(r.release).safetyWrapper.tag)}\n`);
+  io.out(`  policy:    ${count((r) => resolveRelease(r.release).policyBundle)}\n`);
+  const dir = join(context.dataDir, "rollouts");
+  const file = args.id ? join(dir, `${args.id}.jsonl`) : existsSync(dir) ? latestJournal(dir, "")?.file : undefined;
+  if (!file || !existsSync(file)) {
+    io.out(args.id ? `no rollout ${args.id}\n` : "no rollouts yet\n");
+    return args.id ? 2 : 0;
+  }
+  const state = replay(new FileJournal(file).read());
+  if (!state.start) return 0;
+  const status = state.done ?? (state.stop ? "stopping (rollback not finished)" : "in progress or interrupted (resume with --resume)");
+  io.out(`rollout ${state.start.id} (${state.start.channel}): ${status}\n`);
+  for (const wave of state.start.waves) {
+    const s = (want: string) => wave.slugs.filter((slug) => state.finished.get(slug) === want).length;
+    io.out(`  wave ${wave.index + 1} ${wave.name.padEnd(7)} ${wave.slugs.length} tenant(s): ${s("moved")} moved, ${s("failed")} failed, ${s("skipped")} skipped${state.healthyWaves.has(wave.index) ? ", healthy" : ""}\n`);
+  }
+  if (state.stop) io.out(`  stopped at wave ${state.stop.wave + 1}: ${state.stop.reason}; ${state.rolledBack.size} rolled back\n`);
+  return 0;
+}

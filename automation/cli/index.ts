@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+/**
+ * `letsbe` — the operators' CLI: `plan`, `tenant up|preview|destroy <slug>`, `fleet rollout`,
+ * `fleet status`. Exit codes: 0 done, 1 an operation failed or a rollout stopped (and was
+ * rolled back), 2 bad usage or input, 3 a rollback did not complete (needs a person).
+ */
+import { join } from "node:path";
+import { Command, CommanderError } from "commander";
+import { InvalidInputError, formatProblem } from "../../tenants/schema";
+import { createContext } from "../context";
+import { UnknownTenantError } from "../orders/errors";
+import { PlanUsageError, plan } from "../plan/plan";
+import { exitCodeFor, reportJson } from "../plan/cli";
+import { formatSummary } from "../plan/summary";
+import { RolloutUsageError } from "../rollout/rollout";
+import { Progress, createProgress } from "./progress";
+import { fleetRollout, fleetStatus, RolloutArgs } from "./fleet";
+import { tenantDestroy, tenantPreview, tenantUp } from "./tenant";
+import { writeFileSync } from "node:fs";
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, rollbackIncomplete: 3 } as const;
+
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly progress?: () => Progress;
+}
+
+const defaultIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env,
+};
+
+/** Runs the CLI and returns its exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const context = () => createContext(io.env, join(__dirname, "..", ".."));
+  const progress = () => (io.progress ?? createProgress)();
+  const program = new Command()
+    .name("letsbe")
+    .description("LetsBe infrastructure: offline plan, tenant stacks and fleet rollouts")
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  program.command("plan")
+    .description("plan a hub stack and its tenants (or tenant:<slug>) offline, under the mock runtime")
+    .requiredOption("--stack <stack>", "prod-eu, prod-us or tenant:<slug>")
+    .option("--tenants <dir>", "folder of tenant specs")
+    .option("--json <file>", "write the report as JSON")
+    .option("--org <org>", "Pulumi organization", "letsbe")
+    .action(async (opts: { stack: string; tenants?: string; json?: string; org: string }) => {
+      const report = await plan({ stack: opts.stack, tenantsDir: opts.tenants, org: opts.org });
+      io.out(`${formatSummary(report)}\n`);
+      if (opts.json) writeFileSync(opts.json, reportJson(report));
+      code = exitCodeFor(report);
+    });
+
+  const tenant = program.command("tenant").description("one tenant's stack");
+  const specOptions = (c: Command) => c
+    .option("--tenants <dir>", "folder of tenant specs (default: tenants/)")
+    .option("--spec <file>", "the tenant's spec file (default: <tenants>/<slug>.yaml)");
+  specOptions(tenant.command("up <slug>").description("create or converge a tenant from its spec"))
+    .action(async (slug: string, opts: { tenants?: string; spec?: string }) => {
+      code = await tenantUp(await context(), slug, opts, io, progress());
+    });
+  specOptions(tenant.command("preview <slug>").description("show what `up` would change"))
+    .action(async (slug: string, opts: { tenants?: string; spec?: string }) => {
+      code = await tenantPreview(await context(), slug, opts, io);
+    });
+  tenant.command("destroy <slug>")
+    .description("destroy a tenant's stack (its server goes back to the pool or is deleted)")
+    .requiredOption("--confirm <slug>", "repeat the slug to confirm")
+    .action(async (slug: string, opts: { confirm: string }) => {
+      code = await tenantDestroy(await context(), slug, opts.confirm, io);
+    });
+
+  const fleet = program.command("fleet").description("the whole fleet");
+  fleet.command("rollout")
+    .description("move one channel's pins across the fleet in waves: sandbox, 5 %, 25 %, 100 %")
+    .requiredOption("--channel <channel>", "policy, wrapper or openclaw")
+    .option("--image <ref>", "wrapper/openclaw: repository:tag@sha256:<digest>")
+    .option("--policy-bundle <version>", "policy: the bundle version")
+    .option("--id <id>", "rollout id (names its journal); default from channel and target")
+    .option("--resume", "continue the rollout its journal describes")
+    .option("--dry-run", "print the wave plan and change nothing")
+    .option("--concurrency <n>", "tenants updated at once", (v) => Number.parseInt(v, 10), 20)
+    .option("--bake <minutes>", "wait after each wave before judging its health", (v) => Number.parseFloat(v), 10)
+    .option("--max-failed <n>", "stop once more tenants than this have failed", (v) => Number.parseInt(v, 10), 2)
+    .option("--metrics-url <url>", "Hub metrics API (heartbeats, approval routing); token in LETSBE_HUB_METRICS_TOKEN")
+    .action(async (opts: RolloutArgs) => {
+      code = await fleetRollout(await context(), opts, io, progress());
+    });
+  fleet.command("status")
+    .description("tenants by group and release, and the state of a rollout")
+    .option("--id <id>", "rollout to report on (default: the latest)")
+    .action(async (opts: { id?: string }) => {
+      code = await fleetStatus(await context(), opts, io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (error instanceof InvalidInputError) {
+      io.err(`${error.problems.map(formatProblem).join("\n")}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof PlanUsageError || error instanceof RolloutUsageError || error instanceof UnknownTenantError) {
+      io.err(`letsbe: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof Error && error.name === "ConfirmationError") {
+      io.err(`letsbe: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+  return code;
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (error: unknown) => {
+      process.stderr.write(`letsbe: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = EXIT.failed;
+    },
+  );
+}

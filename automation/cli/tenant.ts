@@ -1,0 +1,81 @@
+/** `letsbe tenant up|preview|destroy <slug>`. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { InvalidInputError, TenantSpec, parseTenantSpec } from "../../tenants/schema";
+import { AutomationContext } from "../context";
+import { formatChanges } from "../orders/flow";
+import { Order } from "../orders/schema";
+import { OrderEvent } from "../orders/states";
+import { repoRoot } from "../plan/stackConfig";
+import type { CliIo } from "./index";
+import { Progress } from "./progress";
+
+export interface SpecArgs {
+  readonly tenants?: string;
+  readonly spec?: string;
+}
+
+export function loadSpec(slug: string, args: SpecArgs): TenantSpec {
+  const file = args.spec ?? join(args.tenants ?? join(repoRoot(), "tenants"), `${slug}.yaml`);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new InvalidInputError([{ source: file, path: "", message: `no spec for tenant "${slug}" (looked for this file)` }]);
+  }
+  const spec = parseTenantSpec(parseYaml(text), file);
+  if (spec.slug !== slug) throw new InvalidInputError([{ source: file, path: "slug", message: `"${spec.slug}" but the command names "${slug}"` }]);
+  return spec;
+}
+
+export function formatEvent(event: OrderEvent): string {
+  return `${event.slug}  ${event.state.padEnd(15)} ${event.step.padEnd(9)} ${event.message}`;
+}
+
+export async function tenantUp(context: AutomationContext, slug: string, args: SpecArgs, io: CliIo, progress: Progress): Promise<number> {
+  const spec = loadSpec(slug, args);
+  const existing = await context.store.get(slug);
+  // The CLI converges the tenant under the order that created it, if any.
+  const orderId = existing?.status === "active" ? existing.orderId : `cli-${slug}`;
+  const order: Order = { orderId, spec, providerChoice: spec.provider, allowOverflow: true, ...(existing?.release ? { release: existing.release } : {}) };
+  progress.total(5, `${slug} on the ${context.workspace.kind} workspace`);
+  let last = "";
+  const outcome = await context.flow.provision(order, (event) => {
+    progress.line(formatEvent(event));
+    if (event.state !== last) {
+      last = event.state;
+      progress.tick();
+    }
+  });
+  progress.stop();
+  if (!outcome.ok) {
+    io.err(`${slug}: FAILED at ${outcome.failedStep}: ${outcome.reason}\n`);
+    return 1;
+  }
+  io.out(`${slug}: ${formatChanges(outcome.changes)}\n`);
+  return 0;
+}
+
+export async function tenantPreview(context: AutomationContext, slug: string, args: SpecArgs, io: CliIo): Promise<number> {
+  const existing = await context.store.get(slug);
+  const spec = existing?.status === "active" ? existing.spec : loadSpec(slug, args);
+  const outcome = await context.flow.preview(slug, `preview-${slug}`, (event) => {
+    if (event.resource) io.out(`${formatEvent(event)}\n`);
+  }, spec);
+  if (!outcome.ok) {
+    io.err(`${slug}: preview FAILED at ${outcome.failedStep}: ${outcome.reason}\n`);
+    return 1;
+  }
+  io.out(`${slug}: would ${formatChanges(outcome.changes)}\n`);
+  return 0;
+}
+
+export async function tenantDestroy(context: AutomationContext, slug: string, confirmation: string, io: CliIo): Promise<number> {
+  const outcome = await context.flow.destroy(slug, confirmation, `destroy-${slug}`, (event) => io.out(`${formatEvent(event)}\n`));
+  if (!outcome.ok) {
+    io.err(`${slug}: destroy FAILED: ${outcome.reason}\n`);
+    return 1;
+  }
+  return 0;
+}

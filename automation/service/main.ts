@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/** Starts the Hub-facing service: `node dist/automation/service/main.js` (configuration in the environment). */
+import { join } from "node:path";
+import { z } from "zod";
+import { InvalidInputError, formatProblem, zodProblems } from "../../tenants/schema";
+import { createContext } from "../context";
+import { JobManager } from "./jobs";
+import { buildService } from "./server";
+
+const serviceEnv = z.object({
+  /** Bearer token the Hub presents (secret, at least 32 characters). */
+  LETSBE_API_TOKEN: z.string().min(32, "must be at least 32 characters"),
+  LETSBE_HOST: z.string().default("127.0.0.1"),
+  LETSBE_PORT: z.coerce.number().int().min(1).max(65535).default(8087),
+  /** What a restart does with unfinished jobs. */
+  LETSBE_ON_RESTART: z.enum(["resume", "interrupt"]).default("resume"),
+});
+
+async function main(): Promise<void> {
+  const parsed = serviceEnv.safeParse(process.env);
+  if (!parsed.success) throw new InvalidInputError(zodProblems("environment", parsed.error));
+  const env = parsed.data;
+  const context = await createContext(process.env, join(__dirname, "..", ".."));
+  const jobs = new JobManager({ flow: context.flow, dir: join(context.dataDir, "jobs"), onRestart: env.LETSBE_ON_RESTART });
+  jobs.recover();
+  const app = buildService({ flow: context.flow, store: context.store, jobs, token: env.LETSBE_API_TOKEN, logger: true });
+  const stop = () => {
+    jobs.close();
+    void app.close().then(() => process.exit(0));
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  await app.listen({ host: env.LETSBE_HOST, port: env.LETSBE_PORT });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`letsbe-service: ${error instanceof InvalidInputError ? error.problems.map(formatProblem).join("\n") : error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,116 @@
+/**
+ * The Hub-facing HTTP service (fastify): orders in, jobs out, progress as Server-Sent Events.
+ *   POST   /v1/tenants              an order -> 202 { jobId }
+ *   GET    /v1/jobs/{id}            the job record
+ *   GET    /v1/jobs/{id}/events     the job's events as SSE (Last-Event-ID resumes)
+ *   DELETE /v1/tenants/{slug}       destroy; needs `X-Confirm-Slug: {slug}` -> 202 { jobId }
+ * Every route needs `Authorization: Bearer <token>`.
+ */
+import { timingSafeEqual } from "node:crypto";
+import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { InvalidInputError, SLUG_PATTERN } from "../../tenants/schema";
+import { OrderFlow } from "../orders/flow";
+import { SlugConflictError } from "../orders/errors";
+import { parseOrder } from "../orders/schema";
+import { TenantStore } from "../orders/store";
+import { JobManager, JobRecord } from "./jobs";
+
+export interface ServiceOptions {
+  readonly flow: OrderFlow;
+  readonly store: TenantStore;
+  readonly jobs: JobManager;
+  /** Bearer token the Hub presents (secret); at least 32 characters. */
+  readonly token: string;
+  /** Log requests (never bodies). Default - false. */
+  readonly logger?: boolean;
+}
+
+/** Bodies larger than this are refused, bytes. */
+const BODY_LIMIT = 64 * 1024;
+
+export function buildService(options: ServiceOptions): FastifyInstance {
+  if (options.token.length < 32) throw new Error("service token must be at least 32 characters");
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: BODY_LIMIT });
+  const expected = Buffer.from(options.token);
+
+  app.addHook("onRequest", async (request, reply) => {
+    const header = request.headers.authorization ?? "";
+    const match = /^Bearer (.+)$/.exec(header);
+    const given = Buffer.from(match?.[1] ?? "");
+    if (!match || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      reply.header("WWW-Authenticate", 'Bearer realm="letsbe-automation"');
+      return reply.code(401).send({ error: "unauthorized", reason: "a valid bearer token is required" });
+    }
+  });
+
+  app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    return reply.code(status).send({ error: status === 500 ? "internal" : "bad_request", reason: status === 500 ? "internal error" : error.message });
+  });
+
+  app.post("/v1/tenants", async (request, reply) => {
+    let order;
+    try {
+      order = parseOrder(request.body);
+    } catch (error) {
+      if (error instanceof InvalidInputError) return reply.code(400).send({ error: "invalid_order", problems: error.problems });
+      throw error;
+    }
+    const running = options.jobs.activeFor(order.orderId);
+    if (running) return accepted(reply, running);
+    try {
+      await options.flow.admit(order);
+    } catch (error) {
+      if (error instanceof SlugConflictError) return reply.code(409).send({ error: "slug_taken", reason: error.message });
+      throw error;
+    }
+    return accepted(reply, options.jobs.submitProvision(request.body, order));
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/jobs/:id", async (request, reply) => {
+    const job = options.jobs.get(request.params.id);
+    if (!job) return reply.code(404).send({ error: "not_found", reason: `no job ${request.params.id}` });
+    return reply.send(job);
+  });
+
+  app.get<{ Params: { id: string } }>("/v1/jobs/:id/events", (request, reply) => streamEvents(options.jobs, request, reply));
+
+  app.delete<{ Params: { slug: string } }>("/v1/tenants/:slug", async (request, reply) => {
+    const { slug } = request.params;
+    if (!SLUG_PATTERN.test(slug)) return reply.code(400).send({ error: "invalid_slug", reason: `"${slug}" is not a tenant slug` });
+    const confirmation = request.headers["x-confirm-slug"];
+    if (confirmation !== slug) {
+      return reply.code(400).send({ error: "confirmation_required", reason: `repeat the slug in the X-Confirm-Slug header to destroy ${slug}` });
+    }
+    const record = await options.store.get(slug);
+    if (!record || record.status !== "active") return reply.code(404).send({ error: "not_found", reason: `no active tenant "${slug}"` });
+    return accepted(reply, options.jobs.submitDestroy(slug));
+  });
+
+  return app;
+}
+
+function accepted(reply: FastifyReply, job: JobRecord) {
+  return reply.code(202).header("Location", `/v1/jobs/${job.id}`).send({ jobId: job.id, status: job.status, events: `/v1/jobs/${job.id}/events` });
+}
+
+function streamEvents(jobs: JobManager, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): void {
+  const job = jobs.get(request.params.id);
+  if (!job) {
+    void reply.code(404).send({ error: "not_found", reason: `no job ${request.params.id}` });
+    return;
+  }
+  const last = Number.parseInt(String(request.headers["last-event-id"] ?? ""), 10);
+  const from = Number.isInteger(last) && last >= 0 ? last + 1 : 0;
+  reply.hijack();
+  const out = reply.raw;
+  out.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" });
+  const unsubscribe = jobs.subscribe(job.id, from, (event, index) => {
+    out.write(`id: ${index}\nevent: ${event.state === "FAILED" ? "failed" : "progress"}\ndata: ${JSON.stringify(event)}\n\n`);
+  }, () => {
+    const final = jobs.get(job.id) as JobRecord;
+    out.write(`event: end\ndata: ${JSON.stringify({ status: final.status, state: final.state, reason: final.reason })}\n\n`);
+    out.end();
+  });
+  request.raw.on("close", unsubscribe);
+}
