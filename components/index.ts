@@ -1,2 +1,3 @@
+export * from "./hub/hub";
 export * from "./tenant/tenant";
 export * from "./vps";

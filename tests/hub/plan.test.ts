@@ -52,3 +52,15 @@ describe("offline plan of prod-eu", () => {
     expect(tenants.some((t) => t.resources.some((r) => r.type === "hcloud:index/firewall:Firewall"))).toBe(true);
   });
 });
+
+describe("offline plan of staging", () => {
+  it("plans the staging hub on Hetzner in eu with no mandatory violation", async () => {
+    const staging = await plan({ stack: "staging", workers: 1 });
+    const hub = staging.stacks.find((s) => s.project === "letsbe-hub") as PlannedStack;
+    expect(hub.stack).toBe("staging");
+    expect(hub.outputs.region).toBe("eu");
+    expect(hub.resources.some((r) => r.type === "hcloud:index/server:Server")).toBe(true);
+    expect(hub.violations.filter((v) => v.level === "mandatory")).toEqual([]);
+    expect(staging.errors.filter((e) => e.source.includes("letsbe-hub"))).toEqual([]);
+  });
+});
