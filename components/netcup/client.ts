@@ -27,7 +27,7 @@ export interface ScpClientOptions {
   readonly maxAttempts?: number;
   /** First backoff step, ms; doubles per attempt, with full jitter. Default - 500. */
   readonly backoffBaseMs?: number;
-  /** Cap of one backoff wait (also of `Retry-After`), ms. Default - 30000. */
+  /** Cap of one backoff wait, ms (a `Retry-After` from the API is honoured up to 2 min). Default - 30000. */
   readonly backoffMaxMs?: number;
   /** Timeout of one HTTP request, ms. Default - 30000. */
   readonly requestTimeoutMs?: number;
@@ -253,9 +253,10 @@ export class ScpClient {
 
   // ---- transport -----------------------------------------------------------------------------
 
+  /** The API's `Retry-After` when it sent one (bounded to 2 min), else our own backoff. */
   private retryWait(attempt: number, response: Response): number {
     const hinted = retryAfterMs(response.headers.get("retry-after"), Date.now());
-    return Math.min(this.options.backoffMaxMs, hinted ?? backoffMs(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs));
+    return hinted !== undefined ? Math.min(hinted, 120_000) : backoffMs(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs);
   }
 
   private url(spec: RequestSpec): string {

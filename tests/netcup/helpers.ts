@@ -68,10 +68,14 @@ export function requireDist<T>(relative: string): T {
   const root = repoRoot();
   const compiled = join(root, "dist", `${relative}.js`);
   if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run \`npx tsc -p tsconfig.json\` first (npm test does)`);
+  // Each provider source against its own compiled file (an incremental build rewrites changed files only).
   const sourceDir = join(root, "components", "netcup");
-  const newestSource = Math.max(...readdirSync(sourceDir).map((f) => statSync(join(sourceDir, f)).mtimeMs));
-  const compiledNetcup = join(root, "dist", "components", "netcup", "lifecycle.js");
-  if (statSync(compiledNetcup).mtimeMs < newestSource) throw new Error("dist/ is older than components/netcup: run `npx tsc -p tsconfig.json` first");
+  for (const file of readdirSync(sourceDir).filter((f) => f.endsWith(".ts"))) {
+    const built = join(root, "dist", "components", "netcup", file.replace(/\.ts$/, ".js"));
+    if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(sourceDir, file)).mtimeMs) {
+      throw new Error(`dist/components/netcup/${file.replace(/\.ts$/, ".js")} is older than its source: run \`npx tsc -p tsconfig.json\` first (npm test does)`);
+    }
+  }
   return createRequire(join(root, "package.json"))(compiled) as T;
 }
 
