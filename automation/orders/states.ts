@@ -67,7 +67,8 @@ export type EmitFn = (state: OrderState, step: OrderStep, message: string, resou
 /** Follows one operation's engine events and emits order events as the state advances. */
 export class OrderStateTracker {
   private index = -1;
-  private lastStep: OrderStep = "server";
+  /** `program` until a resource event arrives: a failure before one is the program's own. */
+  private lastStep: OrderStep = "program";
   private lastResource: string | undefined;
 
   constructor(private readonly emit: EmitFn) {}

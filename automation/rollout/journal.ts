@@ -3,7 +3,7 @@
  * most the tenants in flight and `--resume` knows exactly what is finished. The first line
  * fixes the plan and every tenant's previous pins, so a resumed rollout never re-plans.
  */
-import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { z } from "zod";
 import { releaseOverrideSchema } from "../../tenants/release";
 import { InvalidInputError } from "../../tenants/schema";
@@ -38,9 +38,16 @@ export interface Journal {
 }
 
 export class FileJournal implements Journal {
+  private opened = false;
+
   constructor(readonly file: string) {}
 
   append(entry: JournalEntry): void {
+    if (!this.opened) {
+      this.opened = true;
+      // A crash mid-write leaves a torn last line; the next entry must start on a line of its own.
+      if (existsSync(this.file) && statSync(this.file).size > 0 && !readFileSync(this.file, "utf8").endsWith("\n")) appendFileSync(this.file, "\n");
+    }
     appendFileSync(this.file, `${JSON.stringify(entry)}\n`);
   }
 
@@ -54,8 +61,8 @@ export class FileJournal implements Journal {
       try {
         raw = JSON.parse(line);
       } catch {
-        // A torn last line is what a crash mid-write leaves; anything earlier is corruption.
-        if (i >= lines.length - 2) return;
+        // A truncated line is what a crash mid-write leaves; a complete but unreadable one is corruption.
+        if (!line.trimEnd().endsWith("}")) return;
         throw new InvalidInputError([{ source: this.file, path: `line ${i + 1}`, message: "not valid JSON" }]);
       }
       const parsed = entrySchema.safeParse(raw);

@@ -21,7 +21,9 @@ export type SimulatedFault =
   /** The operation never finishes until cancelled. */
   | { readonly kind: "hang" }
   /** The backend reports another update in progress (Pulumi's ConcurrentUpdateError). */
-  | { readonly kind: "busy" };
+  | { readonly kind: "busy" }
+  /** The operation fails before any step, with this message (a provider or CLI error). */
+  | { readonly kind: "error"; readonly message: string };
 
 export type SimulatedOp = "up" | "preview" | "destroy";
 
@@ -103,6 +105,7 @@ export class SimulatedWorkspace implements TenantWorkspace {
     if (fault?.kind === "busy" || this.locked.has(op.slug)) {
       throw busyError(op.slug);
     }
+    if (fault?.kind === "error") throw new Error(fault.message);
     this.locked.add(op.slug);
     this.activeCount += 1;
     this.maxActive = Math.max(this.maxActive, this.activeCount);

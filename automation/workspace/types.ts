@@ -66,7 +66,8 @@ export class TransientError extends Error {
 /** The operation did not finish within its time limit and was cancelled. */
 export class OperationTimeoutError extends Error {
   constructor(readonly slug: string, readonly timeoutMs: number) {
-    super(`operation on stack ${slug} exceeded its ${Math.round(timeoutMs / 1000)} s limit and was cancelled`);
+    const limit = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
+    super(`operation on stack ${slug} exceeded its ${limit} limit and was cancelled`);
     this.name = "OperationTimeoutError";
   }
 }
