@@ -158,6 +158,8 @@ describe("hub secrets", () => {
       STRIPE_KEY,
       HUB_SECRET_PLACEHOLDERS["letsbe-hub:rcloneConfig"],
       HUB_SECRET_PLACEHOLDERS["letsbe-hub:provisioningPrivateKey"],
+      HUB_SECRET_PLACEHOLDERS["letsbe-hub:cloudflareDnsToken"],
+      HUB_SECRET_PLACEHOLDERS["letsbe-hub:netcupRefreshToken"],
     ];
   };
 
