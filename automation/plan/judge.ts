@@ -35,6 +35,15 @@ export interface JudgeOptions {
 class NotApplicable extends Error {}
 class UnknownValue extends Error {}
 
+function containsUnknown(value: unknown): boolean {
+  if (value === UNKNOWN_MARK) return true;
+  if (value === null || typeof value !== "object") return false;
+  return Object.values(value).some(containsUnknown);
+}
+
+/** Props as policies see them; the (costly) proxy only where something is unknown. */
+const checkedProps = (props: Record<string, unknown>) => (containsUnknown(props) ? unknownChecking(props) : props);
+
 /** Like CrossGuard's proxy: reading a value the plan could not know stops that policy. */
 function unknownChecking<T>(value: T, path: readonly string[] = []): T {
   if (value === null || typeof value !== "object") return value;
@@ -95,8 +104,8 @@ export async function judgeStack(stack: JudgedStack, opts: JudgeOptions = {}): P
 
   const resourcePolicies = active.filter(isResourcePolicy);
   for (const r of stack.resources) {
+    const props = checkedProps(r.plainInputs);
     for (const policy of resourcePolicies) {
-      const props = unknownChecking(r.plainInputs);
       const args: SecretAwareArgs = {
         type: r.type, urn: r.urn, name: r.name, props, opts: options(r), stackTags,
         ...typeChecks(r.type, props),
@@ -136,7 +145,7 @@ async function run(policy: Policies[number], validation: () => void | Promise<vo
 function policyResources(recorded: readonly RecordedResource[]): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
   const resources = recorded.map((r) => {
-    const props = unknownChecking(r.plainInputs);
+    const props = checkedProps(r.plainInputs);
     const resource: PolicyResource = {
       type: r.type, urn: r.urn, name: r.name, props, opts: options(r),
       dependencies: [], propertyDependencies: {}, ...typeChecks(r.type, props),
@@ -174,4 +183,16 @@ export function judgePlan(stacks: readonly PlannedStack[], config: PolicyConfig 
       });
     });
   }
+}
+
+/**
+ * For the bench CLI: mean wall time to judge one planned stack, in milliseconds. Each stack is
+ * judged once (after one warm-up), so per-file work such as parsing compose files counts fully.
+ */
+export async function judgeCostMs(stacks: readonly JudgedStack[]): Promise<number> {
+  if (stacks.length === 0) return 0;
+  await judgeStack(stacks[0]!); // module loads, JIT
+  const start = process.hrtime.bigint();
+  for (const stack of stacks) await judgeStack(stack);
+  return Number(process.hrtime.bigint() - start) / 1e6 / stacks.length;
 }

@@ -3,7 +3,7 @@
  * that carry it to the host (a CopyToRemote/CopyFile source, a Command's stdin, or a heredoc
  * in a Command's script). Anything that parses as YAML with a `services` map counts.
  */
-import { parse } from "yaml";
+import { load } from "js-yaml";
 import { COMMAND_TYPES, ResourceLike, stringsOf } from "./resources";
 
 export interface ComposeService {
@@ -22,11 +22,26 @@ export interface ComposeDocument {
 
 const HEREDOC = /<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1[^\n]*\n([\s\S]*?)\n\s*\2\s*(?:\n|$)/g;
 
+/**
+ * Parsed documents by text: several policies read the same file, and a stack often carries it
+ * twice (the source and a trigger). Bounded, so a long plan does not hold every file.
+ */
+const parsed = new Map<string, ComposeDocument["services"] | undefined>();
+const PARSED_MAX = 64;
+
 function asCompose(text: string): ComposeDocument["services"] | undefined {
   if (!/^services\s*:/m.test(text)) return undefined;
+  if (parsed.has(text)) return parsed.get(text);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  const services = parseServices(text);
+  parsed.set(text, services);
+  return services;
+}
+
+function parseServices(text: string): ComposeDocument["services"] | undefined {
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = load(text);
   } catch {
     return undefined;
   }
@@ -47,6 +62,7 @@ export async function composeDocuments(resource: Pick<ResourceLike, "type" | "pr
       docs.push({ path, services: whole });
       continue;
     }
+    if (!text.includes("<<")) continue;
     for (const match of text.matchAll(HEREDOC)) {
       const services = asCompose(match[3] ?? "");
       if (services) docs.push({ path: `${path} (heredoc ${match[2]})`, services });
