@@ -247,7 +247,10 @@ export class ScpClient {
         continue;
       }
       const detail = this.schemas.tokenError.safeParse(body);
-      throw new ScpAuthError(response.status, detail.success ? detail.data.error : "", detail.success ? detail.data.error_description : "");
+      const [error, description] = detail.success ? [detail.data.error, detail.data.error_description] : ["", ""];
+      // Out of retries on a busy or failing endpoint is not a bad token.
+      if (response.status === 429 || response.status >= 500) throw new ScpApiError("POST", "token endpoint", response.status, error, description);
+      throw new ScpAuthError(response.status, error, description);
     }
   }
 
