@@ -14,7 +14,7 @@ export function vpsClaims(resources: readonly ResourceLike[]): Map<string, strin
   for (const r of resources) {
     for (const field of IDENTITY_FIELDS[r.type] ?? []) {
       const value = r.props[field];
-      if (typeof value === "string" && value !== "" && value !== "[unknown]") claims.set(`${r.type.split(":")[0]} ${field} "${value}"`, r.urn);
+      if (typeof value === "string" && value !== "") claims.set(`${r.type} ${field} "${value}"`, r.urn);
     }
     if (r.type === TYPES.dnsRecord && (r.props.type === "A" || r.props.type === "AAAA") && typeof r.props.content === "string") {
       claims.set(`address "${r.props.content}"`, r.urn);

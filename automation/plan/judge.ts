@@ -14,7 +14,7 @@ import { oneVpsPerTenant, sharedVpsAcrossStacks } from "../../policy/oneVpsPerTe
 import { policies as packPolicies } from "../../policy/policies";
 import { SecretAwareArgs } from "../../policy/secretsAreSecret";
 import { RecordedResource } from "./mockRuntime";
-import { PlannedStack, UNKNOWN_MARK, Violation } from "./types";
+import { PlannedStack, SECRET_MARK, UNKNOWN_MARK, Violation } from "./types";
 
 export interface JudgedStack {
   readonly project: string;
@@ -161,6 +161,11 @@ function policyResources(recorded: readonly RecordedResource[]): PolicyResource[
   return resources;
 }
 
+/** The report's top-level inputs without its markers: "[secret]" in two stacks is no shared value. */
+function withoutMarks(inputs: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== SECRET_MARK && v !== UNKNOWN_MARK));
+}
+
 /**
  * Policies over the whole plan, which CrossGuard (one stack at a time) cannot apply: no server
  * or address is shared between tenant stacks. Adds the findings to the stacks involved.
@@ -170,7 +175,7 @@ export function judgePlan(stacks: readonly PlannedStack[], config: PolicyConfig 
   if (level === "disabled") return;
   const shared = sharedVpsAcrossStacks(stacks.map((s) => ({
     stack: s.stack,
-    resources: s.resources.map((r) => ({ type: r.type, urn: r.urn, name: r.name, props: r.inputs })),
+    resources: s.resources.map((r) => ({ type: r.type, urn: r.urn, name: r.name, props: withoutMarks(r.inputs) })),
   })));
   for (const finding of shared) {
     finding.stacks.forEach((name, i) => {

@@ -30,7 +30,7 @@ describe("one-vps-per-tenant", () => {
     const c = asResources("nordlicht", [netcup("v2202411000000003"), record("apex-a", { type: "A", content: "100.70.0.2" })]);
     const shared = sharedVpsAcrossStacks([{ stack: "acme-bakery", resources: a }, { stack: "harbor-legal", resources: b }, { stack: "nordlicht", resources: c }]);
     expect(shared.map((s) => [s.claim, s.stacks])).toEqual([
-      ['pulumi-nodejs serverName "v2202411000000001"', ["acme-bakery", "harbor-legal"]],
+      ['pulumi-nodejs:dynamic/netcup:Server serverName "v2202411000000001"', ["acme-bakery", "harbor-legal"]],
       ['address "100.70.0.2"', ["harbor-legal", "nordlicht"]],
     ]);
   });
@@ -38,7 +38,10 @@ describe("one-vps-per-tenant", () => {
   it("finds nothing shared between distinct tenants", () => {
     const a = asResources("acme-bakery", tenantStack());
     const b = asResources("harbor-legal", [hetznerServer({ props: { name: "harbor-legal" } })]);
-    expect(sharedVpsAcrossStacks([{ stack: "acme-bakery", resources: a }, { stack: "harbor-legal", resources: b }])).toEqual([]);
+    // A tenant named like another's address resource ("foo-ipv4") claims nothing of it.
+    const foo = asResources("foo", [primaryIp("ipv4", { name: "foo-ipv4" })]);
+    const fooIpv4 = asResources("foo-ipv4", [hetznerServer({ props: { name: "foo-ipv4" } })]);
+    expect(sharedVpsAcrossStacks([{ stack: "acme-bakery", resources: a }, { stack: "harbor-legal", resources: b }, { stack: "foo", resources: foo }, { stack: "foo-ipv4", resources: fooIpv4 }])).toEqual([]);
   });
 });
 
