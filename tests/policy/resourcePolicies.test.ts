@@ -60,6 +60,23 @@ describe("no-public-ssh", () => {
   });
 });
 
+describe("no-public-ssh on the host firewall stage", () => {
+  const stage = (vars: string) => ({ type: T.command, name: "acme-bakery-host-firewall", props: { create: `LB_STAGE=firewall ${vars} bash /var/lib/letsbe/bootstrap/firewall.sh` } });
+
+  it("passes SSH from management CIDRs and mail ports public", async () => {
+    const outcome = await checkResource(noPublicSsh, stage("LB_MGMT_CIDRS='198.51.100.10/32 2001:db8:100::/48' LB_SSH_PORT='22' LB_PUBLIC_TCP_PORTS='25 465 587 993'"));
+    expect(outcome.messages).toEqual([]);
+  });
+
+  it("reports ::/0 among the management CIDRs and the SSH port among the public ones", async () => {
+    const outcome = await checkResource(noPublicSsh, stage("LB_MGMT_CIDRS='198.51.100.10/32 ::/0' LB_SSH_PORT='2222' LB_PUBLIC_TCP_PORTS='25 2222'"));
+    expect(outcome.messages).toEqual([
+      "acme-bakery-host-firewall: host firewall allows SSH (port 2222) from ::/0",
+      "acme-bakery-host-firewall: host firewall publishes the SSH port 2222 to everyone (LB_PUBLIC_TCP_PORTS)",
+    ]);
+  });
+});
+
 describe("secrets-are-secret", () => {
   const bootstrap = (secretPaths?: string[]) => ({
     type: T.command,
