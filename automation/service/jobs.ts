@@ -78,6 +78,11 @@ export class JobManager {
     return [...this.jobs.values()].find((j) => j.orderId === orderId && !FINAL_STATUSES.includes(j.status));
   }
 
+  /** An unfinished destroy of the tenant, so a repeated DELETE joins it. */
+  activeDestroy(slug: string): JobRecord | undefined {
+    return [...this.jobs.values()].find((j) => j.kind === "destroy" && j.slug === slug && !FINAL_STATUSES.includes(j.status));
+  }
+
   submitProvision(rawOrder: unknown, order: Order): JobRecord {
     return this.create("provision", order.spec.slug, order.orderId, rawOrder);
   }

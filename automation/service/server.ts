@@ -49,6 +49,9 @@ export function buildService(options: ServiceOptions): FastifyInstance {
   });
 
   app.post("/v1/tenants", async (request, reply) => {
+    if (!/^application\/json\b/.test(request.headers["content-type"] ?? "")) {
+      return reply.code(415).send({ error: "unsupported_media_type", reason: "send the order as application/json" });
+    }
     let order;
     try {
       order = parseOrder(request.body);
@@ -82,6 +85,8 @@ export function buildService(options: ServiceOptions): FastifyInstance {
     if (confirmation !== slug) {
       return reply.code(400).send({ error: "confirmation_required", reason: `repeat the slug in the X-Confirm-Slug header to destroy ${slug}` });
     }
+    const running = options.jobs.activeDestroy(slug);
+    if (running) return accepted(reply, running);
     const record = await options.store.get(slug);
     if (!record || record.status !== "active") return reply.code(404).send({ error: "not_found", reason: `no active tenant "${slug}"` });
     return accepted(reply, options.jobs.submitDestroy(slug));

@@ -227,8 +227,21 @@ export function busyError(slug: string): ConcurrentUpdateError {
   return new ctor({ stderr, toString: () => `code: 255\n stderr: ${stderr}\n` });
 }
 
-/** Hub outputs of every region, as the offline plan computes them from the hub stacks' config. */
-export async function hubReferencesFromRepo(org: string, root: string = repoRoot()): Promise<Record<string, HubReference>> {
+const hubCache = new Map<string, Promise<Record<string, HubReference>>>();
+
+/** Hub outputs of every region, as the offline plan computes them from the hub stacks' config (once per process). */
+export function hubReferencesFromRepo(org: string, root: string = repoRoot()): Promise<Record<string, HubReference>> {
+  const key = `${org}\u0000${root}`;
+  let hubs = hubCache.get(key);
+  if (!hubs) {
+    hubs = planHubs(org, root);
+    hubCache.set(key, hubs);
+    hubs.catch(() => hubCache.delete(key));
+  }
+  return hubs;
+}
+
+async function planHubs(org: string, root: string): Promise<Record<string, HubReference>> {
   const hubs: Record<string, HubReference> = {};
   for (const region of REGION_IDS) {
     const outcome = await planHubStack(hubRunOptions(root, hubStackName(region), { org }));
