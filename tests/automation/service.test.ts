@@ -118,7 +118,7 @@ describe("service: jobs", () => {
   });
 
   it("destroys through DELETE with the slug confirmed", async () => {
-    const { app, jobs, workspace } = await service(tmp());
+    const { app, jobs, workspace } = await service(tmp(), { stepDelayMs: 2 });
     const created = await app.inject({ method: "POST", url: "/v1/tenants", headers: auth, payload: orderInput("del-one") });
     await jobs.settled(created.json().jobId);
     const res = await app.inject({ method: "DELETE", url: "/v1/tenants/del-one", headers: { ...auth, "x-confirm-slug": "del-one" } });
