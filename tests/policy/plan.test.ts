@@ -6,13 +6,15 @@ import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { exitCodeFor } from "../../automation/plan/cli";
-import { judgePlan } from "../../automation/plan/judge";
+import { judgePlan, judgeStack } from "../../automation/plan/judge";
+import { runUnderMocks } from "../../automation/plan/mockRuntime";
 import { HubReference, planStack, planTenantStacks } from "../../automation/plan/planStacks";
 import { tenantRunOptions } from "../../automation/plan/stackConfig";
 import { formatSummary } from "../../automation/plan/summary";
 import { PlanReport, PlannedStack } from "../../automation/plan/types";
 import { TENANT_PROJECT } from "../../stacks/contract";
 import { tenantProgram } from "../../stacks/tenant/program";
+import { TOOLS, imageRef } from "../../tenants/catalog";
 import { hubFixture, specFixture } from "../helpers/fixtures";
 
 const identity = { org: "letsbe" };
@@ -41,6 +43,26 @@ describe("the offline plan applies the pack", () => {
     const report: PlanReport = { stacks: [stack], errors: [] };
     expect(exitCodeFor(report)).toBe(1);
     expect(formatSummary(report)).toContain("✗ [mandatory] stateful-protected: acme-bakery-server (hcloud:index/server:Server) is stateful but not protected");
+  });
+
+  it("judges the compose file the Tenant really renders: a tool made public and an unpinned image are caught", async () => {
+    const options = tenantRunOptions(specFixture(), identity, hub.outputs, hub.secretOutputs);
+    const run = await runUnderMocks(tenantProgram, { ...options, project: TENANT_PROJECT });
+    const carriers = run.resources.filter((r) => typeof (r.plainInputs.source as { text?: unknown } | undefined)?.text === "string"
+      && /^services:/m.test(String((r.plainInputs.source as { text: string }).text))
+      && String((r.plainInputs.source as { text: string }).text).includes(imageRef(TOOLS.nextcloud.image)));
+    expect(carriers).toHaveLength(1);
+    const compose = carriers[0]!;
+    const text = (compose.plainInputs.source as { text: string }).text;
+    const nextcloudPort = `127.0.0.1:${TOOLS.nextcloud.port}:${TOOLS.nextcloud.containerPort}`;
+    expect(text).toContain(nextcloudPort);
+    const broken = text.replace(nextcloudPort, `${TOOLS.nextcloud.port}:${TOOLS.nextcloud.containerPort}`).replace(`@${TOOLS.nextcloud.image.digest}`, "");
+    const resources = run.resources.map((r) => (r === compose ? { ...r, plainInputs: { ...r.plainInputs, source: { text: broken } } } : r));
+    const violations = await judgeStack({ project: TENANT_PROJECT, stack: "acme-bakery", resources, outputs: {} });
+    expect(violations.map((v) => `${v.policy}: ${v.message}`)).toEqual([
+      `pinned-artifacts: compose service "nextcloud" (source.text): image "${TOOLS.nextcloud.image.repository}:${TOOLS.nextcloud.image.tag}" is not pinned by digest (@sha256:<64 hex>)`,
+      `internals-internal: compose service "nextcloud" publishes "${TOOLS.nextcloud.port}:${TOOLS.nextcloud.containerPort}" on 0.0.0.0; only nginx and mail may be public, others bind 127.0.0.1`,
+    ]);
   });
 
   it("reports a broken fixture program: public SSH, and a plain-text token the plan knows was not secret", async () => {
