@@ -69,6 +69,8 @@ const handlers: Record<string, Handler> = {
         serverName: inputs.serverName ?? `v${serverId.padStart(19, "0")}`,
         ipv4: mockIpv4(stack, name),
         ipv6: mockIpv6Network(stack, name).replace("::/64", "::1"),
+        imageFlavour: `${String(inputs.image ?? "Debian 13")} (planned)`,
+        imageFlavourId: 0,
         installedAt: "1970-01-01T00:00:00.000Z",
       },
     };

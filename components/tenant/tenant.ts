@@ -4,6 +4,7 @@ import { HOST_IMAGE, REGIONS, ReleasePins, TIERS, hasMailTool } from "../../tena
 import { TenantSpec } from "../../tenants/schema";
 import { createTenantDns } from "../dns/records";
 import { createHetznerVps } from "../hetzner/server";
+import { createNetcupVps } from "../netcup/vps";
 import { Vps } from "../vps";
 
 /** Mail ports opened when a mail tool is chosen: SMTP, submission, IMAPS. */
@@ -80,9 +81,21 @@ function createVps(name: string, args: TenantArgs, parent: pulumi.Resource): Vps
         protect: args.protect,
       }, parent);
     case "netcup":
-      throw new pulumi.InputPropertyError({
-        propertyPath: "spec.provider",
-        reason: `tenant "${spec.slug}": Netcup servers are not supported by this Tenant yet; use provider "hetzner"`,
-      });
+      if (!args.netcup) {
+        throw new pulumi.InputPropertyError({ propertyPath: "netcup", reason: `tenant "${spec.slug}" runs on Netcup but no Netcup API access was given` });
+      }
+      return createNetcupVps(name, {
+        owner: spec.slug,
+        region: spec.region,
+        site: REGIONS[spec.region].netcupSite,
+        product: TIERS[spec.tier].netcupProduct,
+        hostname: spec.domain,
+        sshPublicKey: hub.provisioningPublicKey,
+        image: HOST_IMAGE.netcup,
+        apiUrl: args.netcup.apiUrl,
+        tokenUrl: args.netcup.tokenUrl,
+        refreshToken: args.netcup.refreshToken,
+        protect: args.protect,
+      }, parent);
   }
 }
