@@ -1,0 +1,147 @@
+/**
+ * The bootstrap stages as plain data: for each stage, the self-contained script to copy, the
+ * command that runs it, the secrets it reads on standard input and the trigger (hash of what
+ * the stage depends on, and nothing else). Pulumi resources and the real-host tests both run
+ * exactly this plan.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The base stages in the order they run; none depends on the tenant's tool set. */
+export const BASE_STAGES = [
+  "system", "packages", "unattended", "docker", "firewall", "ssh", "fail2ban", "layout", "tls", "nginx",
+] as const;
+export type BaseStage = (typeof BASE_STAGES)[number];
+
+/** Secrets a stage reads; each reaches the host only on the stage's standard input. */
+export type StageSecret = "REGISTRATION_TOKEN" | "CLOUDFLARE_DNS_TOKEN";
+
+export const STAGE_SECRETS: Readonly<Partial<Record<BaseStage, readonly StageSecret[]>>> = {
+  layout: ["REGISTRATION_TOKEN"],
+  tls: ["CLOUDFLARE_DNS_TOKEN"],
+};
+
+export const BOOTSTRAP_DIR = "/var/lib/letsbe/bootstrap";
+
+export interface HostParams {
+  /** Short host name, e.g. the tenant slug. */
+  readonly hostname: string;
+  /** Domain the wildcard certificate covers (`domain` and `*.domain`). */
+  readonly domain: string;
+  /** Addresses allowed to reach SSH (the Hub's management CIDRs). */
+  readonly managementCidrs: readonly string[];
+  /** SSH port the firewall opens to the management CIDRs. Default - 22. */
+  readonly sshPort?: number;
+  /** Extra public TCP ports beyond 80 and 443 (mail ports when a mail tool is chosen). Default - none. */
+  readonly publicTcpPorts?: readonly number[];
+  /** ACME account e-mail. */
+  readonly acmeEmail: string;
+  /** ACME directory URL. Default - certbot's (Let's Encrypt production). */
+  readonly acmeServer?: string;
+  /**
+   * Request the wildcard certificate during bootstrap. Default - true. With false the host
+   * serves its self-signed placeholder until certbot is run (a host whose zone is not delegated yet).
+   */
+  readonly issueCertificate?: boolean;
+  /** Default - "UTC". */
+  readonly timezone?: string;
+  /** Default - "C.UTF-8". */
+  readonly locale?: string;
+}
+
+export interface StagePlan {
+  readonly name: BaseStage;
+  /** Where the bundled script is copied on the host. */
+  readonly remotePath: string;
+  readonly script: string;
+  /** Non-secret parameters, passed as environment assignments on the command. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly command: string;
+  readonly secrets: readonly StageSecret[];
+  /** sha256 over the script and the parameters. */
+  readonly trigger: string;
+}
+
+/** The folder holding the bootstrap scripts, from the sources or from the compiled `dist/`. */
+export function scriptsDir(): string {
+  const candidates = [join(__dirname, "scripts"), join(__dirname, "..", "..", "..", "components", "host", "scripts")];
+  const found = candidates.find((dir) => existsSync(join(dir, "lib.sh")));
+  if (!found) throw new Error(`bootstrap scripts not found (looked in ${candidates.join(", ")})`);
+  return found;
+}
+
+/** lib.sh + the stage + runner.sh, as one file the host runs without anything else. */
+export function bundleStage(stage: BaseStage, dir: string = scriptsDir()): string {
+  const read = (file: string) => readFileSync(join(dir, file), "utf8");
+  return [`#!/usr/bin/env bash\n# LetsBe bootstrap stage "${stage}" (generated: lib.sh + stages/${stage}.sh + runner.sh).\n`,
+    read("lib.sh"), read(`stages/${stage}.sh`), read("runner.sh")].join("\n");
+}
+
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export function sha256(...parts: string[]): string {
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part).update("\0");
+  return hash.digest("hex");
+}
+
+function stageParams(stage: BaseStage, p: HostParams): Record<string, string> {
+  const sshPort = String(p.sshPort ?? 22);
+  switch (stage) {
+    case "system":
+      return { LB_HOSTNAME: p.hostname, LB_TIMEZONE: p.timezone ?? "UTC", LB_LOCALE: p.locale ?? "C.UTF-8" };
+    case "firewall":
+      return {
+        LB_MGMT_CIDRS: [...p.managementCidrs].sort().join(" "),
+        LB_SSH_PORT: sshPort,
+        LB_PUBLIC_TCP_PORTS: [...(p.publicTcpPorts ?? [])].sort((a, b) => a - b).join(" "),
+      };
+    case "fail2ban":
+      return { LB_SSH_PORT: sshPort, LB_MGMT_CIDRS: [...p.managementCidrs].sort().join(" ") };
+    case "tls":
+      return {
+        LB_DOMAIN: p.domain,
+        LB_ACME_EMAIL: p.acmeEmail,
+        LB_TLS_ISSUE: p.issueCertificate === false ? "0" : "1",
+        ...(p.acmeServer ? { LB_ACME_SERVER: p.acmeServer } : {}),
+      };
+    default:
+      return {};
+  }
+}
+
+export function planStage(stage: BaseStage, params: HostParams, dir?: string): StagePlan {
+  const script = bundleStage(stage, dir);
+  const secrets = STAGE_SECRETS[stage] ?? [];
+  const env: Record<string, string> = { ...stageParams(stage, params) };
+  const remotePath = `${BOOTSTRAP_DIR}/${stage}.sh`;
+  const assignments = [
+    `LB_STAGE=${stage}`,
+    `LB_WITH_SECRETS=${secrets.length > 0 ? 1 : 0}`,
+    ...Object.entries(env).map(([key, value]) => `${key}=${shellQuote(value)}`),
+  ];
+  return {
+    name: stage,
+    remotePath,
+    script,
+    params: env,
+    command: `${assignments.join(" ")} bash ${remotePath}`,
+    secrets,
+    trigger: sha256(script, JSON.stringify(env), secrets.join(",")),
+  };
+}
+
+export function planBaseStages(params: HostParams, dir?: string): StagePlan[] {
+  return BASE_STAGES.map((stage) => planStage(stage, params, dir));
+}
+
+/** The secrets file a stage receives on standard input: `NAME=base64(value)` lines. */
+export function renderSecretsFile(values: Readonly<Partial<Record<StageSecret, string>>>, names: readonly StageSecret[]): string {
+  return names
+    .filter((name) => values[name] !== undefined && values[name] !== "")
+    .map((name) => `${name}=${Buffer.from(values[name] as string, "utf8").toString("base64")}\n`)
+    .join("");
+}
