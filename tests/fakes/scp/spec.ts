@@ -44,8 +44,12 @@ export function loadRecordings(): Recording[] {
   return readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((file) => ({ file, ...(JSON.parse(readFileSync(join(dir, file), "utf8")) as Omit<Recording, "file">) }));
 }
 
+let recordingsCache: Recording[] | undefined;
+
+/** One recording (read once per process; callers clone what they change). */
 export function recording(file: string): Recording {
-  const found = loadRecordings().find((r) => r.file === file);
+  recordingsCache ??= loadRecordings();
+  const found = recordingsCache.find((r) => r.file === file);
   if (!found) throw new Error(`recording ${file} not found in ${FIXTURE_DIR()}`);
   return found;
 }
