@@ -85,6 +85,23 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
   const finished = new Map(state.finished);
   const previousOf = (slug: string) => plan.previous[slug] ?? undefined;
   let stop = state.stop;
+  const rolledBack = new Set(state.rolledBack);
+  const rollbackFailed: string[] = [];
+  const rollBack = async (slug: string): Promise<void> => {
+    let ok = false;
+    let reason: string | undefined;
+    try {
+      const result = await options.updater.update(slug, previousOf(slug));
+      ok = result.ok;
+      reason = result.reason;
+    } catch (error) {
+      reason = error instanceof Error ? error.message : String(error);
+    }
+    if (ok) rolledBack.add(slug);
+    else rollbackFailed.push(slug);
+    journal.append({ t: "rollback", slug, ok, ...(reason ? { reason } : {}), at: clock.now() });
+    notify({ type: "rollback", slug, ok, ...(reason ? { reason } : {}) });
+  };
 
   for (const wave of plan.waves) {
     if (stop) break;
@@ -127,6 +144,8 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
       const ms = clock.now() - began;
       journal.append({ t: "tenant", slug, wave: wave.index, status, ...(reason ? { reason } : {}), ms, at: clock.now() });
       notify({ type: "tenant", slug, wave: wave.index, status, ...(reason ? { reason } : {}), ms });
+      // A failed tenant goes back to its previous pins at once, whether or not the rollout stops.
+      if (status === "failed") await rollBack(slug);
     });
 
     let reasonToStop = metricsError ?? stopReason(failedSoFar(), {}, rules);
@@ -154,27 +173,11 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
     }
   }
 
-  const rolledBack = new Set(state.rolledBack);
-  const rollbackFailed: string[] = [];
-  if (stop) {
-    // Failed tenants may be half-moved: they go back too.
-    const touched = [...finished].filter(([slug, s]) => s !== "skipped" && !rolledBack.has(slug)).map(([slug]) => slug);
-    await pool(touched, options.concurrency ?? 20, () => false, async (slug) => {
-      let ok = false;
-      let reason: string | undefined;
-      try {
-        const result = await options.updater.update(slug, previousOf(slug));
-        ok = result.ok;
-        reason = result.reason;
-      } catch (error) {
-        reason = error instanceof Error ? error.message : String(error);
-      }
-      if (ok) rolledBack.add(slug);
-      else rollbackFailed.push(slug);
-      journal.append({ t: "rollback", slug, ok, ...(reason ? { reason } : {}), at: clock.now() });
-      notify({ type: "rollback", slug, ok, ...(reason ? { reason } : {}) });
-    });
-  }
+  // On a stop everything this rollout touched goes back; otherwise failed tenants whose rollback
+  // did not succeed (here or before a crash) get another try.
+  rollbackFailed.length = 0;
+  const toRollBack = [...finished].filter(([slug, s]) => (stop ? s !== "skipped" : s === "failed") && !rolledBack.has(slug)).map(([slug]) => slug);
+  await pool(toRollBack, options.concurrency ?? 20, () => false, rollBack);
   const status = stop ? "stopped" : "completed";
   if (rollbackFailed.length === 0) journal.append({ t: "done", status, at: clock.now() });
   return report(plan.id, status, plan.waves, { ...replay(journal.read()), stop }, rollbackFailed);

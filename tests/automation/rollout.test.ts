@@ -109,11 +109,15 @@ describe("rollout on a virtual clock", () => {
   });
 
   it("does not stop while failures stay within the threshold", async () => {
-    const { fake, options, waves } = setup();
+    const { fake, options, waves, fleet } = setup();
     fake.failing = new Set([waves[2].slugs[0], waves[3].slugs[5]]);
     const report = await runRollout(options({ rules: { maxFailedTenants: 2 } }));
     expect(report.status).toBe("completed");
     expect(report.failed).toEqual([waves[2].slugs[0], waves[3].slugs[5]].sort());
+    // Each failed tenant went straight back to its previous pins; the rest moved on.
+    expect(report.rolledBack).toEqual(report.failed);
+    for (const slug of report.failed) expect(fake.pins.get(slug)).toEqual(fleet.find((t) => t.slug === slug)?.release);
+    expect(report.moved).toHaveLength(998);
   });
 
   it("stops when approval routing fails for more than 1 % of a wave", async () => {
