@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { runUnderMocks } from "../../automation/plan/mockRuntime";
+import { NetcupServer } from "../../components/netcup/provider";
 import { Tenant } from "../../components/tenant/tenant";
 import { DEFAULT_RELEASE, REGIONS, TIERS, type RegionId, type TierId } from "../../tenants/catalog";
 import type { TenantSpec } from "../../tenants/schema";
@@ -55,5 +56,17 @@ describe("Tenant on Netcup", () => {
     const error = await planNetcupTenant(specFixture({ provider: "netcup" }), false).catch((e: unknown) => e);
     expect(error).toMatchObject({ propertyPath: "netcup" });
     expect(String((error as Error).message)).toMatch(/acme-bakery.*no Netcup API access/);
+  });
+
+  it("keeps the refresh token a secret output of the NetcupServer too (the provider needs it in state to delete)", async () => {
+    const run = await runUnderMocks(() => {
+      const server = new NetcupServer("server", {
+        region: "eu", site: "Nuremberg", product: "RS 1000 G12", owner: "acme-bakery", hostname: "acme-bakery.eu.letsbe.biz",
+        sshPublicKey: hubFixture().provisioningPublicKey, apiUrl: "https://scp.example/scp-core", tokenUrl: "https://scp.example/token", refreshToken: REFRESH_TOKEN,
+      });
+      return { token: (server as unknown as { refreshToken: pulumi.Output<string> }).refreshToken, ipv4: server.ipv4 };
+    }, { project: "letsbe-tenant", stack: "acme-bakery" });
+    expect(run.secretOutputs).toEqual(["token"]);
+    expect(JSON.stringify(run.outputs)).not.toContain(REFRESH_TOKEN);
   });
 });
