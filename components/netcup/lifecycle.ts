@@ -22,6 +22,8 @@ export interface NetcupTuning {
   readonly backoffMaxMs?: number;
   /** Attempts per call. Default - 6. */
   readonly maxAttempts?: number;
+  /** Timeout of one HTTP request, ms. Default - 30000. */
+  readonly requestTimeoutMs?: number;
 }
 
 /** Inputs of a `NetcupServer`, as the provider receives them (secrets already unwrapped). */
@@ -72,6 +74,7 @@ export function clientFor(inputs: Pick<NetcupServerInputs, "apiUrl" | "tokenUrl"
     backoffBaseMs: tuning.backoffBaseMs,
     backoffMaxMs: tuning.backoffMaxMs,
     maxAttempts: tuning.maxAttempts,
+    requestTimeoutMs: tuning.requestTimeoutMs,
   });
 }
 

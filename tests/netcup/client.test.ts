@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ScpClient, backoffMs, retryAfterMs } from "../../components/netcup/client";
-import { ScpApiError, ScpAuthError, ScpTaskError, ScpTaskTimeoutError } from "../../components/netcup/errors";
+import { ScpApiError, ScpAuthError, ScpNetworkError, ScpTaskError, ScpTaskTimeoutError } from "../../components/netcup/errors";
 import { scpSchemas } from "../../components/netcup/schemas";
 import type { FakeScp } from "../fakes/scp/server";
 import { loadRecordings } from "../fakes/scp/spec";
@@ -45,6 +45,23 @@ describe("ScpClient", () => {
     fake.faults.rateLimit(1, 0, /\/image$/);
     expect((await c.installImage(211000, { imageFlavourId: flavour.id, hostname: "a.example.com", sshKeyIds: [] })).state).toBe("FINISHED");
     expect(calls("POST", /\/image$/).map((c) => c.status)).toEqual([503, 429, 202]);
+  });
+
+  it("an answer lost to a timeout: a read is repeated, an image install is not (it was accepted)", async () => {
+    const c = client({ requestTimeoutMs: 150 });
+    fake.faults.slow(1, 400, /^\/api\/v1\/servers\/\d+$/);
+    expect(await c.getServer(211000)).toBeDefined();
+    const flavour = (await c.imageFlavours(211000))[0];
+    fake.faults.slow(1, 400, /\/image$/);
+    const error = await c.installImage(211000, { imageFlavourId: flavour.id, hostname: "a.example.com", sshKeyIds: [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScpNetworkError);
+    expect(error).toMatchObject({ mayHaveBeenAccepted: true });
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    // The fake logs a call when it answers: the timed-out read was asked twice, the install once,
+    // and the fake did start that install, so repeating it would have started a second one.
+    expect(calls("GET", /^\/api\/v1\/servers\/\d+$/)).toHaveLength(2);
+    expect(calls("POST", /\/image$/)).toHaveLength(1);
+    expect(fake.servers.get(211000)?.installCount).toBe(1);
   });
 
   it("renews the access token once when it expires mid-operation", async () => {
