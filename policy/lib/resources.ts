@@ -117,6 +117,9 @@ export function isAsset(value: object): boolean {
   return "text" in value && (value as { text: unknown }).text instanceof Promise;
 }
 
+/** Key under which @pulumi/policy's property proxies hand out their target. */
+const PROXY_TARGET = "__getSpecialProxyTarget";
+
 /** Every string in a property tree, with its path; asset texts awaited. */
 export async function stringsOf(props: Record<string, unknown>): Promise<{ path: string; text: string }[]> {
   const found: { path: string; text: string }[] = [];
@@ -126,7 +129,10 @@ export async function stringsOf(props: Record<string, unknown>): Promise<{ path:
     else if (Array.isArray(value)) value.forEach((v, i) => visit(v, path ? `${path}.${i}` : String(i)));
     else if (value !== null && typeof value === "object") {
       if (isAsset(value)) {
-        pending.push((value as { text: Promise<unknown> }).text.then((t) => visit(t, `${path}.text`)));
+        // Under the analyzer the asset sits behind CrossGuard's unknown-checking proxy, and a
+        // proxied promise cannot be awaited: read the proxy's target (the SDK's own escape key).
+        const asset = ((value as Record<string, unknown>)[PROXY_TARGET] ?? value) as { text: Promise<unknown> };
+        pending.push(asset.text.then((t) => visit(t, `${path}.text`)));
         return;
       }
       for (const key of Object.keys(value)) {

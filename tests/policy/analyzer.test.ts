@@ -2,11 +2,13 @@
  * The pack as the CLI runs it: a child process serving the analyzer over gRPC, spoken to with
  * the protocol in @pulumi/pulumi/proto.
  */
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   AnalyzerInfo, RunningPack, analyzerPb, analyzeRequest, analyzeStackRequest, call, diagnostics, empty, ensurePackBuilt,
   notApplicable, startPack, urnOf,
 } from "./analyzerClient";
+import { composeYaml } from "./fixtures";
 
 const TENANT = (type: string, name: string) => urnOf("acme-bakery", "letsbe-tenant", type, name);
 const FIREWALL = "hcloud:index/firewall:Firewall";
@@ -54,6 +56,17 @@ describe("the pack served over the analyzer protocol", () => {
     const urn = TENANT(FIREWALL, "acme-bakery-firewall");
     const props = { rules: [{ direction: "in", protocol: "tcp", port: "22", sourceIps: ["198.51.100.10/32"] }] };
     expect(diagnostics(await call(pack.client, "analyze", analyzeRequest({ type: FIREWALL, name: "fw", urn, props })))).toEqual([]);
+  });
+
+  it("Analyze reads the compose file in a CopyToRemote's asset and reports a tool published publicly", async () => {
+    const type = "command:remote:CopyToRemote";
+    const urn = TENANT(type, "acme-bakery-compose");
+    const asset = (text: string) => ({ [rpc.specialSigKey]: rpc.specialAssetSig, text });
+    const request = (yaml: string) => analyzeRequest({ type, name: "acme-bakery-compose", urn, props: { remotePath: "/opt/letsbe/compose.yaml", source: asset(yaml) } });
+    expect(diagnostics(await call(pack.client, "analyze", request(composeYaml())))).toEqual([]);
+    const found = diagnostics(await call(pack.client, "analyze", request(composeYaml({ nextcloudPorts: ["3023:80"] }))));
+    expect(found.map((d) => d.policyName)).toEqual(["internals-internal"]);
+    expect(found[0]!.message).toContain('compose service "nextcloud" publishes "3023:80" on 0.0.0.0');
   });
 
   it("AnalyzeStack reports a tenant stack with two servers", async () => {

@@ -3,10 +3,11 @@
  * process, which serves the analyzer on 127.0.0.1 and prints its port) and speaks to it with the
  * analyzer protocol shipped in @pulumi/pulumi/proto.
  */
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
+import { repoRoot } from "../../automation/plan/stackConfig";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const protoDir = dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"));
@@ -16,16 +17,26 @@ const analyzerRpc: any = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
 const structPb: any = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [protoDir] }));
 const emptyPb: any = require(require.resolve("google-protobuf/google/protobuf/empty_pb", { paths: [protoDir] }));
 
-export const ROOT = join(__dirname, "..", "..");
+/** The repository (found upward, so this also works compiled under dist/). */
+export const ROOT = repoRoot(__dirname);
 const PACK_DIR = join(ROOT, "policy");
 const PACK_MAIN = join(ROOT, "dist", "policy", "index.js");
 
-/** Compiles the repository when the pack's JavaScript is missing or older than its sources. */
+/**
+ * Compiles the repository when the pack's JavaScript is missing or older than a source. tsc
+ * emits even when files elsewhere fail to type-check (their errors are the type-check's
+ * business), so only errors in the pack's own files, or no pack at all, are fatal here.
+ */
 export function ensurePackBuilt(): void {
-  const newest = Math.max(...readdirSync(PACK_DIR, { recursive: true, encoding: "utf8" })
-    .filter((f) => f.endsWith(".ts")).map((f) => statSync(join(PACK_DIR, f)).mtimeMs));
-  if (existsSync(PACK_MAIN) && statSync(PACK_MAIN).mtimeMs >= newest) return;
-  execFileSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(ROOT, "tsconfig.json")], { stdio: "inherit" });
+  const sources = readdirSync(PACK_DIR, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+  const stale = sources.some((f) => {
+    const js = join(ROOT, "dist", "policy", f.replace(/\.ts$/, ".js"));
+    return !existsSync(js) || statSync(js).mtimeMs < statSync(join(PACK_DIR, f)).mtimeMs;
+  });
+  if (!stale) return;
+  const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(ROOT, "tsconfig.json")], { encoding: "utf8" });
+  const packErrors = `${tsc.stdout}${tsc.stderr}`.split("\n").filter((line) => line.startsWith("policy/"));
+  if (!existsSync(PACK_MAIN) || packErrors.length > 0) throw new Error(`could not build the policy pack:\n${packErrors.join("\n")}`);
 }
 
 export interface RunningPack {
