@@ -51,15 +51,19 @@ export function rolloutTarget(args: Pick<RolloutArgs, "channel" | "image" | "pol
   return { channel, target: parsed.data, label };
 }
 
+/** Tenants that have come up at least once; one still failing its first `up` is the order flow's, not a rollout's. */
 function fleetOf(records: readonly TenantRecord[]): FleetTenant[] {
-  return records.filter((r) => r.status === "active")
+  return records.filter((r) => r.status === "active" && r.provisionedAt !== undefined)
     .map((r) => ({ slug: r.slug, group: r.spec.group, createdAt: r.spec.createdAt, ...(r.release ? { release: r.release } : {}) }));
 }
 
 export async function fleetRollout(context: AutomationContext, args: RolloutArgs, io: CliIo, progress: Progress): Promise<number> {
   const { channel, target, label } = rolloutTarget(args);
   const id = args.id ?? `${channel}-${label}`.replace(/[^A-Za-z0-9._-]/g, "_");
-  const fleet = fleetOf(await context.store.list());
+  const records = await context.store.list();
+  const fleet = fleetOf(records);
+  const pending = records.filter((r) => r.status === "active" && !r.provisionedAt).map((r) => r.slug);
+  if (pending.length > 0) io.out(`not in this rollout (never came up): ${pending.join(", ")}\n`);
   if (args.dryRun) {
     const waves = planWaves(fleet);
     const bySlug = new Map(fleet.map((t) => [t.slug, t]));

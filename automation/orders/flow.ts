@@ -181,6 +181,10 @@ export class OrderFlow {
       const step = run.error instanceof InvalidInputError ? "validate" : position.step;
       return this.failed(kind, operationId, record.slug, step, run.error, emit, run.attempts, position.resource);
     }
+    if (kind !== "preview" && !record.provisionedAt) {
+      const current = await this.options.store.get(record.slug);
+      if (current) await this.options.store.put({ ...current, provisionedAt: new Date().toISOString() });
+    }
     const outputs = publicOutputs(run.result);
     const shown = Object.entries(outputs).filter(([, v]) => typeof v === "string").map(([k, v]) => `${k}=${String(v)}`).join(", ");
     tracker.fulfil(kind === "preview" ? `preview: ${formatChanges(run.result.changes)}` : `tenant ready: ${shown}`);

@@ -15,6 +15,8 @@ export interface TenantRecord {
   /** Release pins the stack is configured with (rollouts move these). */
   readonly release?: ReleaseOverride;
   readonly status: "active" | "destroyed";
+  /** ISO timestamp of the first successful `up`; absent while the tenant has never come up. */
+  readonly provisionedAt?: string;
   /** ISO timestamp of the last change. */
   readonly updatedAt: string;
 }
@@ -47,6 +49,7 @@ const recordSchema = z.strictObject({
   spec: z.unknown(),
   release: releaseOverrideSchema.optional(),
   status: z.enum(["active", "destroyed"]),
+  provisionedAt: z.string().optional(),
   updatedAt: z.string(),
 });
 

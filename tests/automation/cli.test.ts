@@ -66,8 +66,12 @@ describe("letsbe CLI", () => {
     const dir = mkdtempSync(join(tmpdir(), "letsbe-cli-"));
     const run = io(dir);
     for (const slug of ["sandbox-eu", "acme-bakery", "harbor-legal"]) expect(await runCli(["tenant", "up", slug], run.io)).toBe(EXIT.ok);
+    // A Netcup tenant without the Netcup token never comes up, and so stays out of rollouts.
+    expect(await runCli(["tenant", "up", "nordlicht-studio"], run.io)).toBe(EXIT.failed);
+    expect(run.err.join("")).toMatch(/nordlicht-studio: FAILED at program: .*netcupRefreshToken/);
     run.out.length = 0;
     expect(await runCli(["fleet", "rollout", "--channel", "policy", "--policy-bundle", "2026.12.1", "--dry-run"], run.io)).toBe(EXIT.ok);
+    expect(run.out.join("")).toMatch(/not in this rollout \(never came up\): nordlicht-studio/);
     expect(run.out.join("")).toMatch(/wave 1 sandbox +1 tenant\(s\), 1 to move: sandbox-eu\n {2}wave 2 5% +1 tenant\(s\), 1 to move: acme-bakery\n {2}wave 3 100% +1 tenant\(s\), 1 to move: harbor-legal/);
     expect(existsSync(join(dir, "rollouts"))).toBe(false);
     expect(await runCli(["fleet", "rollout", "--channel", "policy", "--policy-bundle", "2026.12.1", "--bake", "0"], run.io)).toBe(EXIT.ok);
@@ -75,8 +79,8 @@ describe("letsbe CLI", () => {
     run.out.length = 0;
     expect(await runCli(["fleet", "status"], run.io)).toBe(EXIT.ok);
     const status = run.out.join("");
-    expect(status).toMatch(/3 active tenant\(s\)/);
-    expect(status).toMatch(/policy: +2026\.12\.1 ×3/);
+    expect(status).toMatch(/4 active tenant\(s\)/);
+    expect(status).toMatch(/policy: +2026\.11\.1 ×1, 2026\.12\.1 ×3/);
     expect(status).toMatch(/rollout policy-2026\.12\.1 \(policy\): completed/);
   });
 
