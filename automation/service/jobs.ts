@@ -144,9 +144,10 @@ export class JobManager {
     job.status = "running";
     this.persist(job);
     const listener = (event: OrderEvent) => this.record(job, event);
-    const run = job.kind === "provision"
+    // A journaled order that no longer validates (a newer schema after an upgrade) fails its job, not the service.
+    const run = Promise.resolve().then(() => (job.kind === "provision"
       ? this.options.flow.provision(parseOrder(job.order), listener)
-      : this.options.flow.destroy(job.slug, job.slug, job.orderId, listener);
+      : this.options.flow.destroy(job.slug, job.slug, job.orderId, listener)));
     run.then(
       (outcome) => this.finish(job, outcomeFields(outcome)),
       (error: unknown) => this.finish(job, { status: "failed", reason: reasonOf(error) }),

@@ -25,6 +25,9 @@ export interface ServiceOptions {
   readonly logger?: boolean;
 }
 
+/** Interval of SSE keep-alive comments, ms. */
+const KEEP_ALIVE_MS = 15_000;
+
 /** Bodies larger than this are refused, bytes. */
 const BODY_LIMIT = 64 * 1024;
 
@@ -110,12 +113,18 @@ function streamEvents(jobs: JobManager, request: FastifyRequest<{ Params: { id: 
   reply.hijack();
   const out = reply.raw;
   out.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" });
+  // A comment now and then keeps proxies from closing a stream through a long `up`.
+  const keepAlive = setInterval(() => out.write(": keep-alive\n\n"), KEEP_ALIVE_MS);
   const unsubscribe = jobs.subscribe(job.id, from, (event, index) => {
     out.write(`id: ${index}\nevent: ${event.state === "FAILED" ? "failed" : "progress"}\ndata: ${JSON.stringify(event)}\n\n`);
   }, () => {
+    clearInterval(keepAlive);
     const final = jobs.get(job.id) as JobRecord;
     out.write(`event: end\ndata: ${JSON.stringify({ status: final.status, state: final.state, reason: final.reason })}\n\n`);
     out.end();
   });
-  request.raw.on("close", unsubscribe);
+  request.raw.on("close", () => {
+    clearInterval(keepAlive);
+    unsubscribe();
+  });
 }
