@@ -23,6 +23,8 @@ export const HUB_SECRET_CONFIG: readonly SecretConfigKey[] = [
 export const TENANT_SECRET_CONFIG: readonly SecretConfigKey[] = [
   { key: "letsbe-tenant:netcupRefreshToken", description: "Netcup SCP refresh token (netcup tenants)", placeholder: "placeholder-netcup-refresh-token" },
   { key: "letsbe-tenant:provisioningPrivateKey", description: "OpenSSH private key the bootstrap connects with", placeholder: PRIVATE_KEY_PLACEHOLDER },
+  { key: "letsbe-tenant:cloudflareDnsToken", description: "Cloudflare token scoped to the tenant's zone (Zone.DNS edit) for the wildcard certificate's DNS-01 challenge", placeholder: "placeholder-cloudflare-dns-token" },
+  { key: "letsbe-tenant:registrationToken", description: "Token the tenant host registers with the Hub", placeholder: "placeholder-registration-token" },
 ];
 
 /** Provider credentials, set per stack too. */

@@ -163,7 +163,8 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
   const volumes = Object.fromEntries(
     Object.values(manifestServices).flatMap((s) => s.volumes).sort().map((v) => [v, {}]),
   );
-  const composeYaml = stringify({ name: COMPOSE_PROJECT, services, volumes }, { lineWidth: 0 });
+  // No top-level `name`: apply.sh passes the project name (-p), and older schema readers reject it.
+  const composeYaml = stringify({ services, volumes }, { lineWidth: 0 });
   const manifest: ComposeManifest = {
     project: COMPOSE_PROJECT,
     releaseLabel: releaseLabel(input.release),

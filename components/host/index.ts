@@ -60,6 +60,8 @@ export interface HostStagesArgs extends BaseStagesArgs {
 export interface HostStagesResult {
   readonly base: BaseStagesResult;
   readonly compose: command.remote.Command;
+  /** The release pins the host runs once the compose stage succeeded (apply.sh's report). */
+  readonly release: pulumi.Output<unknown>;
   /** The release pins the host ran before this apply, as apply.sh reported (null on a first apply). */
   readonly previousRelease: pulumi.Output<unknown>;
 }
@@ -138,6 +140,8 @@ export function createComposeStage(
 export function createHostStages(name: string, args: HostStagesArgs, opts: pulumi.CustomResourceOptions = {}): HostStagesResult {
   const base = createBaseStages(name, args, opts);
   const compose = createComposeStage(name, base.connection, { ...args.compose, after: [base.done] }, opts);
-  const previousRelease = compose.stdout.apply((stdout) => parseApplyResult(stdout)?.previousRelease ?? null);
-  return { base, compose, previousRelease };
+  const result = compose.stdout.apply((stdout) => parseApplyResult(stdout));
+  const release = result.apply((r) => r?.release ?? args.compose.rendered.manifest.release);
+  const previousRelease = result.apply((r) => r?.previousRelease ?? null);
+  return { base, compose, release, previousRelease };
 }

@@ -73,7 +73,10 @@ export function scriptsDir(): string {
 
 /** lib.sh + the stage + runner.sh, as one file the host runs without anything else. */
 export function bundleStage(stage: BaseStage, dir: string = scriptsDir()): string {
-  const read = (file: string) => readFileSync(join(dir, file), "utf8");
+  // The parts' own `source lib.sh` guards and shebangs are dead inside the bundle: dropped.
+  const read = (file: string) => readFileSync(join(dir, file), "utf8")
+    .replace(/^#!.*\n/, "")
+    .replace(/^if ! declare -F lb_changed >\/dev\/null; then\n[\s\S]*?^fi\n/m, "");
   return [`#!/usr/bin/env bash\n# LetsBe bootstrap stage "${stage}" (generated: lib.sh + stages/${stage}.sh + runner.sh).\n`,
     read("lib.sh"), read(`stages/${stage}.sh`), read("runner.sh")].join("\n");
 }

@@ -3,6 +3,8 @@ import { HubOutputs } from "../../stacks/contract";
 import { HOST_IMAGE, REGIONS, ReleasePins, TIERS, hasMailTool } from "../../tenants/catalog";
 import { TenantSpec } from "../../tenants/schema";
 import { createTenantDns } from "../dns/records";
+import { renderCompose } from "../compose/render";
+import { createHostStages } from "../host";
 import { createHetznerVps } from "../hetzner/server";
 import { createNetcupVps } from "../netcup/vps";
 import { Vps } from "../vps";
@@ -30,6 +32,21 @@ export interface TenantArgs {
   readonly netcup?: NetcupAccess;
   /** Protect the server and its addresses from deletion. Default - true. */
   readonly protect?: boolean;
+  /** Bootstrap and compose over SSH; without it the Tenant manages only the server and DNS. */
+  readonly host?: TenantHostArgs;
+}
+
+export interface TenantHostArgs {
+  /** OpenSSH private key of the provisioning key pair (secret). */
+  readonly provisioningPrivateKey: pulumi.Input<string>;
+  /** Zone-scoped Cloudflare token for the wildcard certificate's DNS-01 challenge (secret). */
+  readonly cloudflareDnsToken: pulumi.Input<string>;
+  /** Token the host registers with the Hub (secret). */
+  readonly registrationToken?: pulumi.Input<string>;
+  /** SSH port of the server. Default - 22. */
+  readonly sshPort?: number;
+  /** How long the compose health gate waits, seconds. Default - 600. */
+  readonly composeWaitTimeoutS?: number;
 }
 
 /** One customer: a VPS, DNS to it, and (later stages) the host and its compose stack. */
@@ -38,6 +55,8 @@ export class Tenant extends pulumi.ComponentResource {
   declare readonly ipv6: pulumi.Output<string>;
   declare readonly serverId: pulumi.Output<string>;
   declare readonly provider: pulumi.Output<string>;
+  declare readonly release: pulumi.Output<unknown>;
+  declare readonly previousRelease: pulumi.Output<unknown>;
 
   constructor(name: string, args: TenantArgs, opts?: pulumi.ComponentResourceOptions) {
     super("letsbe:tenant:Tenant", name, {}, opts);
@@ -51,13 +70,17 @@ export class Tenant extends pulumi.ComponentResource {
       ipv6: vps.ipv6,
       mail: hasMailTool(spec.tools),
     }, { parent: this, dependsOn: [vps.server] });
-    void dns;
+
+    const host = args.host ? createTenantHost(name, args, args.host, vps, dns, this) : undefined;
 
     const outputs = {
       ipv4: vps.ipv4,
       ipv6: vps.ipv6,
       serverId: vps.serverId,
       provider: pulumi.output(vps.provider),
+      // The pins the compose stage applied (it fails unless they run healthy) and the ones before.
+      release: host ? host.release : pulumi.output(null),
+      previousRelease: host ? host.previousRelease : pulumi.output(null),
     };
     Object.assign(this, outputs);
     this.registerOutputs(outputs);
@@ -98,4 +121,28 @@ function createVps(name: string, args: TenantArgs, parent: pulumi.Resource): Vps
         protect: args.protect,
       }, parent);
   }
+}
+
+/** Bootstrap stages and the compose stack on the tenant's server; compose also waits for DNS. */
+function createTenantHost(name: string, args: TenantArgs, host: TenantHostArgs, vps: Vps, dns: pulumi.Resource[], parent: pulumi.Resource) {
+  const { spec, hub } = args;
+  const mail = hasMailTool(spec.tools);
+  return createHostStages(`${name}-host`, {
+    connection: { host: vps.ipv4, port: host.sshPort, privateKey: host.provisioningPrivateKey },
+    params: {
+      hostname: spec.slug,
+      domain: spec.domain,
+      managementCidrs: hub.managementCidrs,
+      sshPort: host.sshPort,
+      publicTcpPorts: mail ? MAIL_PORTS : [],
+      acmeEmail: spec.contactEmail,
+    },
+    secrets: { cloudflareDnsToken: host.cloudflareDnsToken, registrationToken: host.registrationToken },
+    dependsOn: [vps.server],
+    compose: {
+      rendered: renderCompose({ slug: spec.slug, domain: spec.domain, tools: spec.tools, release: args.release }),
+      waitTimeoutS: host.composeWaitTimeoutS,
+      dependsOn: dns,
+    },
+  }, { parent });
 }

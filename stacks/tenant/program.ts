@@ -30,6 +30,12 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
     hub,
     release,
     protect: config.getBoolean("protect") ?? true,
+    host: {
+      provisioningPrivateKey: config.requireSecret("provisioningPrivateKey"),
+      cloudflareDnsToken: config.requireSecret("cloudflareDnsToken"),
+      registrationToken: config.requireSecret("registrationToken"),
+      sshPort: config.getNumber("sshPort"),
+    },
     netcup: spec.provider === "netcup"
       ? {
         apiUrl: config.get("netcupApiUrl") ?? DEFAULT_NETCUP_API_URL,
@@ -47,6 +53,8 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
     serverId: tenant.serverId,
     ipv4: tenant.ipv4,
     ipv6: tenant.ipv6,
+    release: tenant.release,
+    previousRelease: tenant.previousRelease,
   };
 }
 
