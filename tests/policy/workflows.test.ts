@@ -97,10 +97,14 @@ describe("workflows", () => {
     const eu = wf.jobs["up-prod-eu"]!;
     const us = wf.jobs["up-prod-us"]!;
     const tenants = wf.jobs.tenants!;
-    expect(needsOf(eu)).toEqual(["check"]);
+    expect(needsOf(eu)).toEqual(["check", "approval"]);
+    const gate = scripts(wf.jobs.approval!);
+    expect(gate).toContain('"${API}/commits/${GITHUB_SHA}/pull"');
+    expect(gate).toContain('select(.state == "APPROVED" and .stale != true and .dismissed != true)');
+    expect(gate).toMatch(/"\$\{login\}" != "\$\{author\}"/);
     expect(needsOf(us)).toEqual(["up-prod-eu"]);
     expect(needsOf(tenants)).toEqual(["up-prod-us"]);
-    for (const job of [eu, us, tenants]) expect(job.environment).toBe("production");
+    for (const job of [wf.jobs.approval!, eu, us, tenants]) expect(job.environment).toBe("production");
     expect(scripts(eu)).toContain("pulumi up --stack letsbe/prod-eu --policy-pack policy --yes");
     expect(scripts(us)).toContain("pulumi up --stack letsbe/prod-us --policy-pack policy --yes");
     expect(scripts(tenants)).toContain('npm run --silent letsbe -- tenant up "${slug}"');
