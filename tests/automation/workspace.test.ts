@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { mkdtempSync } from "node:fs";
+import { LocalWorkspace, RemoteWorkspace } from "@pulumi/pulumi/automation";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { isRetryable } from "../../automation/orders/errors";
 import { OrderFlow } from "../../automation/orders/flow";
 import { parseOrder } from "../../automation/orders/schema";
@@ -74,4 +74,62 @@ describe("LocalWorkspace with the file backend", () => {
     expect(preview.reason).toBeUndefined();
     expect(preview.changes.create).toBeGreaterThan(10);
   }, 600_000);
+});
+
+describe("production workspaces drive the Automation API as documented", () => {
+  const config = { "letsbe-tenant:hubOrg": { value: "letsbe" }, "letsbe-tenant:registrationToken": { value: "reg-S3CR3T", secret: true } };
+
+  it("LocalWorkspace: one work directory per operation, config set, events and signal passed, lock conflicts translated", async () => {
+    const seen: Array<{ workDir: string; settings: unknown; linked: boolean }> = [];
+    const calls: string[] = [];
+    const spy = vi.spyOn(LocalWorkspace, "createOrSelectStack").mockImplementation((async (args: { stackName: string; workDir: string }, opts: { projectSettings: unknown }) => {
+      seen.push({ workDir: args.workDir, settings: opts.projectSettings, linked: existsSync(join(args.workDir, "program", "index.ts")) });
+      return {
+        name: args.stackName,
+        setAllConfig: async (c: Record<string, unknown>) => { calls.push(`config ${Object.keys(c).join(",")}`); },
+        up: async (o: { onEvent?: unknown; signal?: AbortSignal }) => {
+          calls.push(`up events=${typeof o.onEvent} signal=${o.signal instanceof AbortSignal}`);
+          if (args.stackName.endsWith("locked")) throw busyError(args.stackName);
+          return { outputs: { slug: { value: "x", secret: false } }, summary: { resourceChanges: { create: 3 } } };
+        },
+      };
+    }) as never);
+    try {
+      const workspace = new LocalTenantWorkspace({ programDir: join(__dirname, "..", "..", "stacks", "tenant"), stackPrefix: "letsbe/" });
+      const signal = new AbortController().signal;
+      const result = await workspace.up({ slug: "one-a", config, signal, onEvent: () => undefined });
+      expect(result).toEqual({ outputs: { slug: { value: "x", secret: false } }, changes: { create: 3 } });
+      await expect(workspace.up({ slug: "locked", config })).rejects.toBeInstanceOf(StackBusyError);
+      expect(calls).toEqual([
+        "config letsbe-tenant:hubOrg,letsbe-tenant:registrationToken", "up events=function signal=true",
+        "config letsbe-tenant:hubOrg,letsbe-tenant:registrationToken", "up events=undefined signal=false",
+      ]);
+      expect(spy.mock.calls.map((c) => (c[0] as { stackName: string }).stackName)).toEqual(["letsbe/one-a", "letsbe/locked"]);
+      expect(seen[0].workDir).not.toBe(seen[1].workDir);
+      expect(seen.every((s) => s.linked)).toBe(true);
+      expect(seen[0].settings).toEqual({ name: "letsbe-tenant", runtime: { name: "nodejs", options: { typescript: false } }, main: "program" });
+      // Work directories are removed after each operation.
+      expect(seen.some((s) => existsSync(s.workDir))).toBe(false);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("RemoteWorkspace: the repository at a commit, config as a secret variable written before the run", async () => {
+    const spy = vi.spyOn(RemoteWorkspace, "createOrSelectStack").mockImplementation((async () => ({
+      up: async () => ({ outputs: {}, summary: { resourceChanges: { same: 30 } } }),
+      cancel: async () => undefined,
+    })) as never);
+    try {
+      const workspace = new RemoteTenantWorkspace({ repoUrl: "https://code.letsbe.solutions/letsbe/infra.git", commitHash: "0123abcd", org: "letsbe", envVars: { HCLOUD_TOKEN: "hc-S3CR3T" } });
+      expect((await workspace.up({ slug: "two-b", config })).changes).toEqual({ same: 30 });
+      const [args, opts] = spy.mock.calls[0] as unknown as [Record<string, unknown>, { envVars: Record<string, { secret: string }>; preRunCommands: string[] }];
+      expect(args).toEqual({ stackName: "letsbe/two-b", url: "https://code.letsbe.solutions/letsbe/infra.git", projectPath: "stacks/tenant", commitHash: "0123abcd" });
+      expect(JSON.parse(opts.envVars.LETSBE_STACK_CONFIG.secret)).toEqual(config);
+      expect(opts.envVars.HCLOUD_TOKEN).toEqual({ secret: "hc-S3CR3T" });
+      expect(opts.preRunCommands.at(-1)).toBe('pulumi config set-all --stack letsbe/two-b --json "$LETSBE_STACK_CONFIG"');
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
