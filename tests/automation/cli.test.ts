@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EXIT, runCli } from "../../automation/cli/index";
-import { PlainProgress } from "../../automation/cli/progress";
+import { PlainProgress, isInteractive } from "../../automation/cli/progress";
 import { rolloutTarget } from "../../automation/cli/fleet";
 import { secretEnvName } from "../../automation/context";
 
@@ -92,5 +92,24 @@ describe("letsbe CLI", () => {
     expect(() => rolloutTarget({ channel: "wrapper" })).toThrow(/--image/);
     expect(secretEnvName("letsbe-tenant:cloudflareDnsToken")).toBe("LETSBE_SECRET_CLOUDFLARE_DNS_TOKEN");
     expect(secretEnvName("hcloud:token")).toBe("LETSBE_SECRET_HCLOUD_TOKEN");
+  });
+});
+
+describe("letsbe CLI: plan and progress", () => {
+  it("plan runs the offline plan and prints its summary", async () => {
+    const run = io(mkdtempSync(join(tmpdir(), "letsbe-cli-")));
+    const code = await runCli(["plan", "--stack", "tenant:acme-bakery"], run.io);
+    const text = run.out.join("");
+    expect(text).toMatch(/^letsbe-tenant\/acme-bakery\n/);
+    expect(text).toMatch(/Planned 1 stack\(s\), \d+ resource\(s\)/);
+    expect(code).toBe(/0 error\(s\), 0 mandatory/.test(text) ? EXIT.ok : EXIT.failed);
+    expect(await runCli(["plan", "--stack", "prod-mars"], run.io)).toBe(EXIT.usage);
+  });
+
+  it("shows a bar only on an interactive terminal outside CI", () => {
+    const tty = { isTTY: true } as NodeJS.WriteStream;
+    expect(isInteractive(tty, {})).toBe(true);
+    expect(isInteractive(tty, { CI: "true" })).toBe(false);
+    expect(isInteractive({ isTTY: false } as NodeJS.WriteStream, {})).toBe(false);
   });
 });
