@@ -9,7 +9,7 @@
  * and `zod` required where used, secrets never put into messages.
  */
 import {
-  ScpApiError, ScpAuthError, ScpNetworkError, ScpResponseError, ScpTaskError, ScpTaskTimeoutError,
+  isNamedError, scpApiError, scpAuthError, scpNetworkError, scpResponseError, scpTaskError, scpTaskTimeoutError, type ScpApiError,
 } from "./errors";
 import type { ScpImageFlavour, ScpSchemas, ScpServer, ScpServerMinimal, ScpSshKey, ScpTask } from "./schemas";
 import { scpSchemas } from "./schemas";
@@ -77,15 +77,23 @@ function refusedBeforeSending(error: unknown): boolean {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Fields get their values in the constructor only: Pulumi's closure serializer keeps constructor
+ * bodies but drops class-field initializers.
+ */
 export class ScpClient {
   private readonly options: Required<ScpClientOptions>;
   private readonly schemas: ScpSchemas;
   private accessToken: string | undefined;
-  private accessTokenExpiresAt = 0;
+  private accessTokenExpiresAt: number;
   private tokenRequest: Promise<string> | undefined;
   private userIdValue: number | undefined;
 
   constructor(options: ScpClientOptions) {
+    this.accessToken = undefined;
+    this.accessTokenExpiresAt = 0;
+    this.tokenRequest = undefined;
+    this.userIdValue = undefined;
     this.options = {
       clientId: "scp", maxAttempts: 6, backoffBaseMs: 500, backoffMaxMs: 30_000, requestTimeoutMs: 30_000,
       taskPollMs: 5_000, taskTimeoutMs: 1_800_000,
@@ -109,7 +117,7 @@ export class ScpClient {
       const answer = await this.call({ method: "GET", path, query: { loadServerLiveInfo: liveInfo }, idempotent: true, expect: [200] });
       return this.parse(this.schemas.server, answer, "GET", path);
     } catch (error) {
-      if (error instanceof Error && error.name === "ScpApiError" && (error as ScpApiError).status === 404) return undefined;
+      if (isNamedError(error, "ScpApiError") && (error as ScpApiError).status === 404) return undefined;
       throw error;
     }
   }
@@ -163,7 +171,7 @@ export class ScpClient {
     try {
       await this.call({ method: "DELETE", path: `/api/v1/rdns/ipv4/${ip}`, idempotent: true, expect: [200, 204] });
     } catch (error) {
-      if (!(error instanceof Error && error.name === "ScpApiError" && (error as ScpApiError).status === 404)) throw error;
+      if (!(isNamedError(error, "ScpApiError") && (error as ScpApiError).status === 404)) throw error;
     }
   }
 
@@ -177,9 +185,9 @@ export class ScpClient {
       if (current.state === "FINISHED") return current;
       if (current.state === "ERROR" || current.state === "CANCELED" || current.state === "ROLLBACK") {
         const detail = current.responseError?.message ?? current.message ?? "";
-        throw new ScpTaskError(current.uuid, current.name, current.state, detail);
+        throw scpTaskError(current.uuid, current.name, current.state, detail);
       }
-      if (Date.now() >= deadline) throw new ScpTaskTimeoutError(current.uuid, current.name, this.options.taskTimeoutMs, current.state);
+      if (Date.now() >= deadline) throw scpTaskTimeoutError(current.uuid, current.name, this.options.taskTimeoutMs, current.state);
       await sleep(Math.min(this.options.taskPollMs, Math.max(0, deadline - Date.now())));
       const path = `/api/v1/tasks/${current.uuid}`;
       current = this.parse(this.schemas.task, await this.call({ method: "GET", path, idempotent: true, expect: [200] }), "GET", path);
@@ -200,7 +208,7 @@ export class ScpClient {
         claims = undefined;
       }
       const parsed = this.schemas.accessTokenClaims.safeParse(claims);
-      if (!parsed.success) throw new ScpResponseError("POST", "token endpoint", "the access token carries no numeric `id` claim (the SCP user id)");
+      if (!parsed.success) throw scpResponseError("POST", "token endpoint", "the access token carries no numeric `id` claim (the SCP user id)");
       this.userIdValue = parsed.data.id;
     }
     return this.userIdValue;
@@ -230,14 +238,14 @@ export class ScpClient {
         });
       } catch (error) {
         // A refresh grant is safe to repeat.
-        if (attempt + 1 >= this.options.maxAttempts) throw new ScpNetworkError("POST", "token endpoint", describeFetchError(error), false);
+        if (attempt + 1 >= this.options.maxAttempts) throw scpNetworkError("POST", "token endpoint", describeFetchError(error), false);
         await sleep(backoffMs(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs));
         continue;
       }
       const body = await readBody(response);
       if (response.ok) {
         const parsed = this.schemas.tokenAnswer.safeParse(body);
-        if (!parsed.success) throw new ScpResponseError("POST", "token endpoint", "no access_token in the answer");
+        if (!parsed.success) throw scpResponseError("POST", "token endpoint", "no access_token in the answer");
         this.accessToken = parsed.data.access_token;
         this.accessTokenExpiresAt = Date.now() + parsed.data.expires_in * 1000;
         return parsed.data.access_token;
@@ -249,8 +257,8 @@ export class ScpClient {
       const detail = this.schemas.tokenError.safeParse(body);
       const [error, description] = detail.success ? [detail.data.error, detail.data.error_description] : ["", ""];
       // Out of retries on a busy or failing endpoint is not a bad token.
-      if (response.status === 429 || response.status >= 500) throw new ScpApiError("POST", "token endpoint", response.status, error, description);
-      throw new ScpAuthError(response.status, error, description);
+      if (response.status === 429 || response.status >= 500) throw scpApiError("POST", "token endpoint", response.status, error, description);
+      throw scpAuthError(response.status, error, description);
     }
   }
 
@@ -286,7 +294,7 @@ export class ScpClient {
         });
       } catch (error) {
         const safe = spec.idempotent || refusedBeforeSending(error);
-        if (!safe || last) throw new ScpNetworkError(spec.method, spec.path, describeFetchError(error), !safe);
+        if (!safe || last) throw scpNetworkError(spec.method, spec.path, describeFetchError(error), !safe);
         await sleep(backoffMs(attempt, this.options.backoffBaseMs, this.options.backoffMaxMs));
         continue;
       }
@@ -314,14 +322,14 @@ export class ScpClient {
     const first = Array.isArray(body) ? body[0] : body;
     const parsed = this.schemas.errorBody.safeParse(first);
     const detail = parsed.success ? parsed.data : {};
-    return new ScpApiError(spec.method, spec.path, status, detail.code ?? "", detail.message ?? "", detail.errors ?? []);
+    return scpApiError(spec.method, spec.path, status, detail.code ?? "", detail.message ?? "", detail.errors ?? []);
   }
 
   private parse<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, answer: Answer, method: string, path: string): T {
     const result = schema.safeParse(answer.body);
     if (result.success) return result.data;
     const issue = result.error.issues[0];
-    throw new ScpResponseError(method, path, issue ? `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}` : "invalid");
+    throw scpResponseError(method, path, issue ? `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}` : "invalid");
   }
 }
 

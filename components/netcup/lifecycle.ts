@@ -4,7 +4,7 @@
  * Serialized into the provider with its closure, so: no module-level objects, only functions.
  */
 import { ScpClient } from "./client";
-import { NetcupPoolEmptyError, NetcupStepError, ScpResponseError } from "./errors";
+import { netcupPoolEmptyError, netcupStepError, scpResponseError } from "./errors";
 import { POOL_NICKNAME, claimNickname, isProduct } from "./pool";
 import type { ScpImageFlavour, ScpServer } from "./schemas";
 
@@ -100,15 +100,15 @@ async function claimServer(client: ScpClient, inputs: NetcupServerInputs): Promi
   if (inputs.serverName) {
     const listed = (await client.listServers(inputs.serverName)).find((s) => s.name === inputs.serverName);
     const server = listed && (await client.getServer(listed.id, false));
-    if (!server) throw new ScpResponseError("GET", "/api/v1/servers", `server ${inputs.serverName} is not in this SCP account`);
+    if (!server) throw scpResponseError("GET", "/api/v1/servers", `server ${inputs.serverName} is not in this SCP account`);
     if (server.nickname !== POOL_NICKNAME && server.nickname !== mine) {
-      throw new NetcupStepError("create", "claim named server", server.name, undefined, `its nickname is "${server.nickname ?? ""}", not "${POOL_NICKNAME}" or "${mine}"; only pool servers are adopted`);
+      throw netcupStepError("create", "claim named server", server.name, undefined, `its nickname is "${server.nickname ?? ""}", not "${POOL_NICKNAME}" or "${mine}"; only pool servers are adopted`);
     }
     if (server.site?.city !== inputs.site) {
-      throw new NetcupStepError("create", "claim named server", server.name, undefined, `it is at site ${server.site?.city ?? "unknown"}, the tenant's region needs ${inputs.site}`);
+      throw netcupStepError("create", "claim named server", server.name, undefined, `it is at site ${server.site?.city ?? "unknown"}, the tenant's region needs ${inputs.site}`);
     }
     const claimed = await claim(client, server, inputs.owner, settleMs);
-    if (!claimed) throw new NetcupStepError("create", "claim named server", server.name, undefined, "another claimer took it at the same time");
+    if (!claimed) throw netcupStepError("create", "claim named server", server.name, undefined, "another claimer took it at the same time");
     return claimed;
   }
   const free = (await client.listServers(POOL_NICKNAME))
@@ -124,7 +124,7 @@ async function claimServer(client: ScpClient, inputs: NetcupServerInputs): Promi
     const claimed = await claim(client, server, inputs.owner, settleMs);
     if (claimed) return claimed;
   }
-  throw new NetcupPoolEmptyError(inputs.product, inputs.site, POOL_NICKNAME);
+  throw netcupPoolEmptyError(inputs.product, inputs.site, POOL_NICKNAME);
 }
 
 /** The `type base64` part of an OpenSSH public key, which identifies it. */
@@ -212,7 +212,7 @@ export async function createServer(inputs: NetcupServerInputs): Promise<{ id: st
     return { id: String(server.id), outs };
   } catch (error) {
     const released = await release(client, server.id, rdnsSet ? ipv4 : "");
-    throw new NetcupStepError("create", step, server.name, released, messageOf(error));
+    throw netcupStepError("create", step, server.name, released, messageOf(error));
   }
 }
 
@@ -252,7 +252,7 @@ export async function updateServer(id: string, olds: NetcupServerOutputs, news: 
       step = "set IPv4 rDNS";
       if (olds.ipv4) await client.setRdnsIpv4(olds.ipv4, news.hostname);
     } catch (error) {
-      throw new NetcupStepError("update", step, olds.serverName, undefined, messageOf(error));
+      throw netcupStepError("update", step, olds.serverName, undefined, messageOf(error));
     }
   }
   return { outs };
@@ -275,7 +275,7 @@ export async function deleteServer(id: string, props: NetcupServerOutputs): Prom
     step = "return to pool";
     await client.patchServer(server.id, { nickname: POOL_NICKNAME });
   } catch (error) {
-    throw new NetcupStepError("delete", step, server.name, undefined, messageOf(error));
+    throw netcupStepError("delete", step, server.name, undefined, messageOf(error));
   }
 }
 

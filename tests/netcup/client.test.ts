@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ScpClient, backoffMs, retryAfterMs } from "../../components/netcup/client";
-import { ScpApiError, ScpAuthError, ScpNetworkError, ScpTaskError, ScpTaskTimeoutError } from "../../components/netcup/errors";
 import { scpSchemas } from "../../components/netcup/schemas";
 import type { FakeScp } from "../fakes/scp/server";
 import { loadRecordings } from "../fakes/scp/spec";
@@ -39,7 +38,7 @@ describe("ScpClient", () => {
     const flavour = (await c.imageFlavours(211000))[0];
     fake.faults.serverErrors(1, 503, /\/image$/);
     const error = await c.installImage(211000, { imageFlavourId: flavour.id, hostname: "a.example.com", sshKeyIds: [] }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ScpApiError);
+    expect(error).toMatchObject({ name: "ScpApiError" });
     expect(error).toMatchObject({ status: 503, method: "POST", path: "/api/v1/servers/211000/image" });
     expect(calls("POST", /\/image$/)).toHaveLength(1);
     fake.faults.rateLimit(1, 0, /\/image$/);
@@ -54,7 +53,7 @@ describe("ScpClient", () => {
     const flavour = (await c.imageFlavours(211000))[0];
     fake.faults.slow(1, 400, /\/image$/);
     const error = await c.installImage(211000, { imageFlavourId: flavour.id, hostname: "a.example.com", sshKeyIds: [] }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ScpNetworkError);
+    expect(error).toMatchObject({ name: "ScpNetworkError" });
     expect(error).toMatchObject({ mayHaveBeenAccepted: true });
     await new Promise((resolve) => setTimeout(resolve, 450));
     // The fake logs a call when it answers: the timed-out read was asked twice, the install once,
@@ -82,7 +81,7 @@ describe("ScpClient", () => {
 
   it("fails on a refused refresh token without showing it", async () => {
     const error = await client({ refreshToken: "rt-wrong-and-secret" }).listServers().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ScpAuthError);
+    expect(error).toMatchObject({ name: "ScpAuthError" });
     expect((error as Error).message).toContain("invalid_grant");
     expect((error as Error).message).not.toContain("rt-wrong-and-secret");
   });
@@ -97,11 +96,11 @@ describe("ScpClient", () => {
     const flavour = (await c.imageFlavours(211000))[0];
     fake.faults.failNextInstalls(1);
     const failed = await c.installImage(211000, { imageFlavourId: flavour.id, hostname: "a.example.com", sshKeyIds: [] }).catch((e: unknown) => e);
-    expect(failed).toBeInstanceOf(ScpTaskError);
+    expect(failed).toMatchObject({ name: "ScpTaskError" });
     expect(failed).toMatchObject({ taskName: "ServerImageSetupTask", state: "ERROR" });
     fake.taskMs = 10_000;
     const slow = await client({ taskTimeoutMs: 50 }).installImage(211000, { imageFlavourId: flavour.id, hostname: "a.example.com", sshKeyIds: [] }).catch((e: unknown) => e);
-    expect(slow).toBeInstanceOf(ScpTaskTimeoutError);
+    expect(slow).toMatchObject({ name: "ScpTaskTimeoutError" });
     expect(leaks(`${String(failed)} ${String(slow)} ${JSON.stringify(failed)} ${JSON.stringify(slow)}`, secretsOf(fake))).toEqual([]);
   });
 });

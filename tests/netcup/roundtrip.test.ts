@@ -5,6 +5,7 @@
  * serializes); vitest's own module transform is not what a deployment would ship.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { isNetcupPoolEmpty } from "../../components/netcup/errors";
 import type { FakeScp } from "../fakes/scp/server";
 import { OTHER_KEY, TEST_KEY, leaks, loadSerializedProvider, orphans, secretsOf, startFake, type LoadedProvider, type NetcupServerOutputs } from "./helpers";
 
@@ -46,7 +47,12 @@ describe("serialized NetcupServer provider", () => {
   it("create claims a free server of the product at the site, installs it and sets rDNS", async () => {
     const checked = await loaded.provider.check({}, loaded.inputs);
     expect(checked.failures ?? []).toEqual([]);
+    const before = fake.log.length;
     created = (await loaded.provider.create(loaded.inputs)) as typeof created;
+    // One token for the whole create: a lost field initializer would refresh it on every call.
+    const calls = fake.log.slice(before);
+    expect(calls.filter((c) => c.kind === "token")).toHaveLength(1);
+    expect(calls.filter((c) => c.kind !== "task-poll").length).toBeLessThanOrEqual(12);
     const server = fake.servers.get(Number(created.id));
     expect(server?.product).toBe("RS 4000 G12");
     expect(server?.site).toBe("Nuremberg");
@@ -100,6 +106,27 @@ describe("serialized NetcupServer provider", () => {
     await loaded.provider.delete(created.id, created.outs);
     expect(fake.log.slice(calls).filter((c) => c.method !== "GET" && c.kind !== "token")).toEqual([]);
     expect((await loaded.provider.read(created.id, created.outs)).id).toBe("");
+  });
+
+  it("a server that no longer exists (404) reads as gone and deletes as done", async () => {
+    const vanished = { ...created.outs, serverId: "299999" };
+    expect((await loaded.provider.read("299999", vanished)).id).toBe("");
+    await loaded.provider.delete("299999", vanished);
+  });
+
+  it("check rejects a hostname that cannot be an rDNS name, before anything is claimed", async () => {
+    const checked = await loaded.provider.check({}, { ...loaded.inputs, hostname: "not a host" });
+    expect(checked.failures?.map((f) => f.property)).toEqual(["hostname"]);
+  });
+
+  it("an empty pool crosses the serialization as the recognisable empty-pool error", async () => {
+    const error = await loaded.provider.create({ ...loaded.inputs, product: "RS 8000 G12" }).catch((e: unknown) => e);
+    // A real Error (the engine prints `${e}` and e.stack), with name and fields intact.
+    expect(error).toBeInstanceOf(Error);
+    expect(String(error)).toMatch(/^NetcupPoolEmptyError: NETCUP_POOL_EMPTY: no free Netcup server of product "RS 8000 G12" at site Nuremberg/);
+    expect(error).toMatchObject({ name: "NetcupPoolEmptyError", product: "RS 8000 G12", site: "Nuremberg" });
+    expect(isNetcupPoolEmpty(error)).toBe(true);
+    expect(isNetcupPoolEmpty(String(error))).toBe(true);
   });
 
   it("left no orphan, broke no rule of the spec, and leaked no secret", () => {
