@@ -20,9 +20,20 @@ function keyIsSensitive(key: string): boolean {
   return SENSITIVE_KEY.test(key) && !NOT_A_SECRET.test(key);
 }
 
+const ENV_LINE = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^\s'"]*)\s*$/;
+
+/** An env file (every line `KEY=value`, comments aside) that sets a credential. */
+function envFileWithCredential(text: string): boolean {
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+  if (lines.length === 0) return false;
+  const assignments = lines.map((l) => ENV_LINE.exec(l));
+  return assignments.every(Boolean) && assignments.some((m) => keyIsSensitive(m![1]!) && m![2] !== "" && m![2] !== "''" && m![2] !== '""');
+}
+
 /**
  * Input paths that carry a credential: keys named like one (also `KEY=value` entries of env
- * lists and keys of environment maps) and any string holding a private key.
+ * lists and keys of environment maps), any string holding a private key, and env files (a
+ * command's stdin, a copied file) that set a credential.
  */
 export function sensitivePaths(props: Record<string, unknown>): string[] {
   const paths: string[] = [];
@@ -30,7 +41,8 @@ export function sensitivePaths(props: Record<string, unknown>): string[] {
     if (path.startsWith("__") || leaf === undefined || leaf === null || leaf === "") return;
     const key = path.split(".").pop() ?? "";
     const envKey = typeof leaf === "string" && /^\d+$/.test(key) ? /^([A-Za-z_][A-Za-z0-9_]*)=./.exec(leaf)?.[1] : undefined;
-    if (keyIsSensitive(key) || (envKey !== undefined && keyIsSensitive(envKey)) || (typeof leaf === "string" && PRIVATE_KEY_TEXT.test(leaf))) {
+    const text = typeof leaf === "string" ? leaf : "";
+    if (keyIsSensitive(key) || (envKey !== undefined && keyIsSensitive(envKey)) || PRIVATE_KEY_TEXT.test(text) || envFileWithCredential(text)) {
       paths.push(path);
     }
   });

@@ -104,6 +104,15 @@ describe("secrets-are-secret", () => {
       .toEqual(["envs.0", "userData", "refreshToken"]);
   });
 
+  it("sees an env file that sets a credential (a stage's stdin), but not a command line that only mentions one", async () => {
+    const stage = (secretPaths: string[]) => ({
+      type: T.command, name: "acme-bakery-host-layout", secretPaths,
+      props: { create: "LB_STAGE=layout LB_WITH_SECRETS=1 bash /var/lib/letsbe/bootstrap/layout.sh", stdin: "# bootstrap secrets\nREGISTRATION_TOKEN=r3g\nTZ=UTC\n" },
+    });
+    expect((await checkResource(secretsAreSecret, stage(["stdin"]))).messages).toEqual([]);
+    expect((await checkResource(secretsAreSecret, stage([]))).messages).toEqual(['acme-bakery-host-layout: input "stdin" carries a credential in plain text; it must be a secret']);
+  });
+
   it("is not applicable where secretness is invisible (CrossGuard's validation path)", async () => {
     const outcome = await checkResource(secretsAreSecret, bootstrap());
     expect(outcome.notApplicable).toContain("pulumi/pulumi-policy#241");
