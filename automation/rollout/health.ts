@@ -24,11 +24,31 @@ export interface WaveHealth {
   readonly heartbeatDrop?: number;
 }
 
-/** A tenant whose stack reports a health output other than ok is unhealthy. */
-export function outputsHealthy(outputs: Readonly<Record<string, unknown>>): boolean {
-  if (!("health" in outputs)) return true;
-  const health = outputs.health;
-  return health === true || health === "ok" || health === "healthy";
+/**
+ * What a tenant's outputs say is wrong after an update, if anything: a `health` output other
+ * than ok, or a `release` output (the pins its compose stage applied, only once healthy) that
+ * does not carry the target pins.
+ */
+export function outputsProblem(outputs: Readonly<Record<string, unknown>>, target: Readonly<Record<string, unknown>>): string | undefined {
+  if ("health" in outputs) {
+    const health = outputs.health;
+    if (!(health === true || health === "ok" || health === "healthy")) return `stack reports health ${canonical(health)}`;
+  }
+  const release = outputs.release;
+  if (release !== null && typeof release === "object") {
+    for (const [key, wanted] of Object.entries(target)) {
+      const actual = (release as Record<string, unknown>)[key];
+      if (canonical(actual) !== canonical(wanted)) return `stack reports ${key} ${canonical(actual)}, expected ${canonical(wanted)}`;
+    }
+  }
+  return undefined;
+}
+
+/** JSON with sorted keys, so equal pins compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  if (value === undefined) return "none";
+  return JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === "object" && !Array.isArray(v)
+    ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v));
 }
 
 /** The first stop rule a wave breaks, as a reason; undefined when healthy. */

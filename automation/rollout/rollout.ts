@@ -6,7 +6,7 @@
  */
 import { ReleaseOverride } from "../../tenants/release";
 import { Clock, realClock } from "./clock";
-import { DEFAULT_STOP_RULES, MetricsSource, StopRules, measureHealth, outputsHealthy, stopReason } from "./health";
+import { DEFAULT_STOP_RULES, MetricsSource, StopRules, measureHealth, outputsProblem, stopReason } from "./health";
 import { Journal, JournalState, StartEntry, replay } from "./journal";
 import { Channel, FleetTenant, Wave, atTarget, planWaves, targetRelease } from "./waves";
 
@@ -134,8 +134,8 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
       let reason: string | undefined;
       try {
         const result = await options.updater.update(slug, targetRelease(previous, plan.target));
-        status = result.ok && outputsHealthy(result.outputs) ? "moved" : "failed";
-        reason = result.ok ? (status === "failed" ? "unhealthy outputs after the update" : undefined) : result.reason;
+        reason = result.ok ? outputsProblem(result.outputs, plan.target) : result.reason ?? "update failed";
+        status = reason === undefined ? "moved" : "failed";
       } catch (error) {
         status = "failed";
         reason = error instanceof Error ? error.message : String(error);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { simulatedFleet } from "../../automation/bench/rollout";
 import { VirtualClock } from "../../automation/rollout/clock";
-import { MetricsSource, stopReason, DEFAULT_STOP_RULES } from "../../automation/rollout/health";
+import { DEFAULT_STOP_RULES, MetricsSource, outputsProblem, stopReason } from "../../automation/rollout/health";
 import { FileJournal, MemoryJournal, replay } from "../../automation/rollout/journal";
 import { RolloutOptions, TenantUpdater, runRollout } from "../../automation/rollout/rollout";
 import { FleetTenant, planWaves, rolloutOrder } from "../../automation/rollout/waves";
@@ -26,7 +26,7 @@ class FakeFleet implements TenantUpdater {
     for (const t of fleet) this.pins.set(t.slug, t.release);
   }
 
-  async update(slug: string, release: ReleaseOverride | undefined) {
+  async update(slug: string, release: ReleaseOverride | undefined): Promise<{ ok: boolean; reason?: string; outputs: Record<string, unknown> }> {
     if (this.calls.length >= this.crashAfter) {
       this.onCrash();
       return new Promise<never>(() => undefined);
@@ -144,6 +144,22 @@ describe("rollout on a virtual clock", () => {
     expect(report.stop?.wave).toBe(2);
     expect(report.stop?.reason).toMatch(/heartbeats dropped by 3\.54 %/);
     expect(report.rolledBack).toHaveLength(8 + 50 + 198);
+  });
+
+  it("counts a tenant whose outputs do not show the target pins as failed", async () => {
+    const { fake, options, waves } = setup(100);
+    const stale = waves[1].slugs[0];
+    const realUpdate = fake.update.bind(fake);
+    fake.update = async (slug, release) => {
+      const result = await realUpdate(slug, release);
+      const reported = slug === stale ? { safetyWrapper: { digest: `sha256:${"00".repeat(32)}`, tag: "1.4.2", repository: "code.letsbe.solutions/letsbe/safety-wrapper" } } : release;
+      return { ...result, outputs: { ...result.outputs, release: reported } };
+    };
+    const report = await runRollout(options());
+    expect(report.failed).toEqual([stale]);
+    expect(report.moved).toHaveLength(99);
+    expect(outputsProblem({ release: { safetyWrapper: { tag: "1.5.0", digest: TARGET.safetyWrapper?.digest, repository: TARGET.safetyWrapper?.repository } } }, TARGET)).toBeUndefined();
+    expect(outputsProblem({ health: "degraded" }, TARGET)).toBe('stack reports health "degraded"');
   });
 
   it("judges the 1 % and 3 % limits as strict", () => {
