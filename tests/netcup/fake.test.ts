@@ -34,7 +34,7 @@ describe("fake SCP install hook", () => {
 
   it("a hook that fails ends the install task in ERROR with its reason, and the claim is released", async () => {
     fake = await startFake({ servers: [{ product: "RS 4000 G12" }], onImageInstall: async () => { throw new Error("container did not boot"); } });
-    const error = await createServer(inputsFor(fake)).catch((e: unknown) => e as Error);
+    const error = (await createServer(inputsFor(fake)).then(() => undefined, (e: unknown) => e)) as Error;
     expect(error.message).toMatch(/step "install image".*ERROR: container did not boot.*returned to the pool/);
     expect(orphans(fake, new Map())).toEqual([]);
     expect(fake.violations).toEqual([]);
