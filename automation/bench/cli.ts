@@ -4,7 +4,9 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
+import { benchNetcup } from "./netcup";
 import { RunFigures } from "./planRun";
+import { benchRollout } from "./rollout";
 
 export interface PlanBenchRow {
   readonly tenants: number;
@@ -46,7 +48,19 @@ async function main(): Promise<void> {
     console.log([r.tenants, r.resources, r.wallMs, round((r.wallMs * 1000) / r.resources), r.peakRssMb, r.floorWallMs, r.ratio]
       .map((v, i) => String(v).padStart([7, 10, 8, 12, 12, 9, 6][i])).join(" "));
   }
-  const report: Record<string, unknown> = { plan: planRows };
+  const netcup = await benchNetcup();
+  console.log("\nNetcup provider against the fake SCP API (zero task latency)");
+  console.log(`calls per create ${netcup.callsPerCreate} (+${netcup.taskPolls.create} task polls), per delete ${netcup.callsPerDelete} (+${netcup.taskPolls.delete} task polls), create wall ${round(netcup.createWallMs, 1)} ms`);
+
+  const rollout = await benchRollout();
+  console.log("\nFleet rollout, virtual clock (1000 tenants, 60-180 s each, concurrency 20)");
+  console.log(`total ${(rollout.virtualMs / 3_600_000).toFixed(2)} h, bound ${(rollout.boundMs / 3_600_000).toFixed(2)} h, ratio ${rollout.ratio.toFixed(3)}; one-at-a-time ${(rollout.sequentialMs / 3_600_000).toFixed(1)} h; all-at-once ${(rollout.allAtOnceMs / 60_000).toFixed(1)} min; orchestrator CPU ${rollout.cpuMsPerTenant.toFixed(3)} ms/tenant`);
+
+  const report: Record<string, unknown> = {
+    plan: planRows,
+    netcup: { callsPerCreate: netcup.callsPerCreate, callsPerDelete: netcup.callsPerDelete, createWallMs: netcup.createWallMs },
+    rollout,
+  };
   if (opts.json) writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
 }
 
