@@ -24,10 +24,18 @@ const ENV_LINE = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|[^\s'
 
 /** An env file (every line `KEY=value`, comments aside) that sets a credential. */
 function envFileWithCredential(text: string): boolean {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
-  if (lines.length === 0) return false;
-  const assignments = lines.map((l) => ENV_LINE.exec(l));
-  return assignments.every(Boolean) && assignments.some((m) => keyIsSensitive(m![1]!) && m![2] !== "" && m![2] !== "''" && m![2] !== '""');
+  if (!text.includes("=")) return false;
+  let credential = false;
+  let assignments = 0;
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const m = ENV_LINE.exec(line);
+    if (!m) return false; // a script or prose, not an env file
+    assignments++;
+    if (keyIsSensitive(m[1]!) && !["", "''", '""'].includes(m[2]!)) credential = true;
+  }
+  return assignments > 0 && credential;
 }
 
 /**
