@@ -84,9 +84,17 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Claims a server for the owner and confirms it by reading it back; undefined when another claimer won. */
-async function claim(client: ScpClient, server: ScpServer, owner: string, settleMs: number): Promise<ScpServer | undefined> {
+/**
+ * Claims a server for the owner and confirms it by reading it back after the settle time;
+ * undefined when another claimer won. Sound while the time from seeing the server free to the
+ * claim landing stays below the settle time, so a check older than half of it is repeated first.
+ */
+async function claim(client: ScpClient, server: ScpServer, checkedAt: number, owner: string, settleMs: number): Promise<ScpServer | undefined> {
   const mine = claimNickname(owner);
+  if (settleMs > 0 && Date.now() - checkedAt > settleMs / 2) {
+    const fresh = await client.getServer(server.id, false);
+    if (!fresh || (fresh.nickname !== POOL_NICKNAME && fresh.nickname !== mine)) return undefined;
+  }
   await client.patchServer(server.id, { nickname: mine });
   if (settleMs > 0) await pause(settleMs);
   const readBack = await client.getServer(server.id, true);
@@ -100,6 +108,7 @@ async function claimServer(client: ScpClient, inputs: NetcupServerInputs): Promi
   if (inputs.serverName) {
     const listed = (await client.listServers(inputs.serverName)).find((s) => s.name === inputs.serverName);
     const server = listed && (await client.getServer(listed.id, false));
+    const checkedAt = Date.now();
     if (!server) throw scpResponseError("GET", "/api/v1/servers", `server ${inputs.serverName} is not in this SCP account`);
     if (server.nickname !== POOL_NICKNAME && server.nickname !== mine) {
       throw netcupStepError("create", "claim named server", server.name, undefined, `its nickname is "${server.nickname ?? ""}", not "${POOL_NICKNAME}" or "${mine}"; only pool servers are adopted`);
@@ -107,7 +116,7 @@ async function claimServer(client: ScpClient, inputs: NetcupServerInputs): Promi
     if (server.site?.city !== inputs.site) {
       throw netcupStepError("create", "claim named server", server.name, undefined, `it is at site ${server.site?.city ?? "unknown"}, the tenant's region needs ${inputs.site}`);
     }
-    const claimed = await claim(client, server, inputs.owner, settleMs);
+    const claimed = await claim(client, server, checkedAt, inputs.owner, settleMs);
     if (!claimed) throw netcupStepError("create", "claim named server", server.name, undefined, "another claimer took it at the same time");
     return claimed;
   }
@@ -120,8 +129,9 @@ async function claimServer(client: ScpClient, inputs: NetcupServerInputs): Promi
   }
   for (const candidate of free) {
     const server = await client.getServer(candidate.id, false);
+    const checkedAt = Date.now();
     if (!server || server.nickname !== POOL_NICKNAME || server.site?.city !== inputs.site) continue;
-    const claimed = await claim(client, server, inputs.owner, settleMs);
+    const claimed = await claim(client, server, checkedAt, inputs.owner, settleMs);
     if (claimed) return claimed;
   }
   throw netcupPoolEmptyError(inputs.product, inputs.site, POOL_NICKNAME);

@@ -5,7 +5,9 @@
  *   - `letsbe-tenant:<slug>`   claimed by the tenant stack `<slug>`.
  * Any other nickname means the server is not ours to touch. A claim is a nickname PATCH followed,
  * after a settle time, by a read-back: of two claimers that raced, only the last writer reads
- * its own claim back, so a server never ends up with two owners.
+ * its own claim back, so a server never ends up with two owners. The SCP has no conditional
+ * update, so this rests on one timing bound: from seeing a server free to the claim landing
+ * takes less than the settle time (2 s by default; a check older than half of it is repeated).
  */
 import { ScpClient, ScpClientOptions } from "./client";
 import type { ScpServer } from "./schemas";
