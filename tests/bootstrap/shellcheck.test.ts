@@ -22,7 +22,9 @@ describe("shellcheck", () => {
   beforeAll(() => {
     if (spawnSync("shellcheck", ["--version"]).status === 0) return;
     // Debian's package, as the host tier installs it; only possible as root (CI).
-    execFileSync("apt-get", ["install", "-y", "-qq", "shellcheck"], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    const options = { stdio: "ignore" as const, env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } };
+    execFileSync("apt-get", ["update", "-qq"], options);
+    execFileSync("apt-get", ["install", "-y", "-qq", "shellcheck"], options);
   });
 
   it.each(SCRIPTS)("passes on %s", (file) => {

@@ -26,6 +26,10 @@ need_packages() {
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
   fi
+  # From Debian 13 on, the docker CLI is its own package.
+  if ! command -v docker >/dev/null; then
+    apt-get install -y -qq --no-install-recommends docker-cli </dev/null >/dev/null
+  fi
 }
 
 engine() {
