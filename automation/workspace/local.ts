@@ -21,6 +21,8 @@ export interface LocalTenantWorkspaceOptions {
   readonly envVars?: Readonly<Record<string, string>>;
   /** Stack name prefix with the organization (`letsbe/`) for the Pulumi Cloud backend. Default - none. */
   readonly stackPrefix?: string;
+  /** Policy pack folders every preview and update carries (`pulumi --policy-pack`). Default - none. */
+  readonly policyPacks?: readonly string[];
 }
 
 export class LocalTenantWorkspace implements TenantWorkspace {
@@ -30,14 +32,14 @@ export class LocalTenantWorkspace implements TenantWorkspace {
 
   up(op: StackOperation): Promise<OperationResult> {
     return this.withStack(op, async (stack) => {
-      const result = await stack.up({ onEvent: op.onEvent, signal: op.signal });
+      const result = await stack.up({ onEvent: op.onEvent, signal: op.signal, ...this.policyOptions() });
       return { outputs: result.outputs, changes: { ...(result.summary.resourceChanges ?? {}) } };
     });
   }
 
   preview(op: StackOperation): Promise<OperationResult> {
     return this.withStack(op, async (stack) => {
-      const result = await stack.preview({ onEvent: op.onEvent, signal: op.signal });
+      const result = await stack.preview({ onEvent: op.onEvent, signal: op.signal, ...this.policyOptions() });
       return { outputs: {}, changes: { ...result.changeSummary } };
     });
   }
@@ -48,6 +50,10 @@ export class LocalTenantWorkspace implements TenantWorkspace {
       await stack.workspace.removeStack(stack.name);
       return { outputs: {}, changes: { ...(result.summary.resourceChanges ?? {}) } };
     });
+  }
+
+  private policyOptions(): { policyPacks?: string[] } {
+    return this.options.policyPacks?.length ? { policyPacks: [...this.options.policyPacks] } : {};
   }
 
   private async withStack(op: StackOperation, run: (stack: Stack) => Promise<OperationResult>): Promise<OperationResult> {

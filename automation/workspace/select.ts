@@ -48,6 +48,8 @@ export async function createWorkspace(env: NodeJS.ProcessEnv, programRoot: strin
         workRoot: settings.LETSBE_WORK_ROOT,
         stackPrefix: settings.LETSBE_STACK_PREFIX,
         envVars: forwarded,
+        // The guardrails judge every tenant preview and update, as `pulumi preview --policy-pack policy` does.
+        policyPacks: [join(programRoot, "..", "policy")],
       });
     case "remote":
       return new RemoteTenantWorkspace({

@@ -87,22 +87,22 @@ describe("production workspaces drive the Automation API as documented", () => {
       return {
         name: args.stackName,
         setAllConfig: async (c: Record<string, unknown>) => { calls.push(`config ${Object.keys(c).join(",")}`); },
-        up: async (o: { onEvent?: unknown; signal?: AbortSignal }) => {
-          calls.push(`up events=${typeof o.onEvent} signal=${o.signal instanceof AbortSignal}`);
+        up: async (o: { onEvent?: unknown; signal?: AbortSignal; policyPacks?: string[] }) => {
+          calls.push(`up events=${typeof o.onEvent} signal=${o.signal instanceof AbortSignal} policy=${o.policyPacks?.join(",") ?? "none"}`);
           if (args.stackName.endsWith("locked")) throw busyError(args.stackName);
           return { outputs: { slug: { value: "x", secret: false } }, summary: { resourceChanges: { create: 3 } } };
         },
       };
     }) as never);
     try {
-      const workspace = new LocalTenantWorkspace({ programDir: join(__dirname, "..", "..", "stacks", "tenant"), stackPrefix: "letsbe/" });
+      const workspace = new LocalTenantWorkspace({ programDir: join(__dirname, "..", "..", "stacks", "tenant"), stackPrefix: "letsbe/", policyPacks: ["/repo/policy"] });
       const signal = new AbortController().signal;
       const result = await workspace.up({ slug: "one-a", config, signal, onEvent: () => undefined });
       expect(result).toEqual({ outputs: { slug: { value: "x", secret: false } }, changes: { create: 3 } });
       await expect(workspace.up({ slug: "locked", config })).rejects.toBeInstanceOf(StackBusyError);
       expect(calls).toEqual([
-        "config letsbe-tenant:hubOrg,letsbe-tenant:registrationToken", "up events=function signal=true",
-        "config letsbe-tenant:hubOrg,letsbe-tenant:registrationToken", "up events=undefined signal=false",
+        "config letsbe-tenant:hubOrg,letsbe-tenant:registrationToken", "up events=function signal=true policy=/repo/policy",
+        "config letsbe-tenant:hubOrg,letsbe-tenant:registrationToken", "up events=undefined signal=false policy=/repo/policy",
       ]);
       expect(spy.mock.calls.map((c) => (c[0] as { stackName: string }).stackName)).toEqual(["letsbe/one-a", "letsbe/locked"]);
       expect(seen[0].workDir).not.toBe(seen[1].workDir);
