@@ -104,9 +104,9 @@ export class ScpClient {
 
   // ---- servers -------------------------------------------------------------------------------
 
-  /** `GET /api/v1/servers`, `q` searching name, nickname and IPv4 addresses. */
-  async listServers(q?: string): Promise<ScpServerMinimal[]> {
-    const answer = await this.call({ method: "GET", path: "/api/v1/servers", query: { q }, idempotent: true, expect: [200] });
+  /** `GET /api/v1/servers`; `q` searches name, nickname and IPv4 addresses, `name` is the exact server name. */
+  async listServers(filter: { readonly q?: string; readonly name?: string } = {}): Promise<ScpServerMinimal[]> {
+    const answer = await this.call({ method: "GET", path: "/api/v1/servers", query: { q: filter.q, name: filter.name }, idempotent: true, expect: [200] });
     return this.parse(this.schemas.serverList, answer, "GET", "/api/v1/servers");
   }
 

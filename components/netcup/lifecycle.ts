@@ -106,7 +106,7 @@ async function claimServer(client: ScpClient, inputs: NetcupServerInputs): Promi
   const settleMs = inputs.tuning?.claimSettleMs ?? 2_000;
   const mine = claimNickname(inputs.owner);
   if (inputs.serverName) {
-    const listed = (await client.listServers(inputs.serverName)).find((s) => s.name === inputs.serverName);
+    const listed = (await client.listServers({ name: inputs.serverName })).find((s) => s.name === inputs.serverName);
     const server = listed && (await client.getServer(listed.id, false));
     const checkedAt = Date.now();
     if (!server) throw scpResponseError("GET", "/api/v1/servers", `server ${inputs.serverName} is not in this SCP account`);
@@ -120,7 +120,7 @@ async function claimServer(client: ScpClient, inputs: NetcupServerInputs): Promi
     if (!claimed) throw netcupStepError("create", "claim named server", server.name, undefined, "another claimer took it at the same time");
     return claimed;
   }
-  const free = (await client.listServers(POOL_NICKNAME))
+  const free = (await client.listServers({ q: POOL_NICKNAME }))
     .filter((s) => s.nickname === POOL_NICKNAME && !s.disabled && isProduct(s.template?.name, inputs.product));
   // A random order spreads concurrent creates over the pool instead of all racing for one server.
   for (let i = free.length - 1; i > 0; i--) {

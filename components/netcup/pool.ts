@@ -41,7 +41,7 @@ export interface PoolEntry {
 /** Free pool servers by product (SCP template name) and site, for the order flow. */
 export async function poolReport(options: ScpClientOptions): Promise<PoolEntry[]> {
   const client = new ScpClient(options);
-  const free = (await client.listServers(POOL_NICKNAME)).filter((s) => s.nickname === POOL_NICKNAME && !s.disabled);
+  const free = (await client.listServers({ q: POOL_NICKNAME })).filter((s) => s.nickname === POOL_NICKNAME && !s.disabled);
   const details = await Promise.all(free.map((s) => client.getServer(s.id, false)));
   const groups = new Map<string, { product: string; site: string; names: string[] }>();
   for (const server of details.filter((d): d is ScpServer => d !== undefined && d.nickname === POOL_NICKNAME)) {
