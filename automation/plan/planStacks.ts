@@ -1,4 +1,5 @@
 /** Plans single stacks under the mock runtime and turns them into report entries. */
+import { createHash } from "node:crypto";
 import { hubProgram } from "../../stacks/hub/program";
 import { tenantProgram } from "../../stacks/tenant/program";
 import { HUB_PROJECT, TENANT_PROJECT } from "../../stacks/contract";
@@ -37,7 +38,7 @@ export async function planStack(
         name: r.name,
         ...(r.parent ? { parent: r.parent } : {}),
         dependencies: r.dependencies,
-        inputs: r.inputs,
+        inputs: reportedInputs(r.inputs),
         protect: r.protect,
         custom: r.custom,
         secretPaths: r.secretPaths,
@@ -49,6 +50,17 @@ export async function planStack(
     plainOutputs: result.plainOutputs,
     secretOutputs: result.secretOutputs,
   };
+}
+
+/**
+ * A dynamic resource's `__provider` is tens of kilobytes of serialized code: the report names
+ * it by hash, so a changed provider still shows as a changed input.
+ */
+function reportedInputs(inputs: Record<string, unknown>): Record<string, unknown> {
+  const provider = inputs.__provider;
+  if (typeof provider !== "string") return inputs;
+  const hash = createHash("sha256").update(provider).digest("hex").slice(0, 16);
+  return { ...inputs, __provider: `[serialized provider sha256:${hash}, ${provider.length} bytes]` };
 }
 
 export function programErrors(error: unknown, source: string): PlanError[] {

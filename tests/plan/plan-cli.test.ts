@@ -50,6 +50,8 @@ describe("npm run plan", () => {
     for (const stack of report.stacks) {
       for (const r of stack.resources) expect(Object.keys(r).slice(0, 4)).toEqual(["urn", "type", "name", ...(r.parent ? ["parent"] : ["dependencies"])]);
     }
+    const netcup = report.stacks.find((s) => s.stack === "nordlicht-studio")?.resources.find((r) => r.type === "pulumi-nodejs:dynamic/netcup:Server");
+    expect(netcup?.inputs.__provider).toMatch(/^\[serialized provider sha256:[0-9a-f]{16}, \d+ bytes\]$/);
     expect(stdout).toContain("letsbe-tenant/acme-bakery");
     expect(stdout).toMatch(/hcloud:index\/server:Server ×1/);
   });
