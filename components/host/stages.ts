@@ -72,7 +72,19 @@ export function scriptsDir(): string {
 }
 
 /** lib.sh + the stage + runner.sh, as one file the host runs without anything else. */
-export function bundleStage(stage: BaseStage, dir: string = scriptsDir()): string {
+export function bundleStage(stage: BaseStage, dir?: string): string {
+  if (dir !== undefined) return readBundle(stage, dir);
+  // Every tenant of a plan bundles the same shipped files: read them once per process.
+  const cached = shippedBundles.get(stage);
+  if (cached !== undefined) return cached;
+  const bundle = readBundle(stage, scriptsDir());
+  shippedBundles.set(stage, bundle);
+  return bundle;
+}
+
+const shippedBundles = new Map<BaseStage, string>();
+
+function readBundle(stage: BaseStage, dir: string): string {
   // The parts' own `source lib.sh` guards and shebangs are dead inside the bundle: dropped.
   const read = (file: string) => readFileSync(join(dir, file), "utf8")
     .replace(/^#!.*\n/, "")
