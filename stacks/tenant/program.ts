@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Tenant } from "../../components/tenant/tenant";
-import { releaseOverrideSchema, resolveRelease } from "../../tenants/release";
+import { imageOverrideSchema, releaseOverrideSchema, resolveImages, resolveRelease } from "../../tenants/release";
 import { InvalidInputError, hubProblems, tenantSpecSchema } from "../../tenants/schema";
 import { configSource, optionalConfigObject, requireConfigObject } from "../config";
-import { HubOutputs, hubOutputsSchema, hubStackReferenceName, HUB_OUTPUT_NAMES } from "../contract";
+import { HUB_OUTPUT_NAMES, HUB_PROJECT, HubOutputs, hubOutputsSchema, hubStackName } from "../contract";
 
 export const DEFAULT_NETCUP_API_URL = "https://www.servercontrolpanel.de/scp-core";
 export const DEFAULT_NETCUP_TOKEN_URL = "https://www.servercontrolpanel.de/realms/scp/protocol/openid-connect/token";
@@ -16,7 +16,9 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
   if (spec.slug !== pulumi.getStack()) {
     throw new InvalidInputError([{ source: specSource, path: "slug", message: `"${spec.slug}" must equal the stack name "${pulumi.getStack()}"` }]);
   }
-  const hubName = hubStackReferenceName(config.require("hubOrg"), spec.region);
+  // A sandbox tenant may follow the staging hub; every other tenant its region's production hub.
+  const hubStack = config.get("hubStack", { pattern: /^(prod-(eu|us)|staging|dev)$/ }) ?? hubStackName(spec.region);
+  const hubName = `${config.require("hubOrg")}/${HUB_PROJECT}/${hubStack}`;
   const hub = await readHubOutputs(new pulumi.StackReference(hubName), hubName);
   if (hub.region !== spec.region) {
     throw new InvalidInputError([{ source: specSource, path: "region", message: `"${spec.region}" but the referenced hub serves "${hub.region}"` }]);
@@ -29,12 +31,14 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
     spec,
     hub,
     release,
+    images: resolveImages(optionalConfigObject(config, "images", imageOverrideSchema)),
     protect: config.getBoolean("protect") ?? true,
     host: {
       provisioningPrivateKey: config.requireSecret("provisioningPrivateKey"),
       cloudflareDnsToken: config.requireSecret("cloudflareDnsToken"),
       registrationToken: config.requireSecret("registrationToken"),
       sshPort: config.getNumber("sshPort"),
+      issueCertificate: config.getBoolean("issueCertificate"),
     },
     netcup: spec.provider === "netcup"
       ? {

@@ -88,4 +88,14 @@ describe("tenant stack program", () => {
     const printed = JSON.stringify({ resources: result.resources.map((r) => r.inputs), outputs: result.outputs });
     for (const value of Object.values(TENANT_SECRET_PLACEHOLDERS)) expect(printed).not.toContain(value);
   });
+
+  it("follows another hub stack when config names one, and refuses a name outside the hub stacks", async () => {
+    const spec = specFixture({ group: "sandbox" });
+    const opts = options(spec);
+    const staging = { ...opts, config: { ...opts.config, "letsbe-tenant:hubStack": "staging" }, stackReferences: { "letsbe/letsbe-hub/staging": { outputs: hubFixture() } } };
+    const result = await runUnderMocks(tenantProgram, staging);
+    expect(one(result.resources, "pulumi:pulumi:StackReference").plainInputs.name).toBe("letsbe/letsbe-hub/staging");
+    const bad = { ...opts, config: { ...opts.config, "letsbe-tenant:hubStack": "prod-mars" } };
+    await expect(runUnderMocks(tenantProgram, bad)).rejects.toThrow(/hubStack/);
+  });
 });
