@@ -12,6 +12,7 @@ import { VirtualClock } from "../rollout/clock";
 import { FileJournal, durationsFrom } from "../rollout/journal";
 import { runRollout } from "../rollout/rollout";
 import { FleetTenant, Wave } from "../rollout/waves";
+import { seededRandom } from "./generate";
 
 export interface RolloutBench {
   readonly tenants: number;
@@ -27,18 +28,6 @@ const TENANTS = 1000;
 const CONCURRENCY = 20;
 const MIN_MS = 60_000;
 const MAX_MS = 180_000;
-
-/** mulberry32: small, fast, seeded. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SimulatedFleet {
   readonly fleet: FleetTenant[];
