@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_RELEASE, ReleasePins } from "./catalog";
+import { DEFAULT_RELEASE, ImagePin, ReleasePins, SIDECAR_IMAGES, TOOLS, TOOL_IDS, Tool, ToolId } from "./catalog";
 
 export const imagePinSchema = z.strictObject({
   repository: z.string().min(1).regex(/^[a-z0-9.:/_-]+$/, "must be a lowercase image repository"),
@@ -19,4 +19,25 @@ export type ReleaseOverride = z.output<typeof releaseOverrideSchema>;
 
 export function resolveRelease(override: ReleaseOverride | undefined): ReleasePins {
   return { ...DEFAULT_RELEASE, ...(override ?? {}) };
+}
+
+/**
+ * Per-stack image pins for tools and database sidecars (`letsbe-tenant:images`), over the
+ * catalog's: a security fix or a mirror registry for one tenant without a catalog change.
+ */
+export const imageOverrideSchema = z.strictObject({
+  tools: z.partialRecord(z.enum(TOOL_IDS), imagePinSchema).optional(),
+  sidecars: z.partialRecord(z.enum(["postgres", "mysql", "redis"]), imagePinSchema).optional(),
+});
+
+export type ImageOverride = z.output<typeof imageOverrideSchema>;
+
+export interface ResolvedImages {
+  readonly toolCatalog: Readonly<Record<ToolId, Tool>>;
+  readonly sidecarImages: Readonly<Record<keyof typeof SIDECAR_IMAGES, ImagePin>>;
+}
+
+export function resolveImages(override: ImageOverride | undefined): ResolvedImages {
+  const tools = Object.fromEntries(Object.entries(override?.tools ?? {}).map(([id, image]) => [id, { ...TOOLS[id as ToolId], image }]));
+  return { toolCatalog: { ...TOOLS, ...tools }, sidecarImages: { ...SIDECAR_IMAGES, ...(override?.sidecars ?? {}) } };
 }

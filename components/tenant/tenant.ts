@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HubOutputs } from "../../stacks/contract";
 import { HOST_IMAGE, REGIONS, ReleasePins, TIERS, hasMailTool } from "../../tenants/catalog";
+import { ResolvedImages } from "../../tenants/release";
 import { TenantSpec } from "../../tenants/schema";
 import { createTenantDns } from "../dns/records";
 import { renderCompose } from "../compose/render";
@@ -28,6 +29,8 @@ export interface TenantArgs {
   readonly hub: HubOutputs;
   /** Release pins the tenant runs. */
   readonly release: ReleasePins;
+  /** Tool and sidecar images. Default - the catalog's. */
+  readonly images?: ResolvedImages;
   /** Netcup API access; required when `spec.provider` is `netcup`. */
   readonly netcup?: NetcupAccess;
   /** Protect the server and its addresses from deletion. Default - true. */
@@ -47,6 +50,8 @@ export interface TenantHostArgs {
   readonly sshPort?: number;
   /** How long the compose health gate waits, seconds. Default - 600. */
   readonly composeWaitTimeoutS?: number;
+  /** Request the wildcard certificate in bootstrap (false: a zone not delegated yet). Default - true. */
+  readonly issueCertificate?: boolean;
 }
 
 /** One customer: a VPS, DNS to it, and (later stages) the host and its compose stack. */
@@ -136,11 +141,12 @@ function createTenantHost(name: string, args: TenantArgs, host: TenantHostArgs, 
       sshPort: host.sshPort,
       publicTcpPorts: mail ? MAIL_PORTS : [],
       acmeEmail: spec.contactEmail,
+      issueCertificate: host.issueCertificate,
     },
     secrets: { cloudflareDnsToken: host.cloudflareDnsToken, registrationToken: host.registrationToken },
     dependsOn: [vps.server],
     compose: {
-      rendered: renderCompose({ slug: spec.slug, domain: spec.domain, tools: spec.tools, release: args.release }),
+      rendered: renderCompose({ slug: spec.slug, domain: spec.domain, tools: spec.tools, release: args.release, ...args.images }),
       waitTimeoutS: host.composeWaitTimeoutS,
       dependsOn: dns,
     },
