@@ -3,17 +3,22 @@
 # pushed to it, so compose files pinned by digest are exercised as in production.
 # Prints one line per pushed image: REPOSITORY TAG DIGEST.
 # Usage: standins.sh REPO:TAG:KIND...   KIND healthy* passes its health probes, anything else fails them.
+# With LB_STANDIN_REGISTRY=HOST:PORT it pushes to that (already running) registry instead of its own.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-REGISTRY=127.0.0.1:5000
+REGISTRY="${LB_STANDIN_REGISTRY:-127.0.0.1:5000}"
 
 missing=()
-for pkg in docker-registry busybox-static; do
+packages=(busybox-static)
+[[ -n "${LB_STANDIN_REGISTRY:-}" ]] || packages+=(docker-registry)
+for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if ((${#missing[@]} > 0)); then
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
 fi
+if [[ -z "${LB_STANDIN_REGISTRY:-}" ]]; then
 cat >/etc/docker/registry/config.yml <<'CONF'
 version: 0.1
 storage:
@@ -24,6 +29,7 @@ http:
 CONF
 systemctl restart docker-registry
 for _ in $(seq 1 30); do curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1 && break; sleep 1; done
+fi
 
 build() {
   local kind="$1" dir
