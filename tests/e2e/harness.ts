@@ -4,6 +4,7 @@
  * provisioning key, and the order flow over the executor workspace.
  */
 import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { utils } from "ssh2";
 import type { HubReference } from "./lib/workspace";
@@ -37,6 +38,7 @@ export interface Harness {
   readonly engine: string;
   readonly gateway: string;
   readonly registryPid: string;
+  readonly registryDir: string;
   readonly pins: Record<string, ImagePin>;
   readonly privateKey: string;
   readonly publicKey: string;
@@ -108,7 +110,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
   });
   const store = new MemoryTenantStore();
   const flow = new OrderFlow({ workspace, store, org: ORG, secrets, attempts: 1, timeoutMs: 3_600_000 });
-  return { engine, gateway, registryPid, pins, privateKey: keys.private, publicKey: keys.public, fake, fleet, workspace, store, flow, secrets, timings };
+  return { engine, gateway, registryPid, registryDir, pins, privateKey: keys.private, publicKey: keys.public, fake, fleet, workspace, store, flow, secrets, timings };
 }
 
 /** The Hetzner path: the recorded server gets a host with the root keys its cloud-init user data names. */
@@ -137,5 +139,6 @@ export async function stopHarness(harness: Partial<Harness> | undefined): Promis
   await harness?.fleet?.stopAll();
   await harness?.fake?.stop();
   if (harness?.registryPid) execFileSync("bash", [REGISTRY_SCRIPT, "stop", harness.registryPid]);
+  if (harness?.registryDir) rmSync(harness.registryDir, { recursive: true, force: true });
   if (harness?.engine === "started") hostInfra("engine-stop");
 }

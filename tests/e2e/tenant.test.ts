@@ -9,7 +9,7 @@ import { MemoryJournal } from "../../automation/rollout/journal";
 import { flowUpdater, runRollout } from "../../automation/rollout/rollout";
 import { ReleaseOverride } from "../../tenants/release";
 import { BASE_STAGES } from "../../components/host/stages";
-import { COMMAND_TYPE, COPY_TYPE, NETCUP_TYPE, StackExecutor, Step } from "./lib/executor";
+import { COMMAND_TYPE, COPY_TYPE, DNS_TYPE, NETCUP_TYPE, StackExecutor, Step } from "./lib/executor";
 import { Harness, REGION, TIER, startHarness, stopHarness, timed } from "./harness";
 import { canLogin, SshSession } from "../host/lib/ssh";
 import { orphans } from "../netcup/helpers";
@@ -18,7 +18,6 @@ const PREFIX = `letsbe-e2e-${process.pid}`;
 const NETCUP = "e2e-netcup";
 const HETZNER = "e2e-hetzner";
 const ZONE = "0123456789abcdef0123456789abcdef";
-const DNS_TYPE = "cloudflare:index/dnsRecord:DnsRecord";
 
 let h: Harness;
 let failed: string | undefined;
@@ -85,6 +84,7 @@ async function expectHardenedAndServing(executor: StackExecutor, services: reado
   // DNS is recorded, not executed: every address record must point at the server that was made.
   const server = [...executor.state.values()].find((r) => r.type === NETCUP_TYPE || r.type === "hcloud:index/server:Server");
   const records = [...executor.state.values()].filter((r) => r.type === DNS_TYPE);
+  expect(executor.consistencyProblems()).toEqual([]);
   expect(records.filter((r) => r.inputs.type === "A").map((r) => r.inputs.content)).toEqual([address, address]);
   expect(records.filter((r) => r.inputs.type === "AAAA").map((r) => r.inputs.content))
     .toEqual([0, 1].map(() => String(server?.state.ipv6 ?? server?.state.ipv6Address)));
@@ -110,6 +110,20 @@ function expectNoSecrets(...things: unknown[]): void {
 
 const executed = (steps: readonly Step[]) => steps.filter((s) => s.executed).map((s) => s.key.split("::")[1]);
 const CORE = ["openclaw", "safety-wrapper", "secrets-proxy"];
+
+describe("the executor's consistency check", () => {
+  it("names a record that does not point at the server", () => {
+    const executor = new StackExecutor({ endpointFor: () => ({ host: "127.0.0.1", port: 1 }) });
+    const put = (type: string, name: string, inputs: Record<string, unknown>, state: Record<string, unknown> = inputs) =>
+      executor.state.set(`${type}::${name}`, { key: `${type}::${name}`, type, name, id: name, inputs, state, dependencies: [], protect: false });
+    put(NETCUP_TYPE, "srv", {}, { ipv4: "198.18.0.2", ipv6: "2001:db8::1" });
+    put(DNS_TYPE, "apex-a", { type: "A", content: "198.18.0.2" });
+    put(DNS_TYPE, "apex-aaaa", { type: "AAAA", content: "2001:db8::1" });
+    expect(executor.consistencyProblems()).toEqual([]);
+    put(DNS_TYPE, "wildcard-a", { type: "A", content: "198.18.0.9" });
+    expect(executor.consistencyProblems()).toEqual(["wildcard-a: A 198.18.0.9 is not the server's 198.18.0.2"]);
+  });
+});
 
 describe("from a tenant order to a running, hardened host", () => {
   let release: ReleaseOverride;
@@ -234,7 +248,7 @@ describe("from a tenant order to a running, hardened host", () => {
         if (dependencies.has(dep)) expect(deleted.indexOf(dep), `${dep} before its dependent ${key}`).toBeGreaterThan(deleted.indexOf(key));
       }
       expect(deleted.filter((k) => k.startsWith(NETCUP_TYPE))).toHaveLength(1);
-      expect(deleted.indexOf(deleted.find((k) => k.startsWith(NETCUP_TYPE))!)).toBeGreaterThan(deleted.findLastIndex((k) => k.startsWith(COPY_TYPE) || k.startsWith(DNS_TYPE)));
+      expect(deleted.indexOf(deleted.find((k) => k.startsWith(NETCUP_TYPE))!)).toBeGreaterThan(deleted.findLastIndex((k) => k.startsWith(COPY_TYPE) || k.startsWith(COMMAND_TYPE) || k.startsWith(DNS_TYPE)));
       expect(executor().state.size).toBe(0);
       expect(pool.nickname).toBe("letsbe-pool");
       expect(pool.installed?.sshKeys).toEqual([]);

@@ -19,6 +19,7 @@ import { Connection, Endpoint, ResolvedSource, copyToRemote, runCommand } from "
 export const NETCUP_TYPE = "pulumi-nodejs:dynamic/netcup:Server";
 export const COPY_TYPE = "command:remote:CopyToRemote";
 export const COMMAND_TYPE = "command:remote:Command";
+export const DNS_TYPE = "cloudflare:index/dnsRecord:DnsRecord";
 /** Server resources whose host the harness supplies (the executor cannot create them). */
 export const SUPPLIED_SERVER_TYPES = ["hcloud:index/server:Server"] as const;
 
@@ -186,6 +187,22 @@ export class StackExecutor {
     }
     for (const key of [...this.order].reverse()) await this.deleteOne(key, began);
     return this.steps;
+  }
+
+  /**
+   * Recorded cloud resources against what was created: every A/AAAA record must hold the
+   * server's address. Empty when consistent.
+   */
+  consistencyProblems(): string[] {
+    const resources = [...this.state.values()];
+    const server = resources.find((r) => r.type === NETCUP_TYPE || (SUPPLIED_SERVER_TYPES as readonly string[]).includes(r.type));
+    if (!server) return resources.some((r) => r.type === DNS_TYPE) ? ["DNS records exist but no server"] : [];
+    const expected: Record<string, string> = {
+      A: String(server.state.ipv4 ?? server.state.ipv4Address ?? ""),
+      AAAA: String(server.state.ipv6 ?? server.state.ipv6Address ?? ""),
+    };
+    return resources.filter((r) => r.type === DNS_TYPE && String(r.inputs.type) in expected && r.inputs.content !== expected[String(r.inputs.type)])
+      .map((r) => `${r.name}: ${String(r.inputs.type)} ${String(r.inputs.content)} is not the server's ${expected[String(r.inputs.type)]}`);
   }
 
   /** Keys in the order a destroy would delete them. */

@@ -54,6 +54,8 @@ export class ExecutorWorkspace implements TenantWorkspace {
     const result = await this.recorded(op.slug, "up", executor, () => executor.up(tenantProgram, {
       project: TENANT_PROJECT, stack: op.slug, organization: org, config, secretConfigKeys: secretKeys, stackReferences,
     }));
+    const problems = executor.consistencyProblems();
+    if (problems.length > 0) throw new Error(`stack ${op.slug}: recorded resources disagree with what was created: ${problems.join("; ")}`);
     const outputs: Record<string, StackOutput> = {};
     for (const [key, value] of Object.entries(result.plainOutputs)) outputs[key] = { value, secret: result.secretOutputs.includes(key) };
     return { outputs, changes: countActions(executor.steps.map((s) => s.action)) };
