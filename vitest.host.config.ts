@@ -8,6 +8,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 900_000,
     hookTimeout: 900_000,
-    reporters: ["verbose"],
+    // The JSON lets .ci/run close with one plain "N passed, N failed" line for both tiers.
+    reporters: ["verbose", ["json", { outputFile: ".cache/vitest/host.json" }]],
   },
 });
