@@ -10,7 +10,7 @@ export interface SecretConfigKey {
   readonly placeholder: string;
 }
 
-const PRIVATE_KEY_PLACEHOLDER = "-----BEGIN OPENSSH PRIVATE KEY-----\nplaceholder\n-----END OPENSSH PRIVATE KEY-----\n";
+const PRIVATE_KEY_PLACEHOLDER = "placeholder-openssh-private-key";
 
 export const HUB_SECRET_CONFIG: readonly SecretConfigKey[] = [
   { key: "letsbe-hub:provisioningPrivateKey", description: "OpenSSH private key of the provisioning key pair (hub and tenant hosts)", placeholder: PRIVATE_KEY_PLACEHOLDER },

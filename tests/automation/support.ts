@@ -4,11 +4,12 @@ import { HubReference } from "../../automation/plan/planStacks";
 import { OrderFlow, OrderFlowOptions } from "../../automation/orders/flow";
 import { MemoryTenantStore } from "../../automation/orders/store";
 import { OrderEvent } from "../../automation/orders/states";
+import { FAKE_PRIVATE_KEY } from "../fixtures/keys";
 
 export const ORG = "letsbe";
 /** Distinctive values, so a test can search any record or stream for them. */
 export const SECRETS: Record<string, string> = {
-  "letsbe-tenant:provisioningPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nS3CR3T-provisioning-key-material\n-----END OPENSSH PRIVATE KEY-----\n",
+  "letsbe-tenant:provisioningPrivateKey": FAKE_PRIVATE_KEY,
   "letsbe-tenant:netcupRefreshToken": "netcup-refresh-S3CR3T-token",
   "letsbe-tenant:cloudflareDnsToken": "cf-dns-S3CR3T-token",
   "letsbe-tenant:registrationToken": "hub-registration-S3CR3T-token",

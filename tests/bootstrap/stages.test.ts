@@ -11,10 +11,11 @@ import { BASE_STAGES, HostParams, planBaseStages, renderSecretsFile, scriptsDir 
 import { Tenant } from "../../components/tenant/tenant";
 import { DEFAULT_RELEASE, ToolId } from "../../tenants/catalog";
 import { byType, hubFixture, specFixture } from "../helpers/fixtures";
+import { FAKE_PRIVATE_KEY } from "../fixtures/keys";
 
 const COMMAND = "command:remote:Command";
 const COPY = "command:remote:CopyToRemote";
-const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret-key-material\n-----END OPENSSH PRIVATE KEY-----\n";
+const KEY = FAKE_PRIVATE_KEY;
 const CF = "cf-token-never-in-plain-state";
 const REG = "registration-token-never-in-plain-state";
 

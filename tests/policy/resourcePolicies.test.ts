@@ -7,6 +7,7 @@ import { statefulProtected } from "../../policy/statefulProtected";
 import { DEFAULT_RELEASE, imageRef } from "../../tenants/catalog";
 import { checkResource } from "./helpers";
 import { T, composeCopy, composeHeredoc, composeYaml, hetznerServer, primaryIp } from "./fixtures";
+import { FAKE_PRIVATE_KEY } from "../fixtures/keys";
 
 const DIGEST = `@sha256:${"c".repeat(64)}`;
 
@@ -83,7 +84,7 @@ describe("secrets-are-secret", () => {
     name: "acme-bakery-bootstrap",
     props: {
       create: "bash /run/letsbe/bootstrap.sh",
-      connection: { host: "100.64.0.1", user: "root", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n" },
+      connection: { host: "100.64.0.1", user: "root", privateKey: FAKE_PRIVATE_KEY },
       environment: { CF_DNS_API_TOKEN: "t0k3n", TZ: "UTC" },
     },
     ...(secretPaths ? { secretPaths } : {}),
