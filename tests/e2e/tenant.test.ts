@@ -13,6 +13,7 @@ import { COMMAND_TYPE, COPY_TYPE, DNS_TYPE, NETCUP_TYPE, StackExecutor, Step } f
 import { Harness, REGION, TIER, startHarness, stopHarness, timed } from "./harness";
 import { canLogin, SshSession } from "../host/lib/ssh";
 import { orphans } from "../netcup/helpers";
+import { sequentialSteps } from "../host/lib/steps";
 
 const PREFIX = `letsbe-e2e-${process.pid}`;
 const NETCUP = "e2e-netcup";
@@ -20,21 +21,9 @@ const HETZNER = "e2e-hetzner";
 const ZONE = "0123456789abcdef0123456789abcdef";
 
 let h: Harness;
-let failed: string | undefined;
+const { step } = sequentialSteps();
 const stageTimings: Record<string, Record<string, number>> = {};
 
-/** Later steps build on earlier ones: after a failure they stop instead of piling up noise. */
-function step(name: string, body: () => Promise<void>): void {
-  it(name, async () => {
-    if (failed) throw new Error(`skipped: "${failed}" failed before`);
-    try {
-      await body();
-    } catch (error) {
-      failed = name;
-      throw error;
-    }
-  });
-}
 
 function order(slug: string, provider: "netcup" | "hetzner", tools: string[], release: ReleaseOverride) {
   return parseOrder({

@@ -9,13 +9,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { utils } from "ssh2";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect } from "vitest";
 import { renderCompose } from "../../components/compose/render";
 import { parseApplyResult, planComposeStage } from "../../components/compose/stage";
 import { HostParams, StagePlan, planBaseStages, renderSecretsFile } from "../../components/host/stages";
 import { ImagePin, ReleasePins, SIDECAR_IMAGES, TOOLS, Tool, ToolId } from "../../tenants/catalog";
 import { canLogin, SshSession } from "./lib/ssh";
 import { docker, freePort, hostInfra } from "./lib/infra";
+import { sequentialSteps } from "./lib/steps";
 
 const NAME = `letsbe-host-test-${process.pid}`;
 const DOMAIN = "host-test.example.net";
@@ -30,19 +31,7 @@ let privateKey = "";
 let session: SshSession;
 let params: HostParams;
 
-/** Later steps build on earlier ones: after a failure they stop instead of piling up noise. */
-let failed: string | undefined;
-function step(name: string, body: () => Promise<void>): void {
-  it(name, async () => {
-    if (failed) throw new Error(`skipped: "${failed}" failed before`);
-    try {
-      await body();
-    } catch (error) {
-      failed = name;
-      throw error;
-    }
-  });
-}
+const { step, failedStep } = sequentialSteps();
 
 async function timed<T>(label: string, step: () => Promise<T>): Promise<T> {
   const started = Date.now();
@@ -181,7 +170,7 @@ describe("a Debian 13 host bootstrapped over SSH", () => {
     const volume = (name: string) => `$(docker volume inspect -f '{{.Mountpoint}}' letsbe_${name})`;
 
     beforeAll(async () => {
-      if (failed) return;
+      if (failedStep()) return;
       const items = [
         "letsbe/openclaw:s1:healthy", "letsbe/safety-wrapper:s1:healthy", "letsbe/secrets-proxy:s1:healthy",
         "letsbe/safety-wrapper:s2-broken:broken", "letsbe/openclaw:s3:healthy-v3",
