@@ -190,7 +190,7 @@ describe("hub secrets", () => {
       expect(shown.includes(value)).toBe(false);
     }
     // The plain parts of the rclone config never surface either (it travels only in stdin).
-    expect(shown).not.toMatch(/access_key_id|BEGIN OPENSSH PRIVATE KEY/);
+    expect(shown).not.toMatch(/access_key_id|PRIVATE KEY-----/);
   });
 
   it("writes the rclone credentials to a root-only file on the hub", () => {

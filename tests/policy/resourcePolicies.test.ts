@@ -101,7 +101,7 @@ describe("secrets-are-secret", () => {
   });
 
   it("sees KEY=value env entries and private keys under any name, but not URLs of token endpoints", () => {
-    expect(sensitivePaths({ envs: ["POSTGRES_PASSWORD=x", "TZ=UTC"], userData: "-----BEGIN RSA PRIVATE KEY-----", tokenUrl: "https://x/token", refreshToken: "r" }))
+    expect(sensitivePaths({ envs: ["POSTGRES_PASSWORD=x", "TZ=UTC"], userData: FAKE_PRIVATE_KEY, tokenUrl: "https://x/token", refreshToken: "r" }))
       .toEqual(["envs.0", "userData", "refreshToken"]);
   });
 
