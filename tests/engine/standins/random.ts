@@ -1,0 +1,51 @@
+/** `random` stand-in: RandomPassword generated with node's CSPRNG under the same inputs as the real provider. */
+import { randomInt } from "node:crypto";
+import { Props, TypeHandler } from "./generic";
+
+const LOWER = "abcdefghijklmnopqrstuvwxyz";
+const UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const DIGITS = "0123456789";
+const SPECIAL = "!@#$%&*()-_=+[]{}<>:?";
+
+function flag(inputs: Props, name: string): boolean {
+  return inputs[name] === undefined ? true : Boolean(inputs[name]);
+}
+
+function pick(alphabet: string): string {
+  return alphabet[randomInt(alphabet.length)];
+}
+
+export function password(inputs: Props): string {
+  const length = Number(inputs.length);
+  if (!Number.isInteger(length) || length < 1) throw new Error(`RandomPassword: length must be a positive whole number, got ${String(inputs.length)}`);
+  const sets: Array<[string, number]> = [];
+  if (flag(inputs, "lower")) sets.push([LOWER, Number(inputs.minLower ?? 0)]);
+  if (flag(inputs, "upper")) sets.push([UPPER, Number(inputs.minUpper ?? 0)]);
+  if (flag(inputs, "numeric")) sets.push([DIGITS, Number(inputs.minNumeric ?? 0)]);
+  if (flag(inputs, "special")) sets.push([typeof inputs.overrideSpecial === "string" ? inputs.overrideSpecial : SPECIAL, Number(inputs.minSpecial ?? 0)]);
+  if (sets.length === 0) throw new Error("RandomPassword: every character class is off");
+  const chars: string[] = [];
+  for (const [alphabet, min] of sets) for (let i = 0; i < min; i++) chars.push(pick(alphabet));
+  const all = sets.map(([a]) => a).join("");
+  while (chars.length < length) chars.push(pick(all));
+  for (let i = chars.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [chars[i], chars[j]] = [chars[j], chars[i]];
+  }
+  return chars.slice(0, length).join("");
+}
+
+/** The engine's secret envelope: the result is secret in state, as the real provider's schema marks it. */
+export function secret(value: string): Props {
+  return { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
+}
+
+export const randomHandlers: Readonly<Record<string, TypeHandler>> = {
+  "random:index/randomPassword:RandomPassword": {
+    replaceOn: ["*"],
+    async create(_urn, inputs) {
+      return { id: "none", outs: { result: secret(password(inputs)) } };
+    },
+    async delete() {},
+  },
+};
