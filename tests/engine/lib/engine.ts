@@ -1,0 +1,54 @@
+/**
+ * The environment the engine tier runs the built CLI in: `npm run engine`'s binaries first on PATH,
+ * this checkout's plugin home, a file backend and a passphrase secrets provider in a fresh folder,
+ * nothing fetched from the network.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const REPO = join(__dirname, "..", "..", "..");
+
+export function pulumiVersion(): string {
+  const lock = JSON.parse(readFileSync(join(REPO, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> };
+  return lock.packages["node_modules/@pulumi/pulumi"].version;
+}
+
+export function engineBin(): string {
+  const cache = process.env.LETSBE_ENGINE_CACHE ?? join(homedir(), ".cache", "letsbe-engine");
+  const bin = join(cache, `pulumi-v${pulumiVersion()}`, "bin");
+  if (!existsSync(join(bin, "pulumi"))) throw new Error(`no pulumi binary in ${bin}: run \`npm run engine\` first`);
+  return bin;
+}
+
+export interface EngineEnv {
+  readonly env: Record<string, string>;
+  readonly backendDir: string;
+}
+
+/** The passphrase is a test value; the secrets test searches state for it and for every other test secret. */
+export const TEST_PASSPHRASE = "engine-tier-passphrase-7c1f";
+
+export function engineEnv(extra: Readonly<Record<string, string>> = {}): EngineEnv {
+  const backendDir = mkdtempSync(join(tmpdir(), "letsbe-engine-state-"));
+  const env: Record<string, string> = {
+    PATH: `${engineBin()}:${process.env.PATH ?? ""}`,
+    PULUMI_HOME: join(REPO, ".cache", "engine", "home"),
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "false",
+    ...extra,
+  };
+  return { env, backendDir };
+}
+
+/** Runs the built CLI; returns stdout, throws with stderr on a non-zero exit. */
+export function pulumi(engine: EngineEnv, args: readonly string[], cwd: string, input?: string): string {
+  return execFileSync("pulumi", [...args], {
+    cwd, input, encoding: "utf8", env: { ...process.env, ...engine.env }, maxBuffer: 64 * 1024 * 1024,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
