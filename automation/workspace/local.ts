@@ -68,7 +68,9 @@ export class LocalTenantWorkspace implements TenantWorkspace {
           projectSettings: {
             name: TENANT_PROJECT,
             runtime: { name: "nodejs", options: { typescript: this.options.typescript ?? false } },
-            main: "program",
+            // The entry file, not the folder: for a folder the Node.js runtime takes `main` of the nearest
+            // package.json above it, which is the repository's (the hub program).
+            main: `program/${this.options.typescript ? "index.ts" : "index.js"}`,
           },
           envVars: { ...(this.options.envVars ?? {}) },
         },

@@ -227,10 +227,8 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, server grpc.ServerStre
 	args := append([]string{runner}, req.Args...)
 	args = append(args, filepath.Clean(dir))
 	cmd := exec.CommandContext(server.Context(), "node", args...)
-	cmd.Dir = req.Pwd
-	if cmd.Dir == "" {
-		cmd.Dir = dir
-	}
+	// A plugin runs in its own folder: @pulumi/policy reads the pack's package.json from the working directory.
+	cmd.Dir = dir
 	cmd.Env = append(programEnv(info), req.Env...)
 	cmd.Stdout = streamWriter{send: func(b []byte) error {
 		return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}})

@@ -107,7 +107,7 @@ describe("production workspaces drive the Automation API as documented", () => {
       expect(spy.mock.calls.map((c) => (c[0] as { stackName: string }).stackName)).toEqual(["letsbe/one-a", "letsbe/locked"]);
       expect(seen[0].workDir).not.toBe(seen[1].workDir);
       expect(seen.every((s) => s.linked)).toBe(true);
-      expect(seen[0].settings).toEqual({ name: "letsbe-tenant", runtime: { name: "nodejs", options: { typescript: false } }, main: "program" });
+      expect(seen[0].settings).toEqual({ name: "letsbe-tenant", runtime: { name: "nodejs", options: { typescript: false } }, main: "program/index.js" });
       // Work directories are removed after each operation.
       expect(seen.some((s) => existsSync(s.workDir))).toBe(false);
     } finally {
