@@ -1,0 +1,42 @@
+/**
+ * The provider configuration the engine hands Configure (`hcloud:endpoint`, an explicit docker
+ * provider's `host`, ...). @pulumi/pulumi's provider server answers Configure itself and drops it,
+ * so main.ts captures the request here before the server sees it.
+ */
+export type ProviderConfig = Readonly<Record<string, unknown>>;
+
+let captured: ProviderConfig = {};
+
+export function setProviderConfig(config: ProviderConfig): void {
+  captured = config;
+}
+
+/** A config value: the Configure args first, then the environment variable the real provider also reads. */
+export function configValue(key: string, envVar?: string): string | undefined {
+  const value = unwrapSecret(captured[key]);
+  if (typeof value === "string" && value !== "") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return envVar ? process.env[envVar] || undefined : undefined;
+}
+
+export function requireConfig(plugin: string, key: string, envVar?: string): string {
+  const value = configValue(key, envVar);
+  if (value === undefined) throw new Error(`${plugin}:${key} is not set${envVar ? ` (nor ${envVar})` : ""}`);
+  return value;
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Values arrive in the engine's secret envelope when secret; handlers want the value. */
+export function unwrapSecret(value: unknown): unknown {
+  if (value && typeof value === "object" && SECRET_SIG in (value as object)) return (value as { value?: unknown }).value;
+  return value;
+}
+
+/** Deep unwrap, for inputs that carry secrets inside (a connection's private key). */
+export function unwrapAll(value: unknown): unknown {
+  const plain = unwrapSecret(value);
+  if (Array.isArray(plain)) return plain.map(unwrapAll);
+  if (plain && typeof plain === "object") return Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, unwrapAll(v)]));
+  return plain;
+}
