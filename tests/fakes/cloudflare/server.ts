@@ -1,0 +1,199 @@
+/**
+ * A fake of Cloudflare's API v4 DNS records (and zone details) on 127.0.0.1, random port. Every
+ * request is validated against the description excerpt (./openapi.json) and every answer the
+ * fake gives too; whatever falls outside it is recorded in `violations` (a test asserts it is
+ * empty) and answered with an error in Cloudflare's envelope. Bearer tokens are checked.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { randomBytes } from "node:crypto";
+import type { Operation } from "openapi-backend";
+import { CfError, FakeRecord, FakeZone, RecordFields, SeedZone, buildZone, conflict, patched, recordBody, recordFrom, zoneBody } from "./model";
+import { createValidator, type CfValidator } from "./spec";
+
+export const API_BASE = "/client/v4";
+export const TOKEN_PATTERN = /^[0-9A-Za-z_-]{40,80}$/;
+
+export interface FakeCloudflareOptions {
+  readonly zones: readonly SeedZone[];
+  /** Accepted API token. Default - a random one (see `token`). */
+  readonly token?: string;
+}
+
+export interface LoggedCall {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly body?: unknown;
+}
+
+interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+const envelope = (result: unknown, extra: Record<string, unknown> = {}) => ({ success: true, errors: [], messages: [], result, ...extra });
+const failure = (error: CfError): Reply => ({ status: error.status, body: { success: false, errors: [{ code: error.code, message: error.message }], messages: [], result: null } });
+
+export class FakeCloudflare {
+  readonly token: string;
+  readonly zones = new Map<string, FakeZone>();
+  readonly records = new Map<string, FakeRecord>();
+  readonly log: LoggedCall[] = [];
+  readonly violations: string[] = [];
+  private baseUrl = "";
+  private readonly http = createServer((req, res) => void this.handle(req, res));
+
+  private constructor(private readonly validator: CfValidator, options: FakeCloudflareOptions) {
+    this.token = options.token ?? randomBytes(30).toString("base64url");
+    if (!TOKEN_PATTERN.test(this.token)) throw new Error("fake Cloudflare: the token must match ^[0-9A-Za-z_-]{40,80}$");
+    for (const seed of options.zones) {
+      const zone = buildZone(seed);
+      this.zones.set(zone.id, zone);
+    }
+  }
+
+  static async start(options: FakeCloudflareOptions): Promise<FakeCloudflare> {
+    const fake = new FakeCloudflare(await createValidator(), options);
+    await new Promise<void>((resolve) => fake.http.listen(0, "127.0.0.1", resolve));
+    fake.baseUrl = `http://127.0.0.1:${(fake.http.address() as AddressInfo).port}`;
+    return fake;
+  }
+
+  /** What a client takes as its base URL (`https://api.cloudflare.com/client/v4` for the real one). */
+  get apiUrl(): string {
+    return `${this.baseUrl}${API_BASE}`;
+  }
+
+  async stop(): Promise<void> {
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  zoneByName(name: string): FakeZone {
+    const zone = [...this.zones.values()].find((z) => z.name === name);
+    if (!zone) throw new Error(`fake Cloudflare: no zone ${name}`);
+    return zone;
+  }
+
+  recordsOf(zoneId: string): FakeRecord[] {
+    return [...this.records.values()].filter((r) => r.zoneId === zoneId);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const raw = await new Promise<string>((resolve) => {
+      let data = "";
+      req.setEncoding("utf8");
+      req.on("data", (chunk: string) => { data += chunk; });
+      req.on("end", () => resolve(data));
+    });
+    const method = req.method ?? "GET";
+    let body: unknown;
+    let reply: Reply;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+      reply = this.answer(method, url, req.headers as Record<string, string>, body);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      this.violations.push(`${method} ${url.pathname}: body is not JSON`);
+      reply = failure({ status: 400, code: 6007, message: "Malformed JSON in request body" });
+    }
+    this.log.push({ method, path: url.pathname.slice(API_BASE.length) || url.pathname, status: reply.status, ...(body === undefined ? {} : { body }) });
+    res.writeHead(reply.status, { "content-type": "application/json" });
+    res.end(JSON.stringify(reply.body));
+  }
+
+  private answer(method: string, url: URL, headers: Record<string, string>, body: unknown): Reply {
+    const where = `${method} ${url.pathname}`;
+    if (!url.pathname.startsWith(`${API_BASE}/`)) {
+      this.violations.push(`${where}: outside ${API_BASE}`);
+      return failure({ status: 400, code: 7000, message: "No route for that URI" });
+    }
+    const path = url.pathname.slice(API_BASE.length);
+    const op = this.validator.match(method, path);
+    if (!op) {
+      this.violations.push(`${where}: no such operation in the description`);
+      return failure({ status: 400, code: 7000, message: "No route for that URI" });
+    }
+    const auth = headers.authorization ?? "";
+    const token = auth.startsWith("Bearer ") ? auth.slice(7) : "";
+    if (!TOKEN_PATTERN.test(token)) {
+      // Never echo the header: it may hold a real token.
+      this.violations.push(`${where}: Authorization is not "Bearer <token>" with a well-formed token`);
+      return failure({ status: 400, code: 6003, message: "Invalid request headers" });
+    }
+    const problems = this.validator.validateRequest(op, { method, path, query: url.searchParams, headers, body });
+    if (problems.length > 0) {
+      this.violations.push(`${where}: request breaks the description: ${problems.join("; ")}`);
+      return failure({ status: 400, code: 1004, message: `DNS Validation Error: ${problems[0]}` });
+    }
+    if (token !== this.token) return failure({ status: 403, code: 10000, message: "Authentication error" });
+    const reply = this.route(op, path, url.searchParams, body as RecordFields | undefined);
+    const answerProblems = this.validator.validateResponse(op, reply.status, reply.body);
+    if (answerProblems.length > 0) {
+      this.violations.push(`${where}: the fake's ${reply.status} answer breaks the description: ${answerProblems.join("; ")}`);
+      return failure({ status: 500, code: 1000, message: "The fake produced an answer outside the description" });
+    }
+    return reply;
+  }
+
+  private route(op: Operation, path: string, query: URLSearchParams, fields: RecordFields | undefined): Reply {
+    const [, , zoneId, , recordId] = path.split("/");
+    const zone = this.zones.get(zoneId);
+    if (!zone) return failure({ status: 404, code: 7003, message: `Could not route to /zones/${zoneId}, perhaps your object identifier is invalid?` });
+    const record = recordId === undefined ? undefined : this.records.get(recordId);
+    const missing = recordId !== undefined && (!record || record.zoneId !== zone.id);
+    if (missing) return failure({ status: 404, code: 81044, message: "Record does not exist." });
+
+    switch (op.operationId) {
+      case "zones-0-get":
+        return { status: 200, body: envelope(zoneBody(zone)) };
+      case "dns-records-for-a-zone-list-dns-records":
+        return { status: 200, ...this.list(zone, query) };
+      case "dns-records-for-a-zone-create-dns-record":
+        return this.store(recordFrom(zone, fields ?? {}));
+      case "dns-records-for-a-zone-dns-record-details":
+        return { status: 200, body: envelope(recordBody(record as FakeRecord)) };
+      case "dns-records-for-a-zone-update-dns-record":
+        return this.store(recordFrom(zone, fields ?? {}, record));
+      case "dns-records-for-a-zone-patch-dns-record":
+        return this.store(patched(zone, record as FakeRecord, fields ?? {}));
+      case "dns-records-for-a-zone-delete-dns-record":
+        this.records.delete((record as FakeRecord).id);
+        return { status: 200, body: envelope({ id: (record as FakeRecord).id }) };
+      default:
+        this.violations.push(`${op.operationId ?? "?"}: described but not implemented by the fake`);
+        return failure({ status: 501, code: 1000, message: "Not implemented by the fake" });
+    }
+  }
+
+  private store(candidate: FakeRecord): Reply {
+    const error = conflict(candidate, this.recordsOf(candidate.zoneId));
+    if (error) return failure(error);
+    this.records.set(candidate.id, candidate);
+    return { status: 200, body: envelope(recordBody(candidate)) };
+  }
+
+  private list(zone: FakeZone, query: URLSearchParams): { body: unknown } {
+    const filters: Array<(r: FakeRecord) => boolean> = [];
+    const name = query.get("name");
+    if (name !== null) filters.push((r) => r.name === name.toLowerCase());
+    const type = query.get("type");
+    if (type !== null) filters.push((r) => r.type === type);
+    const content = query.get("content");
+    if (content !== null) filters.push((r) => r.content === content);
+    const proxied = query.get("proxied");
+    if (proxied !== null) filters.push((r) => String(r.proxied) === proxied);
+    const any = query.get("match") === "any";
+    const all = this.recordsOf(zone.id).filter((r) => filters.length === 0 || (any ? filters.some((f) => f(r)) : filters.every((f) => f(r))));
+    const perPage = Number(query.get("per_page") ?? 100);
+    const page = Number(query.get("page") ?? 1);
+    const slice = all.slice((page - 1) * perPage, page * perPage);
+    return {
+      body: envelope(slice.map(recordBody), {
+        result_info: { page, per_page: perPage, count: slice.length, total_count: all.length, total_pages: Math.max(1, Math.ceil(all.length / perPage)) },
+      }),
+    };
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The excerpt of Cloudflare's API description the fake serves (./openapi.json, each part naming its
+ * origin in `x-source`) and its validator: requests (path, query, body) and the fake's own answers.
+ */
+import Ajv from "ajv";
+import addFormats from "ajv-formats";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { OpenAPIBackend, type Operation } from "openapi-backend";
+
+type Json = Record<string, unknown>;
+
+export const SPEC_FILE = join(__dirname, "openapi.json");
+
+export function loadSpec(): Json {
+  return JSON.parse(readFileSync(SPEC_FILE, "utf8")) as Json;
+}
+
+export interface CfRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: Record<string, string>;
+  readonly body: unknown;
+}
+
+export interface CfValidator {
+  match(method: string, path: string): Operation | undefined;
+  validateRequest(op: Operation, request: CfRequest): string[];
+  validateResponse(op: Operation, status: number, body: unknown): string[];
+}
+
+type Errors = ReadonlyArray<{ instancePath?: string; message?: string; params?: unknown }> | null | undefined;
+
+const format = (errors: Errors): string[] =>
+  (errors ?? []).map((e) => `${e.instancePath || "(root)"} ${e.message ?? "invalid"}${e.params ? ` ${JSON.stringify(e.params)}` : ""}`);
+
+let cached: Promise<CfValidator> | undefined;
+
+/** Built once per process. */
+export function createValidator(): Promise<CfValidator> {
+  cached ??= buildValidator(loadSpec());
+  return cached;
+}
+
+async function buildValidator(spec: Json): Promise<CfValidator> {
+  const api = new OpenAPIBackend({
+    definition: spec as never,
+    strict: true,
+    quick: false,
+    validate: true,
+    customizeAjv: (ajv) => {
+      addFormats(ajv as never);
+      ajv.opts.allErrors = true;
+      return ajv;
+    },
+  });
+  await api.init();
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  addFormats(ajv);
+  ajv.addSchema(spec, "cf");
+  const failure = ajv.compile({ $ref: "cf#/components/schemas/api-response-common-failure" });
+
+  return {
+    match: (method, path) => api.router.matchOperation({ method: method.toLowerCase(), path, headers: {} }) || undefined,
+    validateRequest: (op, request) => {
+      const problems: string[] = [];
+      const declared = new Set(((op.parameters ?? []) as Array<{ in: string; name: string }>).filter((p) => p.in === "query").map((p) => p.name));
+      for (const key of new Set(request.query.keys())) if (!declared.has(key)) problems.push(`query parameter "${key}" is not in the description`);
+      const bodySpec = op.requestBody as { required?: boolean; content?: Record<string, unknown> } | undefined;
+      const contentType = (request.headers["content-type"] ?? "").split(";")[0].trim();
+      if (request.body !== undefined && !bodySpec) problems.push("the operation takes no request body");
+      if (request.body === undefined && bodySpec?.required) problems.push("request body is required");
+      if (request.body !== undefined && bodySpec?.content && !(contentType in bodySpec.content)) problems.push(`content-type "${contentType}" is not application/json`);
+      const query: Record<string, string | string[]> = {};
+      for (const key of new Set(request.query.keys())) {
+        const all = request.query.getAll(key);
+        query[key] = all.length > 1 ? all : all[0];
+      }
+      const result = api.validator.validateRequest(
+        { method: request.method.toLowerCase(), path: request.path, query, headers: request.headers, body: request.body },
+        op as never,
+      );
+      if (!result.valid) problems.push(...format(result.errors as Errors));
+      return problems;
+    },
+    validateResponse: (op, status, body) => {
+      if (status >= 400) return failure(body) ? [] : format(failure.errors).map((e) => `failure envelope: ${e}`);
+      const declared = (op.responses ?? {}) as Record<string, unknown>;
+      if (!declared[String(status)]) return [`status ${status} is not declared`];
+      const result = api.validator.validateResponse(body, op as never, status);
+      return result.valid ? [] : format(result.errors as Errors);
+    },
+  };
+}
