@@ -6,7 +6,6 @@
  */
 import { backOff } from "exponential-backoff";
 import { isNetcupPoolEmpty } from "../../components/netcup/errors";
-import { TENANT_PROJECT } from "../../stacks/contract";
 import { ReleaseOverride } from "../../tenants/release";
 import { InvalidInputError, TenantSpec } from "../../tenants/schema";
 import { tenantStackConfig } from "../plan/stackConfig";
@@ -142,15 +141,12 @@ export class OrderFlow {
       const record = await this.active(slug);
       const emit = this.emitter(operationId, slug, listener);
       emit("DESTROYING", "destroy", `destroying tenant ${slug} (${record.spec.provider})`);
-      // Tenant resources are protected; an `up` with protection off must come first.
-      const unprotect = await this.attempt(slug, record, "up", emit, undefined, { [`${TENANT_PROJECT}:protect`]: { value: "false" } });
-      if (!unprotect.ok) return this.failed("destroy", operationId, slug, "destroy", unprotect.error, emit, unprotect.attempts);
-      emit("DESTROYING", "destroy", "protection lifted");
-      const run = await this.attempt(slug, record, "destroy", emit, undefined, { [`${TENANT_PROJECT}:protect`]: { value: "false" } });
+      // Tenant resources are protected: the confirmed destroy lifts protection in the state itself.
+      const run = await this.attempt(slug, record, "destroy", emit, undefined, {}, true);
       if (!run.ok) return this.failed("destroy", operationId, slug, "destroy", run.error, emit, run.attempts);
       await this.options.store.put({ ...record, status: "destroyed", updatedAt: new Date().toISOString() });
       emit("DESTROYED", "destroy", `tenant ${slug} destroyed`);
-      return { kind: "destroy", slug, orderId: operationId, ok: true, state: "DESTROYED", outputs: {}, changes: run.result.changes, attempts: unprotect.attempts + run.attempts };
+      return { kind: "destroy", slug, orderId: operationId, ok: true, state: "DESTROYED", outputs: {}, changes: run.result.changes, attempts: run.attempts };
     });
   }
 
@@ -199,6 +195,7 @@ export class OrderFlow {
     emit: Emit,
     tracker: OrderStateTracker | undefined,
     extraConfig: StackConfig = {},
+    unprotectFirst = false,
   ): Promise<{ ok: true; result: OperationResult; attempts: number } | { ok: false; error: unknown; attempts: number }> {
     const config = { ...this.stackConfig(record), ...extraConfig };
     const timeoutMs = this.options.timeoutMs ?? 1_800_000;
@@ -207,7 +204,7 @@ export class OrderFlow {
       const result = await backOff(async () => {
         attempts += 1;
         return this.withTimeout(slug, timeoutMs, (signal) => {
-          const operation: StackOperation = { slug, config, signal, onEvent: (event) => tracker?.onEngineEvent(event) };
+          const operation: StackOperation = { slug, config, signal, onEvent: (event) => tracker?.onEngineEvent(event), ...(unprotectFirst ? { unprotectFirst } : {}) };
           return this.options.workspace[op](operation);
         });
       }, {

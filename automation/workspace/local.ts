@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ConcurrentUpdateError, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { ConcurrentUpdateError, Deployment, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { TENANT_PROJECT } from "../../stacks/contract";
 import { OperationResult, StackBusyError, StackOperation, TenantWorkspace } from "./types";
 
@@ -46,6 +46,7 @@ export class LocalTenantWorkspace implements TenantWorkspace {
 
   destroy(op: StackOperation): Promise<OperationResult> {
     return this.withStack(op, async (stack) => {
+      if (op.unprotectFirst) await stack.importStack(unprotected(await stack.exportStack()));
       const result = await stack.destroy({ onEvent: op.onEvent, signal: op.signal });
       await stack.workspace.removeStack(stack.name);
       return { outputs: {}, changes: { ...(result.summary.resourceChanges ?? {}) } };
@@ -89,4 +90,11 @@ export class LocalTenantWorkspace implements TenantWorkspace {
 export function translateError(slug: string, error: unknown): unknown {
   if (error instanceof ConcurrentUpdateError) return new StackBusyError(slug, "the backend holds the stack's update lock");
   return error;
+}
+
+/** The state with every resource's `protect` lifted: what `pulumi state unprotect --all` writes. */
+export function unprotected(deployment: Deployment): Deployment {
+  const state = deployment.deployment as { resources?: Array<Record<string, unknown>> };
+  const resources = (state.resources ?? []).map((r) => ({ ...r, protect: false }));
+  return { ...deployment, deployment: { ...state, resources } };
 }

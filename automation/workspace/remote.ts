@@ -35,27 +35,28 @@ export class RemoteTenantWorkspace implements TenantWorkspace {
   constructor(private readonly options: RemoteTenantWorkspaceOptions) {}
 
   up(op: StackOperation): Promise<OperationResult> {
-    return this.withStack(op, async (stack) => {
+    return this.withStack(op, [], async (stack) => {
       const result = await stack.up({ onEvent: op.onEvent });
       return { outputs: result.outputs, changes: { ...(result.summary.resourceChanges ?? {}) } };
     });
   }
 
   preview(op: StackOperation): Promise<OperationResult> {
-    return this.withStack(op, async (stack) => {
+    return this.withStack(op, [], async (stack) => {
       const result = await stack.preview({ onEvent: op.onEvent });
       return { outputs: {}, changes: { ...result.changeSummary } };
     });
   }
 
   destroy(op: StackOperation): Promise<OperationResult> {
-    return this.withStack(op, async (stack) => {
+    const unprotect = op.unprotectFirst ? [`pulumi state unprotect --all --yes --stack ${this.options.org}/${op.slug}`] : [];
+    return this.withStack(op, unprotect, async (stack) => {
       const result = await stack.destroy({ onEvent: op.onEvent });
       return { outputs: {}, changes: { ...(result.summary.resourceChanges ?? {}) } };
     });
   }
 
-  private async withStack(op: StackOperation, run: (stack: RemoteStack) => Promise<OperationResult>): Promise<OperationResult> {
+  private async withStack(op: StackOperation, extraPreRun: readonly string[], run: (stack: RemoteStack) => Promise<OperationResult>): Promise<OperationResult> {
     const o = this.options;
     const stackName = `${o.org}/${op.slug}`;
     const envVars: Record<string, { secret: string }> = { [CONFIG_ENV]: { secret: JSON.stringify(op.config) } };
@@ -72,6 +73,7 @@ export class RemoteTenantWorkspace implements TenantWorkspace {
         preRunCommands: [
           ...(o.preRunCommands ?? ["npm ci --prefix ../.."]),
           `pulumi config set-all --stack ${stackName} --json "$${CONFIG_ENV}"`,
+          ...extraPreRun,
         ],
       });
       // The runner honours no client-side signal; cancel() asks the service to stop the update.

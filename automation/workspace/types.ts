@@ -25,6 +25,12 @@ export interface StackOperation {
   readonly onEvent?: (event: EngineEvent) => void;
   /** Aborts the operation (timeouts, service shutdown). */
   readonly signal?: AbortSignal;
+  /**
+   * Destroy only: lift every resource's `protect` in the stack's state first (what
+   * `pulumi state unprotect --all` does), so a confirmed decommission needs no `up` of the program
+   * with protection off, which the stateful-protected policy would rightly stop.
+   */
+  readonly unprotectFirst?: boolean;
 }
 
 export interface StackOutput {

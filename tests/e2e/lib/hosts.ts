@@ -26,14 +26,18 @@ export class HostFleet {
   /** Seconds each container took to start. */
   readonly startSeconds: Record<string, number> = {};
 
-  /** `registryPort`: the stand-in registry on this machine, forwarded to 127.0.0.1 on each host. */
-  constructor(private readonly prefix: string, private readonly gateway: string, private readonly registryPort: number) {}
+  /**
+   * `registryPort`: the stand-in registry on this machine, forwarded to 127.0.0.1 on each host.
+   * `network`: a docker network on which each host gets the very address its provider reported
+   * (reached there on port 22); without one, hosts are published on 127.0.0.1 ports.
+   */
+  constructor(private readonly prefix: string, private readonly gateway: string, private readonly registryPort: number, private readonly network?: string) {}
 
   /** The SSH endpoint for an address a resource reported; fails for an address no host answers. */
   endpointFor(address: string): Endpoint {
     const host = this.byAddress.get(address);
     if (!host) throw new Error(`no host answers for ${address}: nothing was installed at that address`);
-    return { host: "127.0.0.1", port: host.port };
+    return this.network ? { host: address, port: 22 } : { host: "127.0.0.1", port: host.port };
   }
 
   get running(): HostContainer[] {
@@ -47,8 +51,9 @@ export class HostFleet {
     const name = `${this.prefix}-${label}`;
     const keyFile = join(this.keyDir, `${label}.pub`);
     writeFileSync(keyFile, authorizedKeys.map((k) => `${k.trim()}\n`).join(""));
-    const port = await freePort();
-    hostInfra("run", name, String(port), keyFile);
+    const port = this.network ? 22 : await freePort();
+    if (this.network) hostInfra("run-at", name, this.network, address, keyFile);
+    else hostInfra("run", name, String(port), keyFile);
     this.forwardRegistry(name);
     const host = { name, address, port, authorizedKeys: [...authorizedKeys] };
     this.byAddress.set(address, host);

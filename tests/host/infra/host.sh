@@ -99,11 +99,29 @@ image() {
 
 run() {
   local name="$1" port="$2" key="$3"
+  launch "$name" "$key" -p "127.0.0.1:$port:22"
+}
+
+# A host at a fixed address on a test network, reached there on port 22 as a server would be.
+run_at() {
+  local name="$1" net="$2" address="$3" key="$4"
+  launch "$name" "$key" --network "$net" --ip "$address"
+}
+
+network() {
+  local net="$1" subnet="$2" gateway="$3"
+  docker network inspect "$net" >/dev/null 2>&1 \
+    || docker network create --subnet "$subnet" --gateway "$gateway" "$net" >/dev/null
+}
+
+launch() {
+  local name="$1" key="$2"
+  shift 2
   docker rm -f "$name" >/dev/null 2>&1 || true
   docker run -d --name "$name" --hostname letsbe-test-host \
     --cap-add SYS_ADMIN --cap-add NET_ADMIN --security-opt seccomp=unconfined \
     --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
-    -v /var/lib/docker -p "127.0.0.1:$port:22" "$IMAGE" /sbin/init >/dev/null
+    -v /var/lib/docker "$@" "$IMAGE" /sbin/init >/dev/null
   for _ in $(seq 1 60); do
     if docker exec "$name" systemctl is-system-running --quiet 2>/dev/null \
       || [[ "$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)" == degraded ]]; then break; fi
@@ -129,6 +147,9 @@ case "${1:-}" in
   engine-stop) engine_stop ;;
   image) image ;;
   run) run "$2" "$3" "$4" ;;
+  run-at) run_at "$2" "$3" "$4" "$5" ;;
+  network) network "$2" "$3" "$4" ;;
+  network-rm) docker network rm "$2" >/dev/null 2>&1 || true ;;
   stop) stop "$2" ;;
-  *) echo "usage: $0 engine|image|run NAME PORT KEY|stop NAME|engine-stop" >&2; exit 2 ;;
+  *) echo "usage: $0 engine|image|run NAME PORT KEY|run-at NAME NETWORK ADDRESS KEY|network NAME SUBNET GATEWAY|network-rm NAME|stop NAME|engine-stop" >&2; exit 2 ;;
 esac
