@@ -1,5 +1,6 @@
 /** Which stand-in serves which plugin name. */
 import type { Provider } from "@pulumi/pulumi/provider";
+import { cloudflareHandlers } from "./cloudflare";
 import { TypeHandler, standInProvider } from "./generic";
 import { randomHandlers } from "./random";
 
@@ -7,7 +8,7 @@ const HANDLERS: Readonly<Record<string, Readonly<Record<string, TypeHandler>>>> 
   random: randomHandlers,
   command: {},
   hcloud: {},
-  cloudflare: {},
+  cloudflare: cloudflareHandlers,
   docker: {},
 };
 
