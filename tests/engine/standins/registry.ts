@@ -1,6 +1,7 @@
 /** Which stand-in serves which plugin name. */
 import type { Provider } from "@pulumi/pulumi/provider";
 import { cloudflareHandlers } from "./cloudflare";
+import { dockerHandlers } from "./docker";
 import { TypeHandler, standInProvider } from "./generic";
 import { randomHandlers } from "./random";
 
@@ -9,7 +10,7 @@ const HANDLERS: Readonly<Record<string, Readonly<Record<string, TypeHandler>>>> 
   command: {},
   hcloud: {},
   cloudflare: cloudflareHandlers,
-  docker: {},
+  docker: dockerHandlers,
 };
 
 export const STAND_IN_PLUGINS: readonly string[] = Object.keys(HANDLERS);
