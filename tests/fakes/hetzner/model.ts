@@ -9,7 +9,7 @@ export interface FakeServer {
   readonly id: number;
   name: string;
   status: ServerStatus;
-  readonly serverType: string;
+  serverType: string;
   readonly image: string;
   readonly location: Location;
   labels: Labels;

@@ -2,7 +2,7 @@
 export const SERVED_OPERATIONS: readonly string[] = [
   "get_action",
   "create_server", "get_server", "replace_server", "delete_server",
-  "get_action_for_server", "power_on_server", "power_off_server", "shutdown_server", "change_server_protection",
+  "get_action_for_server", "power_on_server", "power_off_server", "shutdown_server", "change_server_protection", "change_type_of_server",
   "create_primary_ip", "get_primary_ip", "replace_primary_ip", "delete_primary_ip",
   "assign_primary_ip_to_resource", "unassign_primary_ip_from_resource", "change_primary_ip_protection",
   "create_firewall", "get_firewall", "replace_firewall", "delete_firewall",

@@ -5,7 +5,7 @@
 import { actionBody, primaryIpBody, firewallBody, sshKeyBody, type FakeRule } from "./model";
 import * as net from "./network-ops";
 import { type FakeHetzner, type Reply, apiError } from "./server";
-import { type CreateServerBody, body as serverJson, changeServerProtection, createServer, deleteServer, notFound, powerAction, updateServer } from "./server-ops";
+import { type CreateServerBody, body as serverJson, changeServerProtection, changeType, createServer, deleteServer, notFound, powerAction, updateServer } from "./server-ops";
 
 type Data = Record<string, unknown>;
 
@@ -35,6 +35,7 @@ export function routeRequest(fake: FakeHetzner, operation: string, path: string,
         case "power_off_server": return powerAction(fake, server, "stop_server");
         case "shutdown_server": return powerAction(fake, server, "shutdown_server");
         case "change_server_protection": return changeServerProtection(fake, server, data as { delete?: boolean; rebuild?: boolean });
+        case "change_type_of_server": return changeType(fake, server, data as { server_type: string; upgrade_disk: boolean });
         case "get_action_for_server": {
           const action = fake.actions.get(Number(segments[3]));
           if (!action || !action.resources.some((r) => r.type === "server" && r.id === id)) return notFound("action", segments[3] ?? "");

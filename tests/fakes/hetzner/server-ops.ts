@@ -128,3 +128,10 @@ export function changeServerProtection(fake: FakeHetzner, server: FakeServer, in
   const action = fake.addAction("change_protection", [{ id: server.id, type: "server" }], { effect: () => { server.protection = next; } });
   return { status: 201, body: { action: actionBody(action) } };
 }
+
+export function changeType(fake: FakeHetzner, server: FakeServer, input: { server_type: string; upgrade_disk: boolean }): Reply {
+  if (!serverTypeBody(input.server_type)) return apiError(422, "invalid_server_type", `server type "${input.server_type}" does not exist`);
+  if (server.status !== "off") return apiError(422, "server_not_stopped", `server ${server.id} is running, but needs to be powered off`);
+  const action = fake.addAction("change_server_type", [{ id: server.id, type: "server" }], { effect: () => { server.serverType = input.server_type; } });
+  return { status: 201, body: { action: actionBody(action) } };
+}
