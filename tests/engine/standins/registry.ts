@@ -1,16 +1,16 @@
 /** Which stand-in serves which plugin name. */
 import type { Provider } from "@pulumi/pulumi/provider";
 import { cloudflareHandlers } from "./cloudflare";
-import { dockerHandlers } from "./docker";
 import { TypeHandler, standInProvider } from "./generic";
+import { hcloudHandlers } from "./hcloud";
 import { randomHandlers } from "./random";
 
 const HANDLERS: Readonly<Record<string, Readonly<Record<string, TypeHandler>>>> = {
   random: randomHandlers,
   command: {},
-  hcloud: {},
+  hcloud: hcloudHandlers,
   cloudflare: cloudflareHandlers,
-  docker: dockerHandlers,
+  docker: {},
 };
 
 export const STAND_IN_PLUGINS: readonly string[] = Object.keys(HANDLERS);
