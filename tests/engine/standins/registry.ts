@@ -1,6 +1,7 @@
 /** Which stand-in serves which plugin name. */
 import type { Provider } from "@pulumi/pulumi/provider";
 import { cloudflareHandlers } from "./cloudflare";
+import { dockerHandlers } from "./docker";
 import { TypeHandler, standInProvider } from "./generic";
 import { hcloudHandlers } from "./hcloud";
 import { randomHandlers } from "./random";
@@ -10,7 +11,7 @@ const HANDLERS: Readonly<Record<string, Readonly<Record<string, TypeHandler>>>> 
   command: {},
   hcloud: hcloudHandlers,
   cloudflare: cloudflareHandlers,
-  docker: {},
+  docker: dockerHandlers,
 };
 
 export const STAND_IN_PLUGINS: readonly string[] = Object.keys(HANDLERS);
