@@ -53,6 +53,13 @@ export class LocalTenantWorkspace implements TenantWorkspace {
     });
   }
 
+  refresh(op: StackOperation): Promise<OperationResult> {
+    return this.withStack(op, async (stack) => {
+      const result = await stack.refresh({ onEvent: op.onEvent, signal: op.signal });
+      return { outputs: {}, changes: { ...(result.summary.resourceChanges ?? {}) } };
+    });
+  }
+
   private policyOptions(): { policyPacks?: string[] } {
     return this.options.policyPacks?.length ? { policyPacks: [...this.options.policyPacks] } : {};
   }

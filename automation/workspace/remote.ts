@@ -56,6 +56,13 @@ export class RemoteTenantWorkspace implements TenantWorkspace {
     });
   }
 
+  refresh(op: StackOperation): Promise<OperationResult> {
+    return this.withStack(op, [], async (stack) => {
+      const result = await stack.refresh({ onEvent: op.onEvent });
+      return { outputs: {}, changes: { ...(result.summary.resourceChanges ?? {}) } };
+    });
+  }
+
   private async withStack(op: StackOperation, extraPreRun: readonly string[], run: (stack: RemoteStack) => Promise<OperationResult>): Promise<OperationResult> {
     const o = this.options;
     const stackName = `${o.org}/${op.slug}`;

@@ -25,7 +25,7 @@ export type SimulatedFault =
   /** The operation fails before any step, with this message (a provider or CLI error). */
   | { readonly kind: "error"; readonly message: string };
 
-export type SimulatedOp = "up" | "preview" | "destroy";
+export type SimulatedOp = "up" | "preview" | "destroy" | "refresh";
 
 export interface SimulatedWorkspaceOptions {
   /** Hub outputs per region, served to the tenant program's StackReference. */
@@ -97,6 +97,11 @@ export class SimulatedWorkspace implements TenantWorkspace {
       this.outputs.delete(op.slug);
       return { outputs: {}, changes: { delete: urns.length } };
     });
+  }
+
+  /** Nothing drifts in the simulation: every stored resource reads back as it is. */
+  refresh(op: StackOperation): Promise<OperationResult> {
+    return this.locked_(op, "refresh", async () => ({ outputs: {}, changes: { same: this.stacks.get(op.slug)?.size ?? 0 } }));
   }
 
   private async locked_(op: StackOperation, kind: SimulatedOp, body: (fault: SimulatedFault | undefined) => Promise<OperationResult>): Promise<OperationResult> {

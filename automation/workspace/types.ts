@@ -51,6 +51,8 @@ export interface TenantWorkspace {
   up(op: StackOperation): Promise<OperationResult>;
   preview(op: StackOperation): Promise<OperationResult>;
   destroy(op: StackOperation): Promise<OperationResult>;
+  /** Reads every resource back from its provider into the state; `changes` says what drifted (`same` only: none). */
+  refresh(op: StackOperation): Promise<OperationResult>;
 }
 
 /** Another operation holds the stack's lock; retry once it clears. */

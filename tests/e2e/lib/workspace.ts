@@ -71,6 +71,10 @@ export class ExecutorWorkspace implements TenantWorkspace {
     return { outputs: {}, changes: countActions(steps.map((s) => s.action)) };
   }
 
+  async refresh(op: StackOperation): Promise<OperationResult> {
+    throw new Error(`stack ${op.slug}: the executor does not read resources back; refresh runs on the engine tier`);
+  }
+
   private async recorded<T>(slug: string, op: "up" | "destroy", executor: StackExecutor, body: () => Promise<T>): Promise<T> {
     try {
       const result = await body();

@@ -4,11 +4,12 @@ import { cloudflareHandlers } from "./cloudflare";
 import { dockerHandlers } from "./docker";
 import { TypeHandler, standInProvider } from "./generic";
 import { hcloudHandlers } from "./hcloud";
+import { commandHandlers } from "./command";
 import { randomHandlers } from "./random";
 
 const HANDLERS: Readonly<Record<string, Readonly<Record<string, TypeHandler>>>> = {
   random: randomHandlers,
-  command: {},
+  command: commandHandlers,
   hcloud: hcloudHandlers,
   cloudflare: cloudflareHandlers,
   docker: dockerHandlers,

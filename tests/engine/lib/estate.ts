@@ -1,0 +1,149 @@
+/**
+ * The local estate: the Docker engine and cached Debian 13 image of the host tier, a docker network
+ * on which hosts sit at the addresses their provider reports, a registry with stand-in images (real
+ * digests), the fake Netcup SCP (host mode) and Cloudflare, a file backend, a hub stack exporting the
+ * contract with this estate's key and management network, and the order flow over LocalWorkspace
+ * with the policy pack, as the Hub runs it.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { utils } from "ssh2";
+import { OrderFlow } from "../../../automation/orders/flow";
+import { MemoryTenantStore } from "../../../automation/orders/store";
+import { LocalTenantWorkspace } from "../../../automation/workspace/local";
+import { hubReferencesFromRepo } from "../../../automation/workspace/simulated";
+import type { StackConfig } from "../../../automation/workspace/types";
+import { ImagePin, TIERS } from "../../../tenants/catalog";
+import { HostFleet } from "../../e2e/lib/hosts";
+import { FakeCloudflare } from "../../fakes/cloudflare/server";
+import { FakeScp } from "../../fakes/scp/server";
+import { freePort, hostInfra } from "../../host/lib/infra";
+import { EngineEnv, REPO, engineEnv } from "./engine";
+import { SettingsWorkspace } from "./settings";
+
+export const ESTATE_ORG = "organization"; // the file backend's only organization
+export const ESTATE_NETWORK = { name: "letsbe-estate", subnet: "198.18.0.0/22", gateway: "198.18.0.1" };
+export const ZONE_NAME = "estate.example.net";
+const REGISTRY_SCRIPT = join(REPO, "tests", "e2e", "infra", "registry.sh");
+const STANDINS_SCRIPT = join(REPO, "tests", "host", "infra", "standins.sh");
+
+/** Stand-ins pushed once: REPO:TAG:KIND (standins.sh). */
+export const STANDINS = [
+  "letsbe/openclaw:s1:healthy", "letsbe/safety-wrapper:s1:healthy", "letsbe/secrets-proxy:s1:healthy",
+  "letsbe/safety-wrapper:s2-broken:broken", "letsbe/openclaw:s3:healthy-v3",
+  "tools/uptime_kuma:s1:healthy", "tools/vaultwarden:s1:healthy",
+] as const;
+
+export interface Estate {
+  readonly engine: EngineEnv;
+  readonly dockerd: string;
+  readonly registryPid: string;
+  readonly dir: string;
+  readonly pins: Record<string, ImagePin>;
+  readonly privateKey: string;
+  readonly publicKey: string;
+  readonly scp: FakeScp;
+  readonly cloudflare: FakeCloudflare;
+  readonly zoneId: string;
+  readonly fleet: HostFleet;
+  readonly store: MemoryTenantStore;
+  readonly flow: OrderFlow;
+  /** The workspace the flow drives, with the estate's settings. */
+  readonly workspace: SettingsWorkspace;
+  readonly secrets: Record<string, string>;
+  readonly timings: Record<string, number>;
+}
+
+async function timed<T>(timings: Record<string, number>, label: string, body: () => Promise<T> | T): Promise<T> {
+  const started = Date.now();
+  try {
+    return await body();
+  } finally {
+    timings[label] = (Date.now() - started) / 1000;
+  }
+}
+
+export async function startEstate(prefix: string): Promise<Estate> {
+  const timings: Record<string, number> = {};
+  const partial: Partial<Estate> & { timings: Record<string, number> } = { timings };
+  try {
+    const dockerd = await timed(timings, "infra:engine", () => hostInfra("engine").trim());
+    Object.assign(partial, { dockerd });
+    await timed(timings, "infra:image", () => hostInfra("image"));
+    hostInfra("network", ESTATE_NETWORK.name, ESTATE_NETWORK.subnet, ESTATE_NETWORK.gateway);
+    const dir = join(REPO, ".cache", "engine", `estate-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    const registryPort = await freePort();
+    const registryPid = execFileSync("bash", [REGISTRY_SCRIPT, "start", String(registryPort), join(dir, "registry")], { encoding: "utf8", timeout: 600_000 }).trim();
+    Object.assign(partial, { dir, registryPid });
+    const pins: Record<string, ImagePin> = {};
+    const out = await timed(timings, "infra:standins", () => execFileSync("bash", [STANDINS_SCRIPT, ...STANDINS], {
+      encoding: "utf8", timeout: 600_000, env: { ...process.env, LB_STANDIN_REGISTRY: `127.0.0.1:${registryPort}` },
+    }));
+    for (const line of out.trim().split("\n")) {
+      const [repository, tag, digest] = line.split(" ");
+      pins[`${repository.replace(/^127\.0\.0\.1:\d+\//, "")}:${tag}`] = { repository, tag, digest };
+    }
+    const keys = utils.generateKeyPairSync("ed25519", { comment: "letsbe-provisioning-estate" });
+    const fleet = new HostFleet(prefix, ESTATE_NETWORK.gateway, registryPort, ESTATE_NETWORK.name);
+    const scp = await FakeScp.start({
+      servers: [{ product: TIERS.lite.netcupProduct, site: "Nuremberg" }, { product: TIERS.scale.netcupProduct, site: "Nuremberg" }],
+      onImageInstall: fleet.installHook(),
+    });
+    const cloudflare = await FakeCloudflare.start({ zones: [{ name: ZONE_NAME }] });
+    Object.assign(partial, { fleet, scp, cloudflare });
+    const zoneId = [...cloudflare.zones.values()][0].id;
+    const engine = engineEnv();
+    await timed(timings, "hub", () => upHub(engine, keys.public));
+    const secrets: Record<string, string> = {
+      "letsbe-tenant:provisioningPrivateKey": keys.private,
+      "letsbe-tenant:cloudflareDnsToken": "cf-dns-token-estate-4b7d",
+      "letsbe-tenant:registrationToken": "hub-registration-token-estate-9c21",
+      "letsbe-tenant:netcupRefreshToken": scp.refreshToken,
+      "cloudflare:apiToken": cloudflare.token,
+    };
+    const images = JSON.stringify({ tools: { uptime_kuma: pins["tools/uptime_kuma:s1"], vaultwarden: pins["tools/vaultwarden:s1"] } });
+    const settings = (): StackConfig => ({
+      "letsbe-tenant:netcupApiUrl": { value: scp.apiUrl },
+      "letsbe-tenant:netcupTokenUrl": { value: scp.tokenUrl },
+      // No ACME server is part of this estate yet: the placeholder certificate stays.
+      "letsbe-tenant:issueCertificate": { value: "false" },
+      "letsbe-tenant:images": { value: images },
+      "cloudflare:baseUrl": { value: cloudflare.apiUrl },
+    });
+    const local = new LocalTenantWorkspace({
+      programDir: join(REPO, "dist", "stacks", "tenant"), envVars: engine.env, policyPacks: [join(REPO, "policy")], workRoot: dir,
+    });
+    const store = new MemoryTenantStore();
+    const workspace = new SettingsWorkspace(local, settings);
+    const flow = new OrderFlow({ workspace, store, org: ESTATE_ORG, secrets, attempts: 1, timeoutMs: 3_600_000 });
+    return { ...partial, engine, dockerd, registryPid, dir, pins, privateKey: keys.private, publicKey: keys.public, scp, cloudflare, zoneId, fleet, store, flow, workspace, secrets, timings } as Estate;
+  } catch (error) {
+    await stopEstate(partial);
+    throw error;
+  }
+}
+
+/** The hub stack tenants reference: the contract's outputs as the offline plan computes them, with this estate's key and network. */
+async function upHub(engine: EngineEnv, publicKey: string): Promise<void> {
+  const planned = await hubReferencesFromRepo(ESTATE_ORG);
+  const outputs = { ...planned.eu.outputs, provisioningPublicKey: publicKey, managementCidrs: [`${ESTATE_NETWORK.gateway}/32`] };
+  const hub = await LocalWorkspace.createOrSelectStack(
+    { stackName: "prod-eu", projectName: "letsbe-hub", program: async () => outputs },
+    { envVars: engine.env },
+  );
+  await hub.up();
+}
+
+export async function stopEstate(estate: Partial<Estate> | undefined): Promise<void> {
+  await estate?.fleet?.stopAll();
+  await estate?.scp?.stop();
+  await estate?.cloudflare?.stop();
+  if (estate?.registryPid) execFileSync("bash", [REGISTRY_SCRIPT, "stop", estate.registryPid]);
+  if (estate?.dir) rmSync(estate.dir, { recursive: true, force: true });
+  if (estate?.engine) rmSync(estate.engine.backendDir, { recursive: true, force: true });
+  if (estate?.dockerd) hostInfra("network-rm", ESTATE_NETWORK.name);
+  if (estate?.dockerd === "started") hostInfra("engine-stop");
+}

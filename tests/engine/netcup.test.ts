@@ -1,0 +1,110 @@
+/**
+ * A Netcup tenant on the real engine: the order flow drives LocalWorkspace and the built CLI with the
+ * policy pack; the Netcup dynamic provider (serialized, run by @pulumi/pulumi's dynamic-provider host)
+ * claims a pool server from the fake SCP, whose install starts a Debian 13 host at the server's address;
+ * every bootstrap stage runs over SSH through the command plugin; DNS goes to the fake Cloudflare.
+ */
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { parseOrder } from "../../automation/orders/schema";
+import { ReleaseOverride } from "../../tenants/release";
+import { sequentialSteps } from "../host/lib/steps";
+import { REPO, pulumi } from "./lib/engine";
+import { readTree, secretFragments } from "./lib/secrets";
+import { ESTATE_NETWORK, Estate, ZONE_NAME, startEstate, stopEstate } from "./lib/estate";
+import { expectHardenedAndServing } from "./lib/hostChecks";
+
+const SLUG = "eng-netcup";
+const CORE = ["openclaw", "safety-wrapper", "secrets-proxy"];
+let estate: Estate;
+let release: ReleaseOverride;
+const { step } = sequentialSteps();
+
+function order(tools: string[]) {
+  return parseOrder({
+    orderId: `order-${SLUG}`,
+    tenant: {
+      slug: SLUG, domain: `${SLUG}.${ZONE_NAME}`, cloudflareZoneId: estate.zoneId, region: "eu", tier: "lite", provider: "netcup",
+      tools, contactEmail: "ops@example.net", createdAt: "2026-11-22",
+    },
+    release,
+  });
+}
+
+const poolServer = () => [...estate.scp.servers.values()].find((s) => s.product === "RS 1000 G12")!;
+
+beforeAll(async () => {
+  estate = await startEstate(`letsbe-engine-${process.pid}`);
+  release = { openclaw: estate.pins["letsbe/openclaw:s1"], safetyWrapper: estate.pins["letsbe/safety-wrapper:s1"], secretsProxy: estate.pins["letsbe/secrets-proxy:s1"] };
+});
+
+afterAll(async () => {
+  await stopEstate(estate);
+  console.log(`engine netcup timings (s): ${JSON.stringify(estate?.timings)}`);
+});
+
+describe("a netcup tenant on the real engine", () => {
+  step("provision: the pool server claimed and installed, every stage run over SSH, DNS at its address, serving", async () => {
+    expect(poolServer().nickname).toBe("letsbe-pool");
+    const started = Date.now();
+    const outcome = await estate.flow.provision(order(["uptime_kuma"]));
+    estate.timings["op:provision"] = (Date.now() - started) / 1000;
+    expect(outcome.reason, outcome.reason).toBeUndefined();
+    expect(outcome.ok).toBe(true);
+    const pool = poolServer();
+    expect(pool.nickname).toBe(`letsbe-tenant:${SLUG}`);
+    expect(pool.installed?.sshKeys).toEqual([estate.publicKey]);
+    expect(estate.fleet.events).toEqual([`start ${pool.name} ${pool.ipv4}`]);
+    expect(outcome.outputs.ipv4).toBe(pool.ipv4);
+    expect(outcome.outputs.release).toMatchObject(release);
+    await expectHardenedAndServing(pool.ipv4, estate.privateKey, ESTATE_NETWORK.gateway, [...CORE, "uptime-kuma"]);
+    const records = [...estate.cloudflare.records.values()];
+    expect(records.filter((r) => r.type === "A").map((r) => r.content)).toEqual([pool.ipv4, pool.ipv4]);
+    expect(estate.scp.violations).toEqual([]);
+    expect(estate.cloudflare.violations).toEqual([]);
+  });
+
+  step("converge: a second up changes nothing, and a refresh finds no drift", async () => {
+    const record = (await estate.store.get(SLUG))!;
+    const outcome = await estate.flow.update(SLUG, record.release, "op-noop");
+    expect(outcome.reason, outcome.reason).toBeUndefined();
+    expect(Object.keys(outcome.changes)).toEqual(["same"]);
+    const refreshed = await estate.workspace.refresh({ slug: SLUG, config: estate.flow.stackConfig(record) });
+    expect(Object.keys(refreshed.changes)).toEqual(["same"]);
+  });
+
+  step("secrets: neither the raw state files nor `pulumi stack export` hold a test secret in plain text", async () => {
+    const exported = pulumi(estate.engine, ["stack", "export", "--stack", SLUG], join(REPO, "stacks", "tenant"));
+    const state = readTree(estate.engine.backendDir);
+    // The secrets are there, as ciphertext.
+    expect(exported).toContain('"ciphertext"');
+    for (const [key, value] of Object.entries(estate.secrets)) {
+      for (const fragment of secretFragments(value)) {
+        expect(exported.includes(fragment), `${key} in stack export`).toBe(false);
+        expect(state.includes(fragment), `${key} in the backend's files`).toBe(false);
+      }
+    }
+  });
+
+  step("guardrail: an up that lifts protection in this production tenant is stopped by stateful-protected", async () => {
+    const record = (await estate.store.get(SLUG))!;
+    const config = { ...estate.flow.stackConfig(record), "letsbe-tenant:protect": { value: "false" } };
+    await expect(estate.workspace.up({ slug: SLUG, config })).rejects.toThrow(/stateful-protected/);
+    expect(poolServer().nickname).toBe(`letsbe-tenant:${SLUG}`);
+  });
+
+  step("destroy: through the order flow with the policy pack, the pool server wiped and returned, DNS gone", async () => {
+    const outcome = await estate.flow.destroy(SLUG, SLUG, "op-destroy");
+    expect(outcome.reason, outcome.reason).toBeUndefined();
+    expect(outcome.ok).toBe(true);
+    const pool = poolServer();
+    expect(pool.nickname).toBe("letsbe-pool");
+    expect(pool.installed?.sshKeys).toEqual([]);
+    expect(estate.fleet.running).toEqual([]);
+    expect(estate.cloudflare.records.size).toBe(0);
+    const stacks = await (await LocalWorkspace.create({ workDir: join(REPO, "stacks", "tenant"), envVars: estate.engine.env })).listStacks();
+    expect(stacks.map((s) => s.name)).not.toContain(SLUG);
+    expect(estate.scp.violations).toEqual([]);
+  });
+});
