@@ -4,16 +4,23 @@
  */
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { OpenAPIBackend, type Operation } from "openapi-backend";
 
 type Json = Record<string, unknown>;
 
-export const SPEC_FILE = join(__dirname, "openapi.json");
+/** The JSON stays in the source tree: found from the TypeScript source and from the compiled copy under dist/. */
+function specFile(): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, "tests", "fakes", "cloudflare", "openapi.json");
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error(`openapi.json of the Cloudflare fake not found above ${__dirname}`);
+  }
+}
 
 export function loadSpec(): Json {
-  return JSON.parse(readFileSync(SPEC_FILE, "utf8")) as Json;
+  return JSON.parse(readFileSync(specFile(), "utf8")) as Json;
 }
 
 export interface CfRequest {
