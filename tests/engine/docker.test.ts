@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setProviderConfig } from "./standins/config";
-import { createArgs, dockerHandlers } from "./standins/docker";
+import { createArgs, dockerHandlers, sshOptsFrom } from "./standins/docker";
 import { standInProvider, type Props } from "./standins/generic";
 
 const PREFIX = `standin-test-${randomBytes(3).toString("hex")}`;
@@ -185,6 +185,19 @@ describe("docker stand-in against the local engine", () => {
     await expect(create).rejects.toThrow(/did not become healthy within 4s/);
     expect(exists(name)).toBe(false);
   }, 60_000);
+
+  it("reads sshOpts as a list or its JSON text, and refuses anything else", () => {
+    expect(sshOptsFrom(["-i", "k"])).toEqual(["-i", "k"]);
+    expect(sshOptsFrom('["-o","BatchMode=yes"]')).toEqual(["-o", "BatchMode=yes"]);
+    expect(sshOptsFrom(undefined)).toEqual([]);
+    expect(() => sshOptsFrom("-i key")).toThrow(/list of strings/);
+    expect(() => sshOptsFrom(["-o", "a\nb"])).toThrow(/list of strings/);
+  });
+
+  it("fails loudly on a container input it does not carry out", async () => {
+    await expect(h[CTR].create!(urn(CTR, "gpu"), { name: `${PREFIX}-gpu`, image: image.id, gpus: "all" })).rejects.toThrow(/not carried out: gpus/);
+    expect(exists(`${PREFIX}-gpu`)).toBe(false);
+  });
 
   it("passes the provider's sshOpts to ssh through a wrapper on PATH", async () => {
     const fakeSsh = join(work, "real-ssh");

@@ -15,7 +15,10 @@ type Json = Record<string, unknown>;
 
 /** Options as they may arrive: a list, or its JSON text (stack config, Configure variables). */
 export function sshOptsFrom(value: unknown): string[] {
-  const list = typeof value === "string" ? (JSON.parse(value) as unknown) : value ?? [];
+  let list: unknown = value ?? [];
+  if (typeof value === "string") {
+    try { list = JSON.parse(value); } catch { list = undefined; }
+  }
   if (!Array.isArray(list) || !list.every((o) => typeof o === "string" && !/[\0\n]/.test(o))) throw new Error("docker:sshOpts must be a list of strings");
   return list as string[];
 }
@@ -365,13 +368,12 @@ const containerHandler: TypeHandler = {
     }
     return { id, outs: containerOuts(await mustInspect("container", id)) };
   },
-  async update(id, _urn, olds, news) {
+  async update(id, _urn, _olds, news) {
     const p = only(news, CONTAINER_CARRIED, "Container");
     const args = ["container", "update", "--restart", restartPolicy(p)];
     if (p.memory !== undefined) args.push("--memory", `${num(p.memory, "memory")}m`);
     await docker([...args, id]);
-    const current = await mustInspect("container", id);
-    return { ...containerOuts(current), id: olds.id ?? id };
+    return containerOuts(await mustInspect("container", id));
   },
   async delete(id, _urn, props) {
     const grace = typeof props.destroyGraceSeconds === "number" ? props.destroyGraceSeconds : undefined;
