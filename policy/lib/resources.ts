@@ -137,6 +137,9 @@ export async function stringsOf(props: Record<string, unknown>): Promise<{ path:
       }
       for (const key of Object.keys(value)) {
         if (key.startsWith("__")) continue; // `__provider` of dynamic resources, `__defaults`
+        // A command's SSH connection holds no image or port, and its host is unknown in the preview
+        // of a new server: reading it would make CrossGuard skip the whole policy for the resource.
+        if (path === "" && key === "connection") continue;
         visit((value as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
       }
     }

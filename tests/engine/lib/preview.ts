@@ -1,0 +1,55 @@
+/**
+ * Resource lists of a preview, as `type::name <- parent type::name`, from the engine's events and
+ * from the offline plan's report, so the two can be compared resource by resource.
+ */
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import type { PlannedStack } from "../../../automation/plan/types";
+
+const IGNORED = (type: string) => type === "pulumi:pulumi:Stack" || type.startsWith("pulumi:providers:");
+
+function urnParts(urn: string): { type: string; name: string } {
+  const parts = urn.split("::");
+  const chain = parts[2] ?? "";
+  return { type: chain.split("$").at(-1) ?? chain, name: parts.slice(3).join("::") };
+}
+
+function key(urn: string, parent: string | undefined): string {
+  const self = urnParts(urn);
+  const up = parent ? urnParts(parent) : undefined;
+  const parentKey = !up || up.type === "pulumi:pulumi:Stack" ? "stack" : `${up.type}::${up.name}`;
+  return `${self.type}::${self.name} <- ${parentKey}`;
+}
+
+export class PreviewRecorder {
+  private readonly seen = new Map<string, string>();
+  /** Policy findings the engine reported: `policy level: resource name`. */
+  readonly violations: string[] = [];
+  /** The same with the engine's message, for findings a test must explain. */
+  readonly messages = new Map<string, string>();
+
+  readonly onEvent = (event: EngineEvent): void => {
+    const meta = event.resourcePreEvent?.metadata;
+    if (meta) {
+      const state = meta.new ?? meta.old;
+      if (!IGNORED(meta.type)) this.seen.set(meta.urn, key(meta.urn, state?.parent));
+    }
+    const policy = event.policyEvent;
+    if (policy) {
+      const finding = `${policy.policyName} ${policy.enforcementLevel}: ${urnParts(policy.resourceUrn ?? "").name}`;
+      this.violations.push(finding);
+      this.messages.set(finding, policy.message);
+    }
+  };
+
+  resources(): string[] {
+    return [...this.seen.values()].sort();
+  }
+}
+
+export function plannedResources(stack: PlannedStack): string[] {
+  return stack.resources.filter((r) => !IGNORED(r.type)).map((r) => key(r.urn, r.parent)).sort();
+}
+
+export function plannedViolations(stack: PlannedStack): string[] {
+  return stack.violations.map((v) => `${v.policy} ${v.level}: ${urnParts(v.urn ?? "").name}`).sort();
+}
