@@ -4,12 +4,13 @@
  * unchanged on a second up and a refresh, and is destroyed; every request is checked against the
  * Hetzner description.
  */
+import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeHetzner, type ServerEvent } from "../fakes/hetzner/server";
-import { REPO, engineEnv, pulumi, type EngineEnv } from "./lib/engine";
+import { REPO, engineEnv, type EngineEnv } from "./lib/engine";
 
 const STACK = "engine-hcloud";
 const TOKEN = "engine-hcloud-token-5d2e8a";
@@ -20,7 +21,16 @@ let engine: EngineEnv;
 let work: string;
 const created: ServerEvent[] = [];
 const deleted: ServerEvent[] = [];
-const run = (...args: string[]) => pulumi(engine, [...args, "--stack", STACK, "--non-interactive"], work);
+/** The CLI run without blocking: the fake answers from this process, so a synchronous run would deadlock. */
+function pulumi(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile("pulumi", [...args], { cwd: work, env: { ...process.env, ...engine.env }, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`pulumi ${args[0]} failed (${error.code ?? "signal"}):\n${stdout}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+const run = (...args: string[]) => pulumi([...args, "--stack", STACK, "--non-interactive"]);
 
 beforeAll(async () => {
   fake = await FakeHetzner.start({ token: TOKEN, actionMs: 20, ipv4: IPV4, onServerCreate: (e) => { created.push(e); }, onServerDelete: (e) => { deleted.push(e); } });
@@ -29,9 +39,9 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "letsbe-engine-hcloud-"));
   cpSync(join(REPO, "tests", "engine", "programs", "hcloud"), work, { recursive: true });
   symlinkSync(join(REPO, "node_modules"), join(work, "node_modules"));
-  pulumi(engine, ["stack", "init", STACK, "--non-interactive"], work);
-  run("config", "set", "hcloud:endpoint", fake.endpoint);
-  run("config", "set", "--secret", "hcloud:token", TOKEN);
+  await pulumi(["stack", "init", STACK, "--non-interactive"]);
+  await run("config", "set", "hcloud:endpoint", fake.endpoint);
+  await run("config", "set", "--secret", "hcloud:token", TOKEN);
 }, 120_000);
 
 afterAll(async () => {
@@ -41,10 +51,10 @@ afterAll(async () => {
 });
 
 describe("hcloud stand-in under the engine", () => {
-  it("up creates the primary IPs, the firewall and the server on them", () => {
-    const out = run("up", "--yes");
+  it("up creates the primary IPs, the firewall and the server on them", async () => {
+    const out = await run("up", "--yes");
     expect(out).not.toContain(TOKEN);
-    const outputs = JSON.parse(run("stack", "output", "--json")) as Record<string, string>;
+    const outputs = JSON.parse(await run("stack", "output", "--json")) as Record<string, string>;
     const server = [...fake.servers.values()];
     expect(server).toHaveLength(1);
     expect(outputs).toMatchObject({ serverId: String(server[0].id), ipv4Address: IPV4[0], primaryIpv4: IPV4[0], status: "running" });
@@ -54,24 +64,34 @@ describe("hcloud stand-in under the engine", () => {
     expect(fake.violations).toEqual([]);
   });
 
-  it("a second up changes nothing", () => {
+  it("a second up changes nothing", async () => {
     const before = fake.log.length;
-    run("up", "--yes", "--expect-no-changes");
+    await run("up", "--yes", "--expect-no-changes");
     expect(fake.log.slice(before).filter((c) => c.method !== "GET")).toEqual([]);
     expect(fake.violations).toEqual([]);
   });
 
-  it("refresh finds no drift", () => {
-    run("refresh", "--yes", "--expect-no-changes");
+  it("refresh finds no drift", async () => {
+    await run("refresh", "--yes", "--expect-no-changes");
     expect(fake.violations).toEqual([]);
   });
 
-  it("state holds the token only encrypted", () => {
-    expect(run("stack", "export")).not.toContain(TOKEN);
+  it("refresh reports labels changed outside Pulumi, and the next up puts them back", async () => {
+    const server = [...fake.servers.values()][0];
+    server.labels = { tenant: "changed-by-hand" };
+    await expect(run("refresh", "--yes", "--expect-no-changes")).rejects.toThrow(/changes/i);
+    await run("up", "--yes");
+    expect(server.labels).toEqual({ tenant: "engine-hcloud" });
+    await run("up", "--yes", "--expect-no-changes");
+    expect(fake.violations).toEqual([]);
   });
 
-  it("destroy removes server, firewall and primary IPs", () => {
-    run("destroy", "--yes");
+  it("state holds the token only encrypted", async () => {
+    expect(await run("stack", "export")).not.toContain(TOKEN);
+  });
+
+  it("destroy removes server, firewall and primary IPs", async () => {
+    await run("destroy", "--yes");
     expect(deleted.map((e) => e.name)).toEqual(["engine-hcloud"]);
     expect([fake.servers.size, fake.firewalls.size, fake.primaryIps.size]).toEqual([0, 0, 0]);
     expect(fake.violations).toEqual([]);

@@ -116,6 +116,26 @@ describe("hcloud stand-in", () => {
     expect(fake?.violations).toEqual([]);
   });
 
+  it("read carries out-of-band changes into the inputs, so refresh reports drift and the next diff wants to undo it", async () => {
+    const f = fake as FakeHetzner;
+    const fw = await provider.create(FIREWALL, firewallInputs);
+    const ip4 = await provider.create(IP, ipInputs("ipv4"));
+    const ip6 = await provider.create(IP6, ipInputs("ipv6"));
+    const inputs = serverInputs(Number(fw.id), Number(ip4.id), Number(ip6.id));
+    const server = await provider.create(SERVER, inputs);
+    (f.servers.get(Number(server.id)) ?? { labels: {} }).labels = { tenant: "someone-else" };
+    const firewall = f.firewalls.get(Number(fw.id));
+    if (firewall) firewall.rules = [{ direction: "in", protocol: "tcp", port: "3306", source_ips: ["0.0.0.0/0"] }];
+    const serverRead = await provider.read(String(server.id), SERVER, server.outs ?? {});
+    expect(serverRead.inputs).toEqual({ ...inputs, labels: { tenant: "someone-else" } });
+    expect(await provider.diff(String(server.id), SERVER, serverRead.props ?? {}, inputs)).toMatchObject({ changes: true, replaces: [] });
+    const fwRead = await provider.read(String(fw.id), FIREWALL, fw.outs ?? {});
+    expect(fwRead.inputs?.rules).toEqual([{ direction: "in", protocol: "tcp", port: "3306", sourceIps: ["0.0.0.0/0"] }]);
+    // The primary IP's assignment by the server is no drift.
+    expect((await provider.read(String(ip4.id), IP, ip4.outs ?? {})).inputs).toEqual(ipInputs("ipv4"));
+    expect(f.violations).toEqual([]);
+  });
+
   it("firewall rules change in place with set_rules", async () => {
     const fw = await provider.create(FIREWALL, firewallInputs);
     const news = { ...firewallInputs, rules: [{ direction: "in", protocol: "tcp", port: "22", sourceIps: ["198.51.100.7/32"], description: "ssh from management" }] };

@@ -98,6 +98,29 @@ async function api<T>(method: string, path: string, schema: z.ZodType<T>, body?:
 
 const isNotFound = (error: unknown) => error instanceof HcloudError && error.status === 404;
 
+type Drift = readonly [key: string, fallback?: unknown, normalize?: (value: unknown) => unknown];
+
+/**
+ * Read: fresh outputs, and the recorded inputs with what changed out of band (as the bridged
+ * provider's refresh does), so refresh reports the drift and the next up puts it back. Gone on 404.
+ */
+async function readBack(props: Props, fetchOuts: () => Promise<Props>, drift: readonly Drift[]): Promise<Props | undefined> {
+  let outs: Props;
+  try {
+    outs = await fetchOuts();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  const recorded = { ...((props.__inputs ?? {}) as Props) };
+  for (const [key, fallback, normalize = (v: unknown) => v] of drift) {
+    if (!(key in recorded) && fallback === undefined) continue;
+    const was = key in recorded ? unwrapAll(recorded[key]) : fallback;
+    if (JSON.stringify(normalize(was)) !== JSON.stringify(normalize(outs[key]))) recorded[key] = outs[key];
+  }
+  return { ...props, ...outs, __inputs: recorded };
+}
+
 /** Polls an action to its end; an `error` status fails with the action's own message. */
 export async function waitFor(started: Action): Promise<void> {
   const deadline = Date.now() + ACTION_TIMEOUT_MS;
@@ -173,12 +196,11 @@ const serverHandler: TypeHandler = {
     return { id, outs: serverOutputs(await getServer(id), inputs) };
   },
   async read(id, _urn, props) {
-    try {
-      return { ...props, ...serverOutputs(await getServer(id), parseInputs(serverInputs, "Server", (props.__inputs ?? props) as Props)) };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    const inputs = parseInputs(serverInputs, "Server", (props.__inputs ?? props) as Props);
+    const sorted = (v: unknown) => (Array.isArray(v) ? [...(v as number[])].sort((a, b) => a - b) : v);
+    return readBack(props, async () => serverOutputs(await getServer(id), inputs), [
+      ["name"], ["labels", {}], ["serverType"], ["firewallIds", [], sorted], ["deleteProtection", false], ["rebuildProtection", false],
+    ]);
   },
   async update(id, _urn, oldOuts, rawNews) {
     const olds = parseInputs(serverInputs, "Server", (oldOuts.__inputs ?? oldOuts) as Props);
@@ -245,12 +267,8 @@ const primaryIpHandler: TypeHandler = {
     return { id, outs: primaryIpOutputs(await getPrimaryIp(id)) };
   },
   async read(id, _urn, props) {
-    try {
-      return { ...props, ...primaryIpOutputs(await getPrimaryIp(id)) };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    // assigneeId is left out: the program does not set it, and the server assigns it.
+    return readBack(props, async () => primaryIpOutputs(await getPrimaryIp(id)), [["name"], ["labels", {}], ["autoDelete"], ["deleteProtection", false]]);
   },
   async update(id, _urn, oldOuts, rawNews) {
     const olds = parseInputs(primaryIpInputs, "PrimaryIp", (oldOuts.__inputs ?? oldOuts) as Props);
@@ -319,12 +337,8 @@ const firewallHandler: TypeHandler = {
     return { id, outs: firewallOutputs(await getFirewall(id)) };
   },
   async read(id, _urn, props) {
-    try {
-      return { ...props, ...firewallOutputs(await getFirewall(id)) };
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+    const normalized = (v: unknown) => rulesBody(v as FirewallInputs["rules"]);
+    return readBack(props, async () => firewallOutputs(await getFirewall(id)), [["name"], ["labels", {}], ["rules", [], normalized]]);
   },
   async update(id, _urn, oldOuts, rawNews) {
     const olds = parseInputs(firewallInputs, "Firewall", (oldOuts.__inputs ?? oldOuts) as Props);
