@@ -13,7 +13,10 @@ import { sequentialSteps } from "../host/lib/steps";
 import { REPO, pulumi } from "./lib/engine";
 import { readTree, secretFragments } from "./lib/secrets";
 import { ESTATE_NETWORK, Estate, ZONE_NAME, startEstate, stopEstate } from "./lib/estate";
-import { expectHardenedAndServing } from "./lib/hostChecks";
+import { expectHardenedAndServing, onHost } from "./lib/hostChecks";
+import type { ObservedRun } from "./lib/settings";
+import { MemoryJournal } from "../../automation/rollout/journal";
+import { flowUpdater, runRollout } from "../../automation/rollout/rollout";
 
 const SLUG = "eng-netcup";
 const CORE = ["openclaw", "safety-wrapper", "secrets-proxy"];
@@ -31,6 +34,11 @@ function order(tools: string[]) {
     release,
   });
 }
+
+const lastRun = () => estate.workspace.runs.at(-1)!;
+const changedIn = (run: ObservedRun) => [...new Set(run.steps.filter((st) => st.op !== "same" && st.op !== "read" && !st.type.startsWith("pulumi:providers:")).map((st) => st.name))];
+const imageOf = (service: string) => onHost(poolServer().ipv4, estate.privateKey, async (ssh) =>
+  (await ssh.run(`docker inspect -f '{{.Config.Image}}' $(docker compose -p letsbe ps -q ${service})`)).trim());
 
 const poolServer = () => [...estate.scp.servers.values()].find((s) => s.product === "RS 1000 G12")!;
 
@@ -72,6 +80,51 @@ describe("a netcup tenant on the real engine", () => {
     expect(Object.keys(outcome.changes)).toEqual(["same"]);
     const refreshed = await estate.workspace.refresh({ slug: SLUG, config: estate.flow.stackConfig(record) });
     expect(Object.keys(refreshed.changes)).toEqual(["same"]);
+  });
+
+  step("update: a tool-set change re-runs only the compose stage", async () => {
+    const record = (await estate.store.get(SLUG))!;
+    await estate.store.put({ ...record, spec: { ...record.spec, tools: ["uptime_kuma", "vaultwarden"] } });
+    const outcome = await estate.flow.update(SLUG, record.release, "op-tools");
+    expect(outcome.reason, outcome.reason).toBeUndefined();
+    const changed = changedIn(lastRun());
+    expect(changed).toContain(`${SLUG}-host-compose`);
+    expect(changed.every((name) => name.startsWith(`${SLUG}-host-compose`)), changed.join(", ")).toBe(true);
+    await expectHardenedAndServing(poolServer().ipv4, estate.privateKey, ESTATE_NETWORK.gateway, [...CORE, "uptime-kuma", "vaultwarden"]);
+  });
+
+  step("rollout: a release bump moves the pins on the host and in the stack", async () => {
+    const record = (await estate.store.get(SLUG))!;
+    const target = { openclaw: estate.pins["letsbe/openclaw:s3"] };
+    const report = await runRollout({
+      id: "rollout-openclaw-s3", channel: "openclaw", target, bakeMs: 0, journal: new MemoryJournal(),
+      fleet: [{ slug: SLUG, group: record.spec.group, createdAt: record.spec.createdAt, release: record.release }],
+      updater: flowUpdater(estate.flow, "rollout-openclaw-s3"),
+    });
+    expect(report).toMatchObject({ status: "completed", moved: [SLUG], failed: [] });
+    expect((await estate.store.get(SLUG))?.release?.openclaw).toEqual(target.openclaw);
+    expect(changedIn(lastRun()).every((name) => name.startsWith(`${SLUG}-host-compose`))).toBe(true);
+    expect(await imageOf("openclaw")).toBe(`${target.openclaw.repository}:${target.openclaw.tag}@${target.openclaw.digest}`);
+  });
+
+  step("rollout: a failing release is rolled back on the host and in the stack's pins", async () => {
+    const record = (await estate.store.get(SLUG))!;
+    const before = record.release!;
+    const from = estate.workspace.runs.length;
+    const report = await runRollout({
+      id: "rollout-wrapper-s2", channel: "wrapper", target: { safetyWrapper: estate.pins["letsbe/safety-wrapper:s2-broken"] }, bakeMs: 0,
+      journal: new MemoryJournal(),
+      fleet: [{ slug: SLUG, group: record.spec.group, createdAt: record.spec.createdAt, release: before }],
+      updater: flowUpdater(estate.flow, "rollout-wrapper-s2"),
+    });
+    expect(report).toMatchObject({ failed: [SLUG], rolledBack: [SLUG], rollbackFailed: [] });
+    const [failing, rollback] = estate.workspace.runs.slice(from);
+    expect(failing.ok).toBe(false);
+    expect(failing.steps.filter((s) => s.op === "failed").map((s) => s.name)).toEqual([`${SLUG}-host-compose`]);
+    expect(rollback.ok).toBe(true);
+    expect((await estate.store.get(SLUG))?.release).toEqual(before);
+    expect(await imageOf("safety-wrapper")).toBe(`${before.safetyWrapper!.repository}:${before.safetyWrapper!.tag}@${before.safetyWrapper!.digest}`);
+    await expectHardenedAndServing(poolServer().ipv4, estate.privateKey, ESTATE_NETWORK.gateway, [...CORE, "uptime-kuma", "vaultwarden"]);
   });
 
   step("secrets: neither the raw state files nor `pulumi stack export` hold a test secret in plain text", async () => {

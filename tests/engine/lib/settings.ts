@@ -3,32 +3,55 @@
  * its fakes, stand-in images): what an operator keeps in each Pulumi.<stack>.yaml of a non-production
  * estate. Wraps any TenantWorkspace.
  */
-import type { OperationResult, StackConfig, StackOperation, TenantWorkspace } from "../../../automation/workspace/types";
+import type { EngineEvent, OperationResult, StackConfig, StackOperation, TenantWorkspace } from "../../../automation/workspace/types";
+
+/** One operation as the engine reported it: every step's op by resource name. */
+export interface ObservedRun {
+  readonly slug: string;
+  readonly kind: "up" | "preview" | "destroy" | "refresh";
+  readonly steps: Array<{ readonly name: string; readonly type: string; readonly op: string }>;
+  ok?: boolean;
+}
 
 export class SettingsWorkspace implements TenantWorkspace {
   readonly kind: string;
+  readonly runs: ObservedRun[] = [];
 
   constructor(private readonly inner: TenantWorkspace, private readonly settings: (slug: string) => StackConfig) {
     this.kind = inner.kind;
   }
 
   up(op: StackOperation): Promise<OperationResult> {
-    return this.inner.up(this.with(op));
+    return this.observed("up", op, (o) => this.inner.up(o));
   }
 
   preview(op: StackOperation): Promise<OperationResult> {
-    return this.inner.preview(this.with(op));
+    return this.observed("preview", op, (o) => this.inner.preview(o));
   }
 
   destroy(op: StackOperation): Promise<OperationResult> {
-    return this.inner.destroy(this.with(op));
+    return this.observed("destroy", op, (o) => this.inner.destroy(o));
   }
 
   refresh(op: StackOperation): Promise<OperationResult> {
-    return this.inner.refresh(this.with(op));
+    return this.observed("refresh", op, (o) => this.inner.refresh(o));
   }
 
-  private with(op: StackOperation): StackOperation {
-    return { ...op, config: { ...this.settings(op.slug), ...op.config } };
+  private async observed(kind: ObservedRun["kind"], op: StackOperation, run: (op: StackOperation) => Promise<OperationResult>): Promise<OperationResult> {
+    const observed: ObservedRun = { slug: op.slug, kind, steps: [] };
+    this.runs.push(observed);
+    const onEvent = (event: EngineEvent) => {
+      const meta = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
+      if (meta) observed.steps.push({ name: meta.urn.split("::").slice(3).join("::"), type: meta.type, op: event.resOpFailedEvent ? "failed" : meta.op });
+      op.onEvent?.(event);
+    };
+    try {
+      const result = await run({ ...op, config: { ...this.settings(op.slug), ...op.config }, onEvent });
+      observed.ok = true;
+      return result;
+    } catch (error) {
+      observed.ok = false;
+      throw error;
+    }
   }
 }
