@@ -156,6 +156,14 @@ describe("hcloud stand-in", () => {
     expect(`${error.message} ${denied.message}`).not.toMatch(/standin-test-token|wrong-token-value/);
   });
 
+  it("an unreachable endpoint fails with method, path and endpoint", async () => {
+    await fake?.stop();
+    const error = (await provider.create(IP, ipInputs("ipv4")).then(() => undefined, (e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/^hcloud POST \/primary_ips: no answer from http:\/\/127\.0\.0\.1:\d+\/v1: /);
+    expect(error.message).not.toContain(TOKEN);
+    fake = undefined;
+  });
+
   it("refuses inputs the provider's schema refuses before any request", async () => {
     const error = (await provider.create(IP, { ...ipInputs("ipv4"), type: "ipv5" }).then(() => undefined, (e: unknown) => e)) as Error;
     expect(error.message).toMatch(/^hcloud PrimaryIp: type/);

@@ -78,6 +78,9 @@ async function api<T>(method: string, path: string, schema: z.ZodType<T>, body?:
     method,
     headers: { authorization: `Bearer ${token}`, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  }).catch((error: unknown) => {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    throw new HcloudError(`hcloud ${method} ${path}: no answer from ${endpoint}: ${cause}`, 0, undefined);
   });
   const text = await response.text();
   let json: unknown;
