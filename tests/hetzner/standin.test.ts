@@ -136,6 +136,20 @@ describe("hcloud stand-in", () => {
     expect(f.violations).toEqual([]);
   });
 
+  it("protection as the estate sets it (protect: true): protected at create, and a delete is refused by the API", async () => {
+    const ip4 = await provider.create(IP, { ...ipInputs("ipv4"), deleteProtection: true });
+    const ip6 = await provider.create(IP6, { ...ipInputs("ipv6"), deleteProtection: true });
+    const fw = await provider.create(FIREWALL, firewallInputs);
+    const inputs = { ...serverInputs(Number(fw.id), Number(ip4.id), Number(ip6.id)), deleteProtection: true, rebuildProtection: true };
+    const server = await provider.create(SERVER, inputs);
+    expect(server.outs).toMatchObject({ deleteProtection: true, rebuildProtection: true });
+    expect(ip4.outs?.deleteProtection).toBe(true);
+    await expect(provider.delete(String(server.id), SERVER, server.outs ?? {})).rejects.toThrow(/^hcloud DELETE \/servers\/\d+: 423 protected/);
+    await expect(provider.delete(String(ip4.id), IP, ip4.outs ?? {})).rejects.toThrow(/423 protected/);
+    expect(fake?.servers.size).toBe(1);
+    expect(fake?.violations).toEqual([]);
+  });
+
   it("firewall rules change in place with set_rules", async () => {
     const fw = await provider.create(FIREWALL, firewallInputs);
     const news = { ...firewallInputs, rules: [{ direction: "in", protocol: "tcp", port: "22", sourceIps: ["198.51.100.7/32"], description: "ssh from management" }] };
