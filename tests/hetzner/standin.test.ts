@@ -170,6 +170,18 @@ describe("hcloud stand-in", () => {
     expect(`${error.message} ${denied.message}`).not.toMatch(/standin-test-token|wrong-token-value/);
   });
 
+  it("retries a rate limit and a lock as hcloud-go does, and gives up on other refusals at once", async () => {
+    const f = fake as FakeHetzner;
+    f.faults.push({ operation: "create_primary_ip", status: 429, code: "rate_limit_exceeded", times: 2 }, { operation: "get_primary_ip", status: 423, code: "locked", times: 1 });
+    const ip = await provider.create(IP, ipInputs("ipv4"));
+    expect(ip.outs?.ipAddress).toBe("172.30.0.41");
+    expect(f.log.filter((c) => c.operation === "create_primary_ip").map((c) => c.status)).toEqual([429, 429, 201]);
+    expect(f.log.filter((c) => c.operation === "get_primary_ip").map((c) => c.status)).toEqual([423, 200]);
+    f.faults.push({ operation: "create_firewall", status: 403, code: "forbidden", times: 1 });
+    await expect(provider.create(FIREWALL, firewallInputs)).rejects.toThrow(/403 forbidden/);
+    expect(f.log.filter((c) => c.operation === "create_firewall")).toHaveLength(1);
+  });
+
   it("an unreachable endpoint fails with method, path and endpoint", async () => {
     await fake?.stop();
     const error = (await provider.create(IP, ipInputs("ipv4")).then(() => undefined, (e: unknown) => e)) as Error;

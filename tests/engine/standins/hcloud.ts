@@ -70,7 +70,22 @@ export class HcloudError extends Error {
   }
 }
 
+/** Refusals worth another try, as hcloud-go's retry policy: rate limit, a resource locked by a running action, a conflict. */
+const RETRIED = new Set(["rate_limit_exceeded", "locked", "conflict"]);
+const RETRIES = 5;
+
 async function api<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await request(method, path, schema, body);
+    } catch (error) {
+      if (!(error instanceof HcloudError) || !RETRIED.has(error.code ?? "") || attempt >= RETRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt)));
+    }
+  }
+}
+
+async function request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
   const endpoint = (configValue("endpoint", "HCLOUD_ENDPOINT") ?? DEFAULT_ENDPOINT).replace(/\/+$/, "");
   const token = configValue("token", "HCLOUD_TOKEN");
   if (!token) throw new Error("hcloud:token is not set (nor HCLOUD_TOKEN)");

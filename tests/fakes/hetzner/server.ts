@@ -57,6 +57,8 @@ export class FakeHetzner {
   readonly log: LoggedCall[] = [];
   readonly violations: string[] = [];
   actionMs: number;
+  /** Planned refusals: the next `times` calls of an operation are answered with this error (429, 423 ...). */
+  readonly faults: { operation: string; status: number; code: string; times: number }[] = [];
   private nextId = 100;
   private ipv4Count = 0;
   private ipv6Count = 0;
@@ -180,6 +182,11 @@ export class FakeHetzner {
       return { reply: apiError(400, "invalid_input", `invalid input: ${problems.join("; ")}`), operation };
     }
     if (headers.authorization !== `Bearer ${this.token}`) return { reply: apiError(401, "unauthorized", "unable to authenticate"), operation };
+    const fault = this.faults.find((f) => f.operation === operation && f.times > 0);
+    if (fault) {
+      fault.times--;
+      return { reply: apiError(fault.status, fault.code, `planned ${fault.code}`), operation };
+    }
     this.settle();
     let reply: Reply;
     try {
