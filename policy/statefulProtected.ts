@@ -1,5 +1,6 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { TYPES, isProdStack, parseUrn } from "./lib/resources";
+import { DECOMMISSION_TAG } from "./lib/tags";
 
 /** Resources whose loss loses data or an address DNS points at. */
 export const STATEFUL_TYPES: readonly string[] = [
@@ -12,9 +13,11 @@ export const statefulProtected: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   severity: "high",
   tags: ["data-loss", "protection"],
-  remediationSteps: "Declare the resource with { protect: true }; unprotect deliberately (pulumi state unprotect) before a planned removal.",
+  remediationSteps: `Declare the resource with { protect: true }; a planned removal goes through the order flow's destroy, which tags the stack ${DECOMMISSION_TAG} for its unprotecting up.`,
   validateResource: (args, report) => {
     if (!STATEFUL_TYPES.includes(args.type) || !isProdStack(args.urn)) return;
+    // A confirmed decommission lifts protection on purpose, once, right before the destroy.
+    if (args.stackTags.has(DECOMMISSION_TAG)) return;
     if (!args.opts.protect) {
       const { project, stack } = parseUrn(args.urn);
       report(`${args.name} (${args.type}) is stateful but not protected in production stack ${project}/${stack}`);

@@ -4,6 +4,7 @@
  * progress as order events. Running an order again converges: the resolved provider is pinned
  * in the tenant's record and config before the first `up`, so a retry never re-decides it.
  */
+import { TENANT_PROJECT } from "../../stacks/contract";
 import { backOff } from "exponential-backoff";
 import { isNetcupPoolEmpty } from "../../components/netcup/errors";
 import { ReleaseOverride } from "../../tenants/release";
@@ -141,12 +142,17 @@ export class OrderFlow {
       const record = await this.active(slug);
       const emit = this.emitter(operationId, slug, listener);
       emit("DESTROYING", "destroy", `destroying tenant ${slug} (${record.spec.provider})`);
-      // Tenant resources are protected: the confirmed destroy lifts protection in the state itself.
-      const run = await this.attempt(slug, record, "destroy", emit, undefined, {}, true);
+      // Tenant resources are protected in the state and at the providers (Hetzner refuses to delete a
+      // protected server or address): an `up` with protection off, tagged as this decommission, comes first.
+      const unprotectConfig = { [`${TENANT_PROJECT}:protect`]: { value: "false" } };
+      const unprotect = await this.attempt(slug, record, "up", emit, undefined, unprotectConfig, operationId);
+      if (!unprotect.ok) return this.failed("destroy", operationId, slug, "destroy", unprotect.error, emit, unprotect.attempts);
+      emit("DESTROYING", "destroy", "protection lifted");
+      const run = await this.attempt(slug, record, "destroy", emit, undefined, unprotectConfig, operationId);
       if (!run.ok) return this.failed("destroy", operationId, slug, "destroy", run.error, emit, run.attempts);
       await this.options.store.put({ ...record, status: "destroyed", updatedAt: new Date().toISOString() });
       emit("DESTROYED", "destroy", `tenant ${slug} destroyed`);
-      return { kind: "destroy", slug, orderId: operationId, ok: true, state: "DESTROYED", outputs: {}, changes: run.result.changes, attempts: run.attempts };
+      return { kind: "destroy", slug, orderId: operationId, ok: true, state: "DESTROYED", outputs: {}, changes: run.result.changes, attempts: unprotect.attempts + run.attempts };
     });
   }
 
@@ -195,7 +201,7 @@ export class OrderFlow {
     emit: Emit,
     tracker: OrderStateTracker | undefined,
     extraConfig: StackConfig = {},
-    unprotectFirst = false,
+    decommission?: string,
   ): Promise<{ ok: true; result: OperationResult; attempts: number } | { ok: false; error: unknown; attempts: number }> {
     const config = { ...this.stackConfig(record), ...extraConfig };
     const timeoutMs = this.options.timeoutMs ?? 1_800_000;
@@ -204,7 +210,7 @@ export class OrderFlow {
       const result = await backOff(async () => {
         attempts += 1;
         return this.withTimeout(slug, timeoutMs, (signal) => {
-          const operation: StackOperation = { slug, config, signal, onEvent: (event) => tracker?.onEngineEvent(event), ...(unprotectFirst ? { unprotectFirst } : {}) };
+          const operation: StackOperation = { slug, config, signal, onEvent: (event) => tracker?.onEngineEvent(event), ...(decommission ? { decommission } : {}) };
           return this.options.workspace[op](operation);
         });
       }, {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ConcurrentUpdateError, Deployment, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { DECOMMISSION_TAG } from "../../policy/lib/tags";
 import { TENANT_PROJECT } from "../../stacks/contract";
 import { OperationResult, StackBusyError, StackOperation, TenantWorkspace } from "./types";
 
@@ -32,7 +33,9 @@ export class LocalTenantWorkspace implements TenantWorkspace {
 
   up(op: StackOperation): Promise<OperationResult> {
     return this.withStack(op, async (stack) => {
-      const result = await stack.up({ onEvent: op.onEvent, signal: op.signal, ...this.policyOptions() });
+      if (op.replace?.length) await stack.importStack(unprotected(await stack.exportStack(), op.replace));
+      const replace = op.replace?.length ? { replace: [...op.replace] } : {};
+      const result = await stack.up({ onEvent: op.onEvent, signal: op.signal, ...replace, ...this.policyOptions() });
       return { outputs: result.outputs, changes: { ...(result.summary.resourceChanges ?? {}) } };
     });
   }
@@ -46,7 +49,6 @@ export class LocalTenantWorkspace implements TenantWorkspace {
 
   destroy(op: StackOperation): Promise<OperationResult> {
     return this.withStack(op, async (stack) => {
-      if (op.unprotectFirst) await stack.importStack(unprotected(await stack.exportStack()));
       const result = await stack.destroy({ onEvent: op.onEvent, signal: op.signal });
       await stack.workspace.removeStack(stack.name);
       return { outputs: {}, changes: { ...(result.summary.resourceChanges ?? {}) } };
@@ -84,6 +86,7 @@ export class LocalTenantWorkspace implements TenantWorkspace {
         },
       );
       await stack.setAllConfig({ ...op.config });
+      if (op.decommission) await stack.setTag(DECOMMISSION_TAG, op.decommission);
       return await run(stack);
     } catch (error) {
       throw translateError(op.slug, error);
@@ -99,9 +102,10 @@ export function translateError(slug: string, error: unknown): unknown {
   return error;
 }
 
-/** The state with every resource's `protect` lifted: what `pulumi state unprotect --all` writes. */
-export function unprotected(deployment: Deployment): Deployment {
+
+/** The state with `protect` lifted from the given resources: what `pulumi state unprotect <urn>` writes. */
+export function unprotected(deployment: Deployment, urns: readonly string[]): Deployment {
   const state = deployment.deployment as { resources?: Array<Record<string, unknown>> };
-  const resources = (state.resources ?? []).map((r) => ({ ...r, protect: false }));
+  const resources = (state.resources ?? []).map((r) => (urns.includes(String(r.urn)) ? { ...r, protect: false } : r));
   return { ...deployment, deployment: { ...state, resources } };
 }

@@ -4,6 +4,7 @@
  * The stack's config (secrets included) travels as a secret environment variable and is
  * written by a pre-run command, because a remote stack has no config API of its own.
  */
+import { DECOMMISSION_TAG } from "../../policy/lib/tags";
 import { RemoteStack, RemoteWorkspace } from "@pulumi/pulumi/automation";
 import { OperationResult, StackOperation, TenantWorkspace } from "./types";
 import { translateError } from "./local";
@@ -35,35 +36,35 @@ export class RemoteTenantWorkspace implements TenantWorkspace {
   constructor(private readonly options: RemoteTenantWorkspaceOptions) {}
 
   up(op: StackOperation): Promise<OperationResult> {
-    return this.withStack(op, [], async (stack) => {
+    if (op.replace?.length) return Promise.reject(new Error(`stack ${op.slug}: replacing resources is not offered by Pulumi Deployments' remote up; run it with LETSBE_WORKSPACE=local`));
+    return this.withStack(op, async (stack) => {
       const result = await stack.up({ onEvent: op.onEvent });
       return { outputs: result.outputs, changes: { ...(result.summary.resourceChanges ?? {}) } };
     });
   }
 
   preview(op: StackOperation): Promise<OperationResult> {
-    return this.withStack(op, [], async (stack) => {
+    return this.withStack(op, async (stack) => {
       const result = await stack.preview({ onEvent: op.onEvent });
       return { outputs: {}, changes: { ...result.changeSummary } };
     });
   }
 
   destroy(op: StackOperation): Promise<OperationResult> {
-    const unprotect = op.unprotectFirst ? [`pulumi state unprotect --all --yes --stack ${this.options.org}/${op.slug}`] : [];
-    return this.withStack(op, unprotect, async (stack) => {
+    return this.withStack(op, async (stack) => {
       const result = await stack.destroy({ onEvent: op.onEvent });
       return { outputs: {}, changes: { ...(result.summary.resourceChanges ?? {}) } };
     });
   }
 
   refresh(op: StackOperation): Promise<OperationResult> {
-    return this.withStack(op, [], async (stack) => {
+    return this.withStack(op, async (stack) => {
       const result = await stack.refresh({ onEvent: op.onEvent });
       return { outputs: {}, changes: { ...(result.summary.resourceChanges ?? {}) } };
     });
   }
 
-  private async withStack(op: StackOperation, extraPreRun: readonly string[], run: (stack: RemoteStack) => Promise<OperationResult>): Promise<OperationResult> {
+  private async withStack(op: StackOperation, run: (stack: RemoteStack) => Promise<OperationResult>): Promise<OperationResult> {
     const o = this.options;
     const stackName = `${o.org}/${op.slug}`;
     const envVars: Record<string, { secret: string }> = { [CONFIG_ENV]: { secret: JSON.stringify(op.config) } };
@@ -80,7 +81,7 @@ export class RemoteTenantWorkspace implements TenantWorkspace {
         preRunCommands: [
           ...(o.preRunCommands ?? ["npm ci --prefix ../.."]),
           `pulumi config set-all --stack ${stackName} --json "$${CONFIG_ENV}"`,
-          ...extraPreRun,
+          ...(op.decommission ? [`pulumi stack tag set ${DECOMMISSION_TAG} ${op.decommission} --stack ${stackName}`] : []),
         ],
       });
       // The runner honours no client-side signal; cancel() asks the service to stop the update.

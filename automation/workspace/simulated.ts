@@ -80,7 +80,6 @@ export class SimulatedWorkspace implements TenantWorkspace {
   destroy(op: StackOperation): Promise<OperationResult> {
     return this.locked_(op, "destroy", async (fault) => {
       const state = this.stacks.get(op.slug) ?? new Map<string, StoredResource>();
-      if (op.unprotectFirst) for (const [urn, stored] of state) state.set(urn, { ...stored, protect: false });
       const urns = [...state.keys()].reverse();
       const protectedUrns = urns.filter((urn) => state.get(urn)?.protect);
       // As the engine does: nothing is deleted while any resource is protected.

@@ -26,11 +26,16 @@ export interface StackOperation {
   /** Aborts the operation (timeouts, service shutdown). */
   readonly signal?: AbortSignal;
   /**
-   * Destroy only: lift every resource's `protect` in the stack's state first (what
-   * `pulumi state unprotect --all` does), so a confirmed decommission needs no `up` of the program
-   * with protection off, which the stateful-protected policy would rightly stop.
+   * The id of a confirmed decommission: the stack is tagged `letsbe:decommission` with it before the
+   * operation, so the `up` that lifts protection (in the state and at the providers) passes the
+   * stateful-protected policy. Never set outside the order flow's destroy.
    */
-  readonly unprotectFirst?: boolean;
+  readonly decommission?: string;
+  /**
+   * Up only: URNs to replace (`pulumi up --replace`), a server on a failed disk say. Their `protect`
+   * is lifted in the state first; the program declares it again in the same update.
+   */
+  readonly replace?: readonly string[];
 }
 
 export interface StackOutput {

@@ -81,7 +81,8 @@ export function createHetznerVps(resourceName: string, args: HetznerVpsArgs, par
     publicNets: [{ ipv4Enabled: true, ipv4: ipv4.id.apply(Number), ipv6Enabled: true, ipv6: ipv6.id.apply(Number) }],
     deleteProtection: protect,
     rebuildProtection: protect,
-  }, { parent, protect, ignoreChanges: ["userData", "sshKeys"] });
+  // Delete before replace: the new server takes the same name (unique per project) and primary IPs.
+  }, { parent, protect, ignoreChanges: ["userData", "sshKeys"], deleteBeforeReplace: true });
 
   return {
     provider: "hetzner",

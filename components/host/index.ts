@@ -34,7 +34,12 @@ export interface BaseStagesArgs {
   readonly connection: HostConnectionArgs;
   readonly params: HostParams;
   readonly secrets: HostSecrets;
-  /** Resources the first stage waits for (the server). */
+  /**
+   * The server the stages configure. The first stage waits for it, and its replacement (a blank
+   * disk, often at the same address, so no stage input changes) replaces every stage with it.
+   */
+  readonly server: pulumi.Resource;
+  /** Other resources the first stage waits for. */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -89,7 +94,8 @@ function secretsInput(plan: StagePlan, secrets: HostSecrets): pulumi.Output<stri
 export function createBaseStages(name: string, args: BaseStagesArgs, opts: pulumi.CustomResourceOptions = {}): BaseStagesResult {
   const connection = hostConnection(args.connection);
   const stages: Partial<Record<BaseStage, command.remote.Command>> = {};
-  let previous: pulumi.Input<pulumi.Resource>[] = args.dependsOn ?? [];
+  let previous: pulumi.Input<pulumi.Resource>[] = [args.server, ...(args.dependsOn ?? [])];
+  opts = { ...opts, replaceWith: [args.server] };
   for (const plan of planBaseStages(args.params)) {
     const copy = new command.remote.CopyToRemote(`${name}-${plan.name}-script`, {
       connection,
@@ -139,7 +145,7 @@ export function createComposeStage(
 /** Base stages, then the compose stage (which also waits for `compose.dependsOn`, e.g. DNS). */
 export function createHostStages(name: string, args: HostStagesArgs, opts: pulumi.CustomResourceOptions = {}): HostStagesResult {
   const base = createBaseStages(name, args, opts);
-  const compose = createComposeStage(name, base.connection, { ...args.compose, after: [base.done] }, opts);
+  const compose = createComposeStage(name, base.connection, { ...args.compose, after: [base.done] }, { ...opts, replaceWith: [args.server] });
   const result = compose.stdout.apply((stdout) => parseApplyResult(stdout));
   const release = result.apply((r) => r?.release ?? args.compose.rendered.manifest.release);
   const previousRelease = result.apply((r) => r?.previousRelease ?? null);

@@ -29,6 +29,8 @@ export interface HubContainersArgs {
   readonly protect?: boolean;
   /** Host stages the engine needs first (Docker installed, hardened). */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** The hub server; its replacement replaces everything on its Docker engine. */
+  readonly server: pulumi.Resource;
 }
 
 export interface HubContainers {
@@ -46,14 +48,16 @@ export function createHubContainers(name: string, args: HubContainersArgs, paren
     host: pulumi.interpolate`ssh://root@${args.host}:22`,
     sshOpts: ["-i", args.sshIdentityFile, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=30"],
   }, { parent, dependsOn: args.dependsOn });
-  const opts: pulumi.CustomResourceOptions = { parent, provider, dependsOn: args.dependsOn };
+  // A replaced server is a blank Docker engine: networks, images and containers go with it
+  // (volumes are protected and recreated empty by the engine on first mount; their data comes from backup).
+  const opts: pulumi.CustomResourceOptions = { parent, provider, dependsOn: args.dependsOn, replaceWith: [args.server] };
 
   // Apps talk to the database on an internal network (no route out); the app network has egress.
   const dbNetwork = new docker.Network(`${name}-db-network`, { name: "letsbe-hub-db", driver: "bridge", internal: true }, opts);
   const appNetwork = new docker.Network(`${name}-app-network`, { name: "letsbe-hub", driver: "bridge" }, opts);
   // All three hold state (the database, provisioning job records, logs): protected alike.
   const volume = (suffix: string, volumeName: string) =>
-    new docker.Volume(`${name}-${suffix}`, { name: volumeName, labels: [{ label: "letsbe.role", value: "hub" }] }, { ...opts, protect: args.protect ?? true });
+    new docker.Volume(`${name}-${suffix}`, { name: volumeName, labels: [{ label: "letsbe.role", value: "hub" }] }, { ...opts, replaceWith: undefined, protect: args.protect ?? true });
   const dbData = volume("db-data", "hub-db-data");
   const jobs = volume("jobs", "hub-jobs");
   const logs = volume("logs", "hub-logs");

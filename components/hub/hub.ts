@@ -79,7 +79,7 @@ export class Hub extends pulumi.ComponentResource {
       connection: { host: vps.ipv4, privateKey: args.provisioningPrivateKey },
       params: { hostname: args.serverName, domain: args.domain, managementCidrs: args.managementCidrs, acmeEmail: args.acmeEmail },
       secrets: { cloudflareDnsToken: args.cloudflareDnsToken },
-      dependsOn: [vps.server],
+      server: vps.server,
     }, { parent: this });
     const connection = base.connection;
     const hostReady: pulumi.Resource[] = [base.done];
@@ -102,6 +102,7 @@ export class Hub extends pulumi.ComponentResource {
       authSecret: pulumi.secret(authSecret.result),
       protect,
       dependsOn: hostReady,
+      server: vps.server,
     }, this);
 
     const dns = createHubDns(name, { zoneId: args.zoneId, domain: args.domain, ipv4: vps.ipv4, ipv6: vps.ipv6 }, { parent: this, dependsOn: [vps.server] });
@@ -112,12 +113,13 @@ export class Hub extends pulumi.ComponentResource {
       vars: { SITE_CONF: siteConf },
       files: [{ path: siteConf, mode: "0644", content: renderHubNginxConf({ domain: args.domain }) }],
       body: hubScript("nginx-site.sh"),
-    }), { parent: this, dependsOn: [...hostReady, ...dns, containers.containers.hubWebApi] });
+    }), { parent: this, dependsOn: [...hostReady, ...dns, containers.containers.hubWebApi], replaceWith: [vps.server] });
     void site;
 
     const backup = runStage(`${name}-backup`, connection, renderStage(hubBackupStage(args.backup)), {
       parent: this,
       dependsOn: [...hostReady, containers.containers.postgres],
+      replaceWith: [vps.server],
     });
     void backup;
 

@@ -179,7 +179,7 @@ describe("order flow over the simulated workspace", () => {
     expect(text).not.toContain("S3CR3T");
   });
 
-  it("destroys only with the slug repeated, lifting protection in the state, with no second up", async () => {
+  it("destroys only with the slug repeated, lifting protection first", async () => {
     const { flow, workspace, store } = await simulatedFlow();
     await flow.provision(parseOrder(orderInput("gone-one")));
     await expect(flow.destroy("gone-one", "gone-on", "d1")).rejects.toBeInstanceOf(ConfirmationError);
@@ -188,7 +188,7 @@ describe("order flow over the simulated workspace", () => {
     const outcome = await flow.destroy("gone-one", "gone-one", "d2", c.listener);
     expect(outcome).toMatchObject({ ok: true, state: "DESTROYED" });
     expect(workspace.resources("gone-one")).toEqual([]);
-    expect(workspace.runs.filter((r) => r.slug === "gone-one").map((r) => r.op)).toEqual(["up", "destroy"]);
+    expect(workspace.runs.filter((r) => r.slug === "gone-one").map((r) => r.op)).toEqual(["up", "up", "destroy"]);
     expect((await store.get("gone-one"))?.status).toBe("destroyed");
     expect(c.states()).toEqual(["DESTROYING", "DESTROYED"]);
   });

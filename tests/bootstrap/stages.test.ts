@@ -1,3 +1,4 @@
+import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import { cpSync, mkdtempSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,8 +26,10 @@ const params: HostParams = {
 
 async function planHost(p: HostParams, tools: ToolId[], port?: number) {
   return runUnderMocks(() => {
+    const server = new hcloud.Server("acme-server", { serverType: "cpx21", image: "debian-13" });
     const host = createHostStages("acme-host", {
       connection: { host: "203.0.113.7", port, privateKey: pulumi.secret(KEY) },
+      server,
       params: p,
       secrets: { cloudflareDnsToken: pulumi.secret(CF), registrationToken: pulumi.secret(REG) },
       compose: { rendered: renderCompose({ slug: "acme", domain: p.domain, tools, release: DEFAULT_RELEASE }) },

@@ -15,10 +15,12 @@ import { readTree, secretFragments } from "./lib/secrets";
 import { ESTATE_NETWORK, Estate, ZONE_NAME, startEstate, stopEstate } from "./lib/estate";
 import { expectHardenedAndServing, onHost } from "./lib/hostChecks";
 import type { ObservedRun } from "./lib/settings";
+import { BASE_STAGES } from "../../components/host/stages";
 import { MemoryJournal } from "../../automation/rollout/journal";
 import { flowUpdater, runRollout } from "../../automation/rollout/rollout";
 
 const SLUG = "eng-netcup";
+const NETCUP_TYPE = "pulumi-nodejs:dynamic/netcup:Server";
 const CORE = ["openclaw", "safety-wrapper", "secrets-proxy"];
 let estate: Estate;
 let release: ReleaseOverride;
@@ -40,7 +42,10 @@ const changedIn = (run: ObservedRun) => [...new Set(run.steps.filter((st) => st.
 const imageOf = (service: string) => onHost(poolServer().ipv4, estate.privateKey, async (ssh) =>
   (await ssh.run(`docker inspect -f '{{.Config.Image}}' $(docker compose -p letsbe ps -q ${service})`)).trim());
 
-const poolServer = () => [...estate.scp.servers.values()].find((s) => s.product === "RS 1000 G12")!;
+/** The lite server claimed for the tenant (the first one until a replacement claims the other). */
+const poolServer = () => [...estate.scp.servers.values()].find((s) => s.nickname === `letsbe-tenant:${SLUG}`)
+  ?? [...estate.scp.servers.values()].find((s) => s.product === "RS 1000 G12")!;
+const liteServers = () => [...estate.scp.servers.values()].filter((s) => s.product === "RS 1000 G12");
 
 beforeAll(async () => {
   estate = await startEstate(`letsbe-engine-${process.pid}`);
@@ -127,6 +132,26 @@ describe("a netcup tenant on the real engine", () => {
     await expectHardenedAndServing(poolServer().ipv4, estate.privateKey, ESTATE_NETWORK.gateway, [...CORE, "uptime-kuma", "vaultwarden"]);
   });
 
+  step("replace: `up --replace` of the server claims a fresh one, bootstraps it and serves again; the old one is wiped", async () => {
+    const before = poolServer();
+    const record = (await estate.store.get(SLUG))!;
+    const serverUrn = lastRun().steps.find((st) => st.type === NETCUP_TYPE)!.urn;
+    await estate.workspace.up({ slug: SLUG, config: estate.flow.stackConfig(record), replace: [serverUrn] });
+    const after = poolServer();
+    expect(after.id).not.toBe(before.id);
+    expect(before.nickname).toBe("letsbe-pool");
+    expect(before.installed?.sshKeys).toEqual([]);
+    const replaced = lastRun().steps.filter((st) => st.op === "create-replacement").map((st) => st.name);
+    for (const stage of BASE_STAGES) expect(replaced, stage).toContain(`${SLUG}-host-${stage}`);
+    expect(replaced).toContain(`${SLUG}-host-compose`);
+    await expectHardenedAndServing(after.ipv4, estate.privateKey, ESTATE_NETWORK.gateway, [...CORE, "uptime-kuma", "vaultwarden"]);
+    expect([...estate.cloudflare.records.values()].filter((r) => r.type === "A").map((r) => r.content)).toEqual([after.ipv4, after.ipv4]);
+    expect(liteServers().filter((s) => s.nickname === `letsbe-tenant:${SLUG}`)).toHaveLength(1);
+    // The program declared protection again in the same update.
+    const exported = JSON.parse(pulumi(estate.engine, ["stack", "export", "--stack", SLUG], join(REPO, "stacks", "tenant"))) as { deployment: { resources: Array<{ urn: string; protect?: boolean }> } };
+    expect(exported.deployment.resources.find((r) => r.urn === serverUrn)?.protect).toBe(true);
+  });
+
   step("secrets: neither the raw state files nor `pulumi stack export` hold a test secret in plain text", async () => {
     const exported = pulumi(estate.engine, ["stack", "export", "--stack", SLUG], join(REPO, "stacks", "tenant"));
     const state = readTree(estate.engine.backendDir);
@@ -151,9 +176,10 @@ describe("a netcup tenant on the real engine", () => {
     const outcome = await estate.flow.destroy(SLUG, SLUG, "op-destroy");
     expect(outcome.reason, outcome.reason).toBeUndefined();
     expect(outcome.ok).toBe(true);
-    const pool = poolServer();
-    expect(pool.nickname).toBe("letsbe-pool");
-    expect(pool.installed?.sshKeys).toEqual([]);
+    for (const server of liteServers()) {
+      expect(server.nickname).toBe("letsbe-pool");
+      expect(server.installed?.sshKeys).toEqual([]);
+    }
     expect(estate.fleet.running).toEqual([]);
     expect(estate.cloudflare.records.size).toBe(0);
     const stacks = await (await LocalWorkspace.create({ workDir: join(REPO, "stacks", "tenant"), envVars: estate.engine.env })).listStacks();

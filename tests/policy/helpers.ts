@@ -19,6 +19,8 @@ export interface Fixture {
   readonly dependencies?: readonly string[];
   /** Input paths that were secrets; undefined models CrossGuard, which cannot tell. */
   readonly secretPaths?: readonly string[];
+  /** The stack's tags. Default - none. */
+  readonly stackTags?: Readonly<Record<string, string>>;
 }
 
 export const urnOf = (f: Pick<Fixture, "type" | "name" | "stack" | "project">): string =>
@@ -67,6 +69,7 @@ export function resourceArgs(f: Fixture): SecretAwareArgs {
     props: f.props,
     opts: { protect: f.protect ?? false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
     ...(f.secretPaths ? { secretPaths: f.secretPaths } : {}),
+    ...(f.stackTags ? { stackTags: new Map(Object.entries(f.stackTags)) } : {}),
   } as SecretAwareArgs;
 }
 

@@ -136,6 +136,12 @@ describe("stateful-protected", () => {
   it("leaves non-production hub stacks alone", async () => {
     expect((await checkResource(statefulProtected, { ...hetznerServer(), protect: false, project: "letsbe-hub", stack: "staging-eu" })).messages).toEqual([]);
   });
+
+  it("lets a stack tagged letsbe:decommission lift protection, and only that tag", async () => {
+    const server = { ...hetznerServer(), protect: false };
+    expect((await checkResource(statefulProtected, { ...server, stackTags: { "letsbe:decommission": "op-destroy-1" } })).messages).toEqual([]);
+    expect((await checkResource(statefulProtected, { ...server, stackTags: { "letsbe:group": "general" } })).messages).toHaveLength(1);
+  });
 });
 
 describe("internals-internal", () => {

@@ -177,11 +177,10 @@ export class StackExecutor {
     return result;
   }
 
-  /** `destroy`: every resource in reverse order; a protected one stops it, as in the engine, unless lifted first. */
-  async destroy(unprotectFirst = false): Promise<Step[]> {
+  /** `destroy`: every resource in reverse order; a protected one stops it, as in the engine. */
+  async destroy(): Promise<Step[]> {
     const began = Date.now();
     this.steps = [];
-    if (unprotectFirst) for (const r of this.state.values()) r.protect = false;
     const protectedOnes = [...this.state.values()].filter((r) => r.protect).map((r) => r.urn ?? r.key);
     if (protectedOnes.length > 0) {
       throw new Error(`refusing to delete protected resources: ${protectedOnes.join(", ")} (run an up with protect=false first)`);

@@ -67,7 +67,7 @@ export class ExecutorWorkspace implements TenantWorkspace {
 
   async destroy(op: StackOperation): Promise<OperationResult> {
     const executor = this.executor(op.slug);
-    const steps = await this.recorded(op.slug, "destroy", executor, () => executor.destroy(op.unprotectFirst));
+    const steps = await this.recorded(op.slug, "destroy", executor, () => executor.destroy());
     return { outputs: {}, changes: countActions(steps.map((s) => s.action)) };
   }
 

@@ -1,7 +1,7 @@
 /**
  * The local estate: the Docker engine and cached Debian 13 image of the host tier, a docker network
  * on which hosts sit at the addresses their provider reports, a registry with stand-in images (real
- * digests), the fake Netcup SCP (host mode) and Cloudflare, a file backend, a hub stack exporting the
+ * digests), the fake Netcup SCP (host mode), Hetzner Cloud and Cloudflare, a file backend, a hub stack exporting the
  * contract with this estate's key and management network, and the order flow over LocalWorkspace
  * with the policy pack, as the Hub runs it.
  */
@@ -18,7 +18,10 @@ import type { StackConfig } from "../../../automation/workspace/types";
 import { ImagePin, TIERS } from "../../../tenants/catalog";
 import { HostFleet } from "../../e2e/lib/hosts";
 import { FakeCloudflare } from "../../fakes/cloudflare/server";
+import { FakeHetzner } from "../../fakes/hetzner/server";
 import { FakeScp } from "../../fakes/scp/server";
+import { authorizedKeysOf } from "../../e2e/harness";
+import { randomBytes } from "node:crypto";
 import { freePort, hostInfra } from "../../host/lib/infra";
 import { EngineEnv, REPO, engineEnv } from "./engine";
 import { SettingsWorkspace } from "./settings";
@@ -46,6 +49,7 @@ export interface Estate {
   readonly publicKey: string;
   readonly scp: FakeScp;
   readonly cloudflare: FakeCloudflare;
+  readonly hetzner: FakeHetzner;
   readonly zoneId: string;
   readonly fleet: HostFleet;
   readonly store: MemoryTenantStore;
@@ -89,11 +93,25 @@ export async function startEstate(prefix: string): Promise<Estate> {
     const keys = utils.generateKeyPairSync("ed25519", { comment: "letsbe-provisioning-estate" });
     const fleet = new HostFleet(prefix, ESTATE_NETWORK.gateway, registryPort, ESTATE_NETWORK.name);
     const scp = await FakeScp.start({
-      servers: [{ product: TIERS.lite.netcupProduct, site: "Nuremberg" }, { product: TIERS.scale.netcupProduct, site: "Nuremberg" }],
+      // Two of the lite tier's product: a replaced server is claimed before its predecessor is released.
+      servers: [{ product: TIERS.lite.netcupProduct, site: "Nuremberg" }, { product: TIERS.lite.netcupProduct, site: "Nuremberg" }, { product: TIERS.scale.netcupProduct, site: "Nuremberg" }],
       onImageInstall: fleet.installHook(),
     });
     const cloudflare = await FakeCloudflare.start({ zones: [{ name: ZONE_NAME }] });
-    Object.assign(partial, { fleet, scp, cloudflare });
+    // A Hetzner server's host is started with the keys its cloud-init user data names, at its primary IPv4.
+    const hetzner = await FakeHetzner.start({
+      token: randomBytes(32).toString("hex"), // the real provider insists on 64 characters
+      ipv4: (index) => `198.18.2.${10 + index}`,
+      onServerCreate: async (server) => {
+        const keys = authorizedKeysOf(server.userData ?? "");
+        if (!server.ipv4 || keys.length === 0) throw new Error(`server ${server.name}: no IPv4 or no SSH key in its user data`);
+        await fleet.start(server.ipv4, `hetzner-${server.name}`, keys);
+      },
+      onServerDelete: async (server) => {
+        if (server.ipv4) await fleet.stop(server.ipv4);
+      },
+    });
+    Object.assign(partial, { fleet, scp, cloudflare, hetzner });
     const zoneId = [...cloudflare.zones.values()][0].id;
     const engine = engineEnv();
     await timed(timings, "hub", () => upHub(engine, keys.public));
@@ -103,6 +121,7 @@ export async function startEstate(prefix: string): Promise<Estate> {
       "letsbe-tenant:registrationToken": "hub-registration-token-estate-9c21",
       "letsbe-tenant:netcupRefreshToken": scp.refreshToken,
       "cloudflare:apiToken": cloudflare.token,
+      "hcloud:token": hetzner.token,
     };
     const images = JSON.stringify({ tools: { uptime_kuma: pins["tools/uptime_kuma:s1"], vaultwarden: pins["tools/vaultwarden:s1"] } });
     const settings = (): StackConfig => ({
@@ -112,6 +131,7 @@ export async function startEstate(prefix: string): Promise<Estate> {
       "letsbe-tenant:issueCertificate": { value: "false" },
       "letsbe-tenant:images": { value: images },
       "cloudflare:baseUrl": { value: cloudflare.apiUrl },
+      "hcloud:endpoint": { value: hetzner.endpoint },
     });
     const local = new LocalTenantWorkspace({
       programDir: join(REPO, "dist", "stacks", "tenant"), envVars: engine.env, policyPacks: [join(REPO, "policy")], workRoot: dir,
@@ -119,7 +139,7 @@ export async function startEstate(prefix: string): Promise<Estate> {
     const store = new MemoryTenantStore();
     const workspace = new SettingsWorkspace(local, settings);
     const flow = new OrderFlow({ workspace, store, org: ESTATE_ORG, secrets, attempts: 1, timeoutMs: 3_600_000 });
-    return { ...partial, engine, dockerd, registryPid, dir, pins, privateKey: keys.private, publicKey: keys.public, scp, cloudflare, zoneId, fleet, store, flow, workspace, secrets, timings } as Estate;
+    return { ...partial, engine, dockerd, registryPid, dir, pins, privateKey: keys.private, publicKey: keys.public, scp, cloudflare, zoneId, hetzner, fleet, store, flow, workspace, secrets, timings } as Estate;
   } catch (error) {
     await stopEstate(partial);
     throw error;
@@ -141,6 +161,7 @@ export async function stopEstate(estate: Partial<Estate> | undefined): Promise<v
   await estate?.fleet?.stopAll();
   await estate?.scp?.stop();
   await estate?.cloudflare?.stop();
+  await estate?.hetzner?.stop();
   if (estate?.registryPid) execFileSync("bash", [REGISTRY_SCRIPT, "stop", estate.registryPid]);
   if (estate?.dir) rmSync(estate.dir, { recursive: true, force: true });
   if (estate?.engine) rmSync(estate.engine.backendDir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import type { EngineEvent, OperationResult, StackConfig, StackOperation, TenantW
 export interface ObservedRun {
   readonly slug: string;
   readonly kind: "up" | "preview" | "destroy" | "refresh";
-  readonly steps: Array<{ readonly name: string; readonly type: string; readonly op: string }>;
+  readonly steps: Array<{ readonly urn: string; readonly name: string; readonly type: string; readonly op: string }>;
   ok?: boolean;
 }
 
@@ -42,7 +42,7 @@ export class SettingsWorkspace implements TenantWorkspace {
     this.runs.push(observed);
     const onEvent = (event: EngineEvent) => {
       const meta = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
-      if (meta) observed.steps.push({ name: meta.urn.split("::").slice(3).join("::"), type: meta.type, op: event.resOpFailedEvent ? "failed" : meta.op });
+      if (meta) observed.steps.push({ urn: meta.urn, name: meta.urn.split("::").slice(3).join("::"), type: meta.type, op: event.resOpFailedEvent ? "failed" : meta.op });
       op.onEvent?.(event);
     };
     try {
