@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { dump } from "js-yaml";
-import { ImagePin, ReleasePins, SIDECAR_IMAGES, SIDECAR_RAM_MB, TOOLS, Tool, ToolId, imageRef } from "../../tenants/catalog";
+import { CatalogImage, ReleasePins, SIDECAR_IMAGES, SIDECAR_RAM_MB, TOOLS, Tool, ToolId, imageRef } from "../../tenants/catalog";
 import { CORE_SERVICES, DATABASE_RUNTIME, MAIL_CONTAINER_PORTS, httpProbe, toolRuntime } from "./services";
 
 export const COMPOSE_PROJECT = "letsbe";
@@ -32,7 +32,7 @@ export interface ComposeInput {
   /** Tool definitions. Default - the catalog's `TOOLS`. */
   readonly toolCatalog?: Readonly<Record<ToolId, Tool>>;
   /** Sidecar images. Default - the catalog's `SIDECAR_IMAGES`. */
-  readonly sidecarImages?: Readonly<Record<keyof typeof SIDECAR_IMAGES, ImagePin>>;
+  readonly sidecarImages?: Readonly<Record<keyof typeof SIDECAR_IMAGES, CatalogImage>>;
   readonly health?: HealthTiming;
 }
 
@@ -81,7 +81,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
   const services: Record<string, Service> = {};
   const manifestServices: Record<string, ManifestService> = {};
   const envFiles: Record<string, string[]> = { [`${SECRETS_DIR}/hub.env`]: [] };
-  const add = (name: string, image: ImagePin, volume: string, dataPath: string, service: Service) => {
+  const add = (name: string, image: CatalogImage, volume: string, dataPath: string, service: Service) => {
     services[name] = {
       image: imageRef(image),
       restart: "unless-stopped",
@@ -92,7 +92,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
     manifestServices[name] = { image: imageRef(image), volumes: [volume] };
   };
 
-  const core = (key: keyof typeof CORE_SERVICES, image: ImagePin, extra: Service) => {
+  const core = (key: keyof typeof CORE_SERVICES, image: CatalogImage, extra: Service) => {
     const def = CORE_SERVICES[key];
     add(key, image, `${key}-data`, "/data", {
       mem_limit: `${def.ramMb}m`,
