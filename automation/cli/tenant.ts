@@ -1,11 +1,11 @@
 /** `letsbe tenant up|preview|destroy <slug>`. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { InvalidInputError, TenantSpec, parseTenantSpec } from "../../tenants/schema";
+import { parse as parseYaml, YAMLParseError } from "yaml";
+import { InvalidInputError, TenantSpec, tenantSpecSchema, zodProblems } from "../../tenants/schema";
 import { AutomationContext } from "../context";
 import { formatChanges } from "../orders/flow";
-import { Order } from "../orders/schema";
+import { Order, requiredWhereMissing } from "../orders/schema";
 import { OrderEvent } from "../orders/states";
 import { repoRoot } from "../plan/stackConfig";
 import type { CliIo } from "./index";
@@ -24,7 +24,16 @@ export function loadSpec(slug: string, args: SpecArgs): TenantSpec {
   } catch {
     throw new InvalidInputError([{ source: file, path: "", message: `no spec for tenant "${slug}" (looked for this file)` }]);
   }
-  const spec = parseTenantSpec(parseYaml(text), file);
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    if (error instanceof YAMLParseError) throw new InvalidInputError([{ source: file, path: "", message: `not valid YAML: ${error.message.split("\n")[0]}` }]);
+    throw error;
+  }
+  const parsed = tenantSpecSchema.safeParse(raw);
+  if (!parsed.success) throw new InvalidInputError(requiredWhereMissing(zodProblems(file, parsed.error), raw));
+  const spec = parsed.data;
   if (spec.slug !== slug) throw new InvalidInputError([{ source: file, path: "slug", message: `"${spec.slug}" but the command names "${slug}"` }]);
   return spec;
 }
