@@ -79,7 +79,13 @@ const hubSettingsSchema = z.object({
 export function repoTenantBaseDomain(region: string, root: string = repoRoot()): string | undefined {
   const file = join(root, `Pulumi.prod-${region}.yaml`);
   if (!existsSync(file)) return undefined;
-  const parsed = hubSettingsSchema.safeParse(parseYaml(readFileSync(file, "utf8")));
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, "utf8"));
+  } catch {
+    return undefined; // a broken hub file is the plan's to report; the tenant program still checks at `up`
+  }
+  const parsed = hubSettingsSchema.safeParse(doc);
   return parsed.success ? parsed.data.config["letsbe-hub:settings"].tenantBaseDomain : undefined;
 }
 
