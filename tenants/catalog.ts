@@ -84,19 +84,21 @@ export interface Tool {
   readonly image: CatalogImage;
 }
 
-/** The lock, read once; a catalog image without a lock entry is an error naming both files. */
+/** The lock, read once. */
 const LOCK: LoadedLock = loadLock();
 
 /** Every image the catalog names, by where it is used (the lock must hold each). */
 const named: Array<{ readonly where: string; readonly repository: string; readonly tag: string }> = [];
 
+/**
+ * A catalog image with the lock's digest. One the lock does not hold yet (a tag just changed
+ * here, before `letsbe pins update`) has none and is not in the lock: pinned-artifacts refuses
+ * it, so nothing runs it, while the CLI still loads to update the lock.
+ */
 const image = (where: string, repository: string, tag: string): CatalogImage => {
   named.push({ where, repository, tag });
-  const entry = LOCK.byKey.get(lockKey({ repository, tag }));
-  if (!entry) {
-    throw new Error(`${LOCK.file}: no entry for ${repository}:${tag} (catalog ${where} in tenants/catalog.ts); run \`letsbe pins update\``);
-  }
-  return entry.digest ? { repository, tag, digest: entry.digest } : { repository, tag };
+  const digest = LOCK.byKey.get(lockKey({ repository, tag }))?.digest;
+  return digest ? { repository, tag, digest } : { repository, tag };
 };
 
 export const TOOLS: Readonly<Record<ToolId, Tool>> = {

@@ -17,6 +17,7 @@ import { Progress, createProgress } from "./progress";
 import { fleetData, fleetRollout, fleetStatus, RolloutArgs } from "./fleet";
 import { quietOnBrokenPipe } from "./output";
 import { tenantDestroy, tenantPreview, tenantUp } from "./tenant";
+import { registerPinsCommands } from "./pins";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, rollbackIncomplete: 3 } as const;
 
@@ -100,6 +101,8 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     .action(async (opts: { id?: string }) => {
       code = await fleetStatus(fleetData(io.env), opts, io);
     });
+
+  registerPinsCommands(program, io, (c) => { code = c; });
 
   try {
     await program.parseAsync([...argv], { from: "user" });
