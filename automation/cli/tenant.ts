@@ -39,7 +39,10 @@ export function loadSpec(slug: string, args: SpecArgs): TenantSpec {
 }
 
 export function formatEvent(event: OrderEvent): string {
-  return `${event.slug}  ${event.state.padEnd(15)} ${event.step.padEnd(9)} ${event.message}`;
+  // The resource's own name (the URN's last part) says which command or record a line is about.
+  const name = event.resource ? event.resource.slice(event.resource.lastIndexOf("::") + 2) : "";
+  const shown = name && !event.message.includes(name) ? `${event.message} (${name})` : event.message;
+  return `${event.slug}  ${event.state.padEnd(15)} ${event.step.padEnd(9)} ${shown}`;
 }
 
 export async function tenantUp(context: AutomationContext, slug: string, args: SpecArgs, io: CliIo, progress: Progress): Promise<number> {
