@@ -27,7 +27,8 @@ const BY_DIGEST = /^(.+)@(sha256:[0-9a-f]{64})$/;
 /** What the lock says of one image reference, or undefined when the lock does not concern it. */
 export function lockFinding(ref: string, lock: LoadedLock = IMAGE_LOCK): string | undefined {
   const byDigest = BY_DIGEST.exec(ref);
-  const tagged = REF.exec(ref);
+  // `repo@digest` (the hub pulls so) has no tag: a colon after the last slash would be one.
+  const tagged = byDigest && !/:[^/]*$/.test(byDigest[1]!) ? null : REF.exec(ref);
   if (tagged) {
     const [, repository, tag, digest] = tagged as unknown as [string, string, string, string | undefined];
     const entry = lock.byKey.get(lockKey({ repository, tag }));
