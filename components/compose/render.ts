@@ -71,8 +71,8 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
   const catalog = input.toolCatalog ?? TOOLS;
   const sidecars = input.sidecarImages ?? SIDECAR_IMAGES;
   const timing = input.health ?? DEFAULT_HEALTH;
-  const healthcheck = (probe: string) => ({
-    test: ["CMD-SHELL", probe],
+  const healthcheck = (probe: string | readonly string[]) => ({
+    test: typeof probe === "string" ? ["CMD-SHELL", probe] : [...probe],
     interval: `${timing.intervalS}s`,
     timeout: `${timing.timeoutS}s`,
     retries: timing.retries,
@@ -136,7 +136,8 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
         environment: dbEnv,
         healthcheck: healthcheck(db.probe),
       });
-      Object.assign(environment, dbEnv, { DATABASE_HOST: `${name}-db` });
+      const database = { host: `${name}-db`, name, user: name };
+      Object.assign(environment, dbEnv, runtime.databaseEnv ? runtime.databaseEnv(database) : { DATABASE_HOST: database.host });
       dependsOn[`${name}-db`] = { condition: "service_healthy" };
     }
     if (tool.redis) {
@@ -147,6 +148,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
       environment.REDIS_URL = `redis://${name}-redis:6379`;
       dependsOn[`${name}-redis`] = { condition: "service_healthy" };
     }
+    if (runtime.environment) Object.assign(environment, runtime.environment(`https://${tool.subdomain}.${input.domain}`));
     envFiles[envFile] = generated;
     const ports = [`127.0.0.1:${tool.port}:${tool.containerPort}`];
     if (tool.mail) ports.push(...MAIL_CONTAINER_PORTS.map((port) => `${port}:${port}`));
@@ -155,7 +157,8 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
       ports,
       env_file: [envFile],
       environment,
-      healthcheck: healthcheck(httpProbe(tool.containerPort, runtime.healthPath)),
+      healthcheck: healthcheck(runtime.healthTest ?? httpProbe(tool.containerPort, runtime.healthPath)),
+      ...(runtime.entrypoint ? { entrypoint: [...runtime.entrypoint] } : {}),
       ...(Object.keys(dependsOn).length > 0 ? { depends_on: dependsOn } : {}),
     });
   }

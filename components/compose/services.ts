@@ -5,24 +5,65 @@
  */
 import { ToolId } from "../../tenants/catalog";
 
+export interface ToolDatabase {
+  /** Compose service name of the database sidecar. */
+  readonly host: string;
+  readonly name: string;
+  readonly user: string;
+}
+
 export interface ToolRuntime {
   /** HTTP path that answers 2xx when the tool is ready. */
   readonly healthPath: string;
   /** Where the tool keeps its data inside the container (a named volume is mounted there). */
   readonly dataPath: string;
+  /**
+   * The database variables the image itself reads, in place of the generic `DATABASE_HOST`
+   * (the sidecar's `POSTGRES_USER`/`POSTGRES_DB` or `MYSQL_*` and the generated password in the
+   * shared env file are always there).
+   */
+  readonly databaseEnv?: (db: ToolDatabase) => Readonly<Record<string, string>>;
+  /** Further variables the image's documentation requires; `url` is the tool's public https URL. */
+  readonly environment?: (url: string) => Readonly<Record<string, string>>;
+  /** Exec-form entrypoint, where the image's own one needs arguments or a variable renamed. */
+  readonly entrypoint?: readonly string[];
+  /** The health check's full `test`, where the image has no curl/wget (its documentation's probe). */
+  readonly healthTest?: readonly string[];
 }
 
 /** Used for a catalog tool without an entry below. */
 export const DEFAULT_TOOL_RUNTIME: ToolRuntime = { healthPath: "/", dataPath: "/data" };
 
 export const TOOL_RUNTIME: Readonly<Partial<Record<ToolId, ToolRuntime>>> = {
-  nextcloud: { healthPath: "/status.php", dataPath: "/var/www/html" },
+  // nextcloud/docker README.md, "Auto configuration via environment variables" (POSTGRES_HOST with
+  // POSTGRES_DB/USER/PASSWORD; NEXTCLOUD_TRUSTED_DOMAINS) and "Using the apache image behind a
+  // reverse proxy" (OVERWRITEPROTOCOL): the image reads POSTGRES_HOST, never DATABASE_HOST.
+  nextcloud: {
+    healthPath: "/status.php",
+    dataPath: "/var/www/html",
+    databaseEnv: (db) => ({ POSTGRES_HOST: db.host }),
+    environment: (url) => ({ NEXTCLOUD_TRUSTED_DOMAINS: new URL(url).host, OVERWRITEPROTOCOL: "https" }),
+  },
   chatwoot: { healthPath: "/api", dataPath: "/app/storage" },
   ghost: { healthPath: "/ghost/api/admin/site/", dataPath: "/var/lib/ghost/content" },
   odoo: { healthPath: "/web/health", dataPath: "/var/lib/odoo" },
   calcom: { healthPath: "/", dataPath: "/data" },
   stalwart: { healthPath: "/healthz/live", dataPath: "/opt/stalwart-mail" },
-  keycloak: { healthPath: "/realms/master", dataPath: "/opt/keycloak/data" },
+  // Keycloak guides (keycloak/keycloak docs/guides): server/containers.adoc (production runs `kc.sh
+  // start`), server/db.adoc (KC_DB, KC_DB_URL_HOST, KC_DB_URL_DATABASE, KC_DB_USERNAME,
+  // KC_DB_PASSWORD), server/reverseproxy.adoc (KC_PROXY_HEADERS=xforwarded, KC_HTTP_ENABLED behind
+  // TLS-terminating nginx), server/hostname.adoc (KC_HOSTNAME), observability/health.adoc
+  // (KC_HEALTH_ENABLED; /health/ready on management port 9000; no curl in the image, so the
+  // documented bash /dev/tcp HEALTHCHECK). The password comes from the env file the database
+  // sidecar shares (POSTGRES_PASSWORD): bash renames it before exec'ing kc.sh start.
+  keycloak: {
+    healthPath: "/health/ready",
+    dataPath: "/opt/keycloak/data",
+    databaseEnv: (db) => ({ KC_DB: "postgres", KC_DB_URL_HOST: db.host, KC_DB_URL_DATABASE: db.name, KC_DB_USERNAME: db.user }),
+    environment: (url) => ({ KC_HOSTNAME: url, KC_HTTP_ENABLED: "true", KC_PROXY_HEADERS: "xforwarded", KC_HEALTH_ENABLED: "true" }),
+    entrypoint: ["/bin/bash", "-c", "export KC_DB_PASSWORD=\"$$POSTGRES_PASSWORD\"; exec /opt/keycloak/bin/kc.sh start"],
+    healthTest: ["CMD", "/bin/bash", "-c", "{ printf 'HEAD /health/ready HTTP/1.0\\r\\n\\r\\n' >&0; grep 'HTTP/1.0 200'; } 0<>/dev/tcp/localhost/9000"],
+  },
   listmonk: { healthPath: "/api/health", dataPath: "/listmonk/uploads" },
   nocodb: { healthPath: "/api/v1/health", dataPath: "/usr/app/data" },
   umami: { healthPath: "/api/heartbeat", dataPath: "/data" },

@@ -1,0 +1,58 @@
+/**
+ * Tool wiring as each image's own documentation requires it (cited beside each entry in
+ * components/compose/services.ts). Expected values are written out here from those documents.
+ */
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { renderCompose } from "../../components/compose/render";
+import { DEFAULT_RELEASE, ToolId } from "../../tenants/catalog";
+
+interface Service { image: string; environment?: Record<string, string>; entrypoint?: string[]; command?: string[]; healthcheck: { test: string[] }; env_file?: string[] }
+const render = (tools: ToolId[]) => parse(renderCompose({ slug: "acme", domain: "acme.eu.letsbe.biz", tools, release: DEFAULT_RELEASE }).composeYaml) as { services: Record<string, Service> };
+
+describe("nextcloud (nextcloud/docker README: auto configuration, reverse proxy)", () => {
+  const { services } = render(["nextcloud"]);
+  const nextcloud = services.nextcloud!;
+
+  it("reads its database from POSTGRES_HOST/DB/USER, with the password from the env file the database shares", () => {
+    expect(nextcloud.environment).toMatchObject({ POSTGRES_HOST: "nextcloud-db", POSTGRES_DB: "nextcloud", POSTGRES_USER: "nextcloud" });
+    expect(nextcloud.environment).not.toHaveProperty("DATABASE_HOST");
+    expect(nextcloud.env_file).toEqual(["/opt/letsbe/secrets/nextcloud.env"]);
+    expect(services["nextcloud-db"]!.env_file).toEqual(["/opt/letsbe/secrets/nextcloud.env"]);
+  });
+
+  it("trusts its public name and builds https links behind nginx", () => {
+    expect(nextcloud.environment).toMatchObject({ NEXTCLOUD_TRUSTED_DOMAINS: "files.acme.eu.letsbe.biz", OVERWRITEPROTOCOL: "https" });
+  });
+});
+
+describe("keycloak (Keycloak guides: containers, db, reverseproxy, hostname, health)", () => {
+  const { services } = render(["keycloak"]);
+  const keycloak = services.keycloak!;
+
+  it("runs `kc.sh start` (production mode), with KC_DB_PASSWORD taken from the shared POSTGRES_PASSWORD", () => {
+    expect(keycloak.entrypoint).toEqual(["/bin/bash", "-c", "export KC_DB_PASSWORD=\"$$POSTGRES_PASSWORD\"; exec /opt/keycloak/bin/kc.sh start"]);
+    expect(keycloak.env_file).toEqual(["/opt/letsbe/secrets/keycloak.env"]);
+  });
+
+  it("gets the documented database, proxy, hostname and health variables", () => {
+    expect(keycloak.environment).toMatchObject({
+      KC_DB: "postgres", KC_DB_URL_HOST: "keycloak-db", KC_DB_URL_DATABASE: "keycloak", KC_DB_USERNAME: "keycloak",
+      KC_HOSTNAME: "https://auth.acme.eu.letsbe.biz", KC_HTTP_ENABLED: "true", KC_PROXY_HEADERS: "xforwarded", KC_HEALTH_ENABLED: "true",
+    });
+    expect(keycloak.environment).not.toHaveProperty("DATABASE_HOST");
+  });
+
+  it("probes /health/ready on the management port with bash alone, as the image has no curl or wget", () => {
+    expect(keycloak.healthcheck.test).toEqual(["CMD", "/bin/bash", "-c", "{ printf 'HEAD /health/ready HTTP/1.0\\r\\n\\r\\n' >&0; grep 'HTTP/1.0 200'; } 0<>/dev/tcp/localhost/9000"]);
+    expect(keycloak.healthcheck.test.join(" ")).not.toMatch(/curl|wget/);
+  });
+});
+
+describe("tools whose wiring was not reviewed against their image's documentation keep the generic wiring", () => {
+  it("gitea still gets DATABASE_HOST and the curl/wget probe", () => {
+    const gitea = render(["gitea"]).services.gitea!;
+    expect(gitea.environment).toMatchObject({ DATABASE_HOST: "gitea-db" });
+    expect(gitea.healthcheck.test[0]).toBe("CMD-SHELL");
+  });
+});
