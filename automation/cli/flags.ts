@@ -54,3 +54,6 @@ export type RolloutFlags = z.output<typeof rolloutFlagsSchema>;
 
 /** `--workers` of the plan. */
 export const planFlagsSchema = z.object({ workers: wholeNumber(1, 256).optional() });
+
+/** A rollout id names its journal file, so it must be a plain file name. */
+export const ROLLOUT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;

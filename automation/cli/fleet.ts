@@ -1,18 +1,19 @@
 /** `letsbe fleet rollout …` and `letsbe fleet status`. */
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_RELEASE } from "../../tenants/catalog";
-import { ReleaseOverride, releaseOverrideSchema, resolveRelease } from "../../tenants/release";
+import { ReleaseOverride, releaseOverrideSchema } from "../../tenants/release";
 import { InvalidInputError, zodProblems } from "../../tenants/schema";
 import { AutomationContext, readContextEnv } from "../context";
 import { FileTenantStore, TenantRecord } from "../orders/store";
 import { HubMetricsSource } from "../rollout/hubMetrics";
-import { FileJournal, durationsFrom, replay } from "../rollout/journal";
+import { FileJournal, durationsFrom } from "../rollout/journal";
 import { flowUpdater, runRollout } from "../rollout/rollout";
 import { CHANNELS, CHANNEL_FIELD, Channel, FleetTenant, atTarget, planWaves } from "../rollout/waves";
 import type { CliIo } from "./index";
-import { parseFlags, rolloutFlagsSchema } from "./flags";
+import { ROLLOUT_ID, parseFlags, rolloutFlagsSchema } from "./flags";
 import { Progress } from "./progress";
+import { latestJournal } from "./status";
 
 export interface RolloutArgs {
   readonly channel: string;
@@ -21,6 +22,8 @@ export interface RolloutArgs {
   readonly id?: string;
   readonly resume?: boolean;
   readonly dryRun?: boolean;
+  /** With `dryRun`: the plan as JSON. */
+  readonly json?: boolean;
   /** Numbers as typed on the command line; checked by rolloutFlagsSchema before anything runs. */
   readonly concurrency: string;
   /** Minutes. */
@@ -36,9 +39,6 @@ export function fleetData(env: NodeJS.ProcessEnv): FleetData {
   const dataDir = resolve(readContextEnv(env).LETSBE_DATA_DIR);
   return { dataDir, store: new FileTenantStore(join(dataDir, "tenants")) };
 }
-
-/** A rollout id names its journal file, so it must be a plain file name. */
-const ROLLOUT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 const IMAGE_REF = /^([^@]+):([^:@/]+)@(sha256:[0-9a-f]{64})$/;
 
@@ -88,6 +88,7 @@ export async function fleetRollout(
   const flags = parseFlags("fleet rollout", rolloutFlagsSchema, {
     concurrency: args.concurrency, bake: args.bake, maxFailed: args.maxFailed, metricsUrl: args.metricsUrl,
   });
+  if (args.json && !args.dryRun) throw new InvalidInputError([{ source: "fleet rollout", path: "--json", message: "only with --dry-run" }]);
   const { channel, target, label } = rolloutTarget(args);
   const id = args.id ?? `${channel}-${label}`.replace(/[^A-Za-z0-9._-]/g, "_");
   if (!ROLLOUT_ID.test(id)) throw new InvalidInputError([{ source: "fleet rollout", path: "--id", message: "must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit" }]);
@@ -97,10 +98,15 @@ export async function fleetRollout(
   const records = await (operations ?? data).store.list();
   const fleet = fleetOf(records);
   const pending = records.filter((r) => r.status === "active" && !r.provisionedAt).map((r) => r.slug);
-  if (pending.length > 0) io.out(`not in this rollout (never came up): ${pending.join(", ")}\n`);
+  if (pending.length > 0 && !args.json) io.out(`not in this rollout (never came up): ${pending.join(", ")}\n`);
   if (!operations) {
     const waves = planWaves(fleet);
     const bySlug = new Map(fleet.map((t) => [t.slug, t]));
+    if (args.json) {
+      const planned = waves.map((w) => ({ wave: w.index + 1, name: w.name, slugs: w.slugs, toMove: w.slugs.filter((s) => !atTarget(bySlug.get(s)?.release, target)) }));
+      io.out(`${JSON.stringify({ id, channel, target, tenants: fleet.length, leftOut: pending, waves: planned }, null, 2)}\n`);
+      return 0;
+    }
     io.out(`rollout ${id}: ${channel} -> ${label}, ${fleet.length} tenant(s), ${waves.length} wave(s) (dry run: nothing changes)\n`);
     for (const wave of waves) {
       const moving = wave.slugs.filter((s) => !atTarget(bySlug.get(s)?.release, target)).length;
@@ -145,40 +151,4 @@ export async function fleetRollout(
     return 3;
   }
   return report.status === "completed" && report.failed.length === 0 ? 0 : 1;
-}
-
-function latestJournal(dir: string, except: string): FileJournal | undefined {
-  const files = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).map((f) => join(dir, f)).filter((f) => f !== except);
-  const newest = files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  return newest ? new FileJournal(newest) : undefined;
-}
-
-export async function fleetStatus(context: FleetData, args: { id?: string }, io: CliIo): Promise<number> {
-  const records = (await context.store.list()).filter((r) => r.status === "active");
-  io.out(`${records.length} active tenant(s)\n`);
-  const count = (key: (r: TenantRecord) => string) => {
-    const counts = new Map<string, number>();
-    for (const r of records) counts.set(key(r), (counts.get(key(r)) ?? 0) + 1);
-    return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} ×${n}`).join(", ");
-  };
-  io.out(`  groups:    ${count((r) => r.spec.group)}\n`);
-  io.out(`  openclaw:  ${count((r) => resolveRelease(r.release).openclaw.tag)}\n`);
-  io.out(`  wrapper:   ${count((r) => resolveRelease(r.release).safetyWrapper.tag)}\n`);
-  io.out(`  policy:    ${count((r) => resolveRelease(r.release).policyBundle)}\n`);
-  const dir = join(context.dataDir, "rollouts");
-  const file = args.id ? join(dir, `${args.id}.jsonl`) : existsSync(dir) ? latestJournal(dir, "")?.file : undefined;
-  if (!file || !existsSync(file)) {
-    io.out(args.id ? `no rollout ${args.id}\n` : "no rollouts yet\n");
-    return args.id ? 2 : 0;
-  }
-  const state = replay(new FileJournal(file).read());
-  if (!state.start) return 0;
-  const status = state.done ?? (state.stop ? "stopping (rollback not finished)" : "in progress or interrupted (resume with --resume)");
-  io.out(`rollout ${state.start.id} (${state.start.channel}): ${status}\n`);
-  for (const wave of state.start.waves) {
-    const s = (want: string) => wave.slugs.filter((slug) => state.finished.get(slug) === want).length;
-    io.out(`  wave ${wave.index + 1} ${wave.name.padEnd(7)} ${wave.slugs.length} tenant(s): ${s("moved")} moved, ${s("failed")} failed, ${s("skipped")} skipped${state.healthyWaves.has(wave.index) ? ", healthy" : ""}\n`);
-  }
-  if (state.stop) io.out(`  stopped at wave ${state.stop.wave + 1}: ${state.stop.reason}; ${state.rolledBack.size} rolled back\n`);
-  return 0;
 }

@@ -14,8 +14,9 @@ import { PlanCommandArgs, runPlanCommand } from "../plan/cli";
 import { RolloutUsageError } from "../rollout/rollout";
 import { checkOperationEnv } from "./env";
 import { Progress, createProgress } from "./progress";
-import { fleetData, fleetRollout, fleetStatus, RolloutArgs } from "./fleet";
+import { fleetData, fleetRollout, RolloutArgs } from "./fleet";
 import { quietOnBrokenPipe } from "./output";
+import { fleetStatus } from "./status";
 import { tenantDestroy, tenantPreview, tenantUp } from "./tenant";
 import { registerPinsCommands } from "./pins";
 
@@ -88,6 +89,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     .option("--id <id>", "rollout id (names its journal); default from channel and target")
     .option("--resume", "continue the rollout its journal describes")
     .option("--dry-run", "print the wave plan and change nothing")
+    .option("--json", "with --dry-run: print the wave plan as JSON, for scripts")
     .option("--concurrency <n>", "tenants updated at once (1-1000)", "20")
     .option("--bake <minutes>", "wait after each wave before judging its health (0-1440)", "10")
     .option("--max-failed <n>", "stop once more tenants than this have failed", "2")
@@ -98,7 +100,8 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
   fleet.command("status")
     .description("tenants by group and release, and the state of a rollout")
     .option("--id <id>", "rollout to report on (default: the latest)")
-    .action(async (opts: { id?: string }) => {
+    .option("--json", "print the status as JSON, for scripts")
+    .action(async (opts: { id?: string; json?: boolean }) => {
       code = await fleetStatus(fleetData(io.env), opts, io);
     });
 
