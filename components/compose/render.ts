@@ -157,7 +157,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
       ports,
       env_file: [envFile],
       environment,
-      healthcheck: healthcheck(runtime.healthTest ?? httpProbe(tool.containerPort, runtime.healthPath)),
+      healthcheck: runtime.noSelfProbe ? { disable: true } : healthcheck(runtime.healthTest ?? httpProbe(tool.containerPort, runtime.healthPath)),
       ...(runtime.entrypoint ? { entrypoint: [...runtime.entrypoint] } : {}),
       ...(Object.keys(dependsOn).length > 0 ? { depends_on: dependsOn } : {}),
     });

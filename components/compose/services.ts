@@ -29,6 +29,11 @@ export interface ToolRuntime {
   readonly entrypoint?: readonly string[];
   /** The health check's full `test`, where the image has no curl/wget (its documentation's probe). */
   readonly healthTest?: readonly string[];
+  /**
+   * Why the image cannot probe itself (no shell, no client, no health command): its in-container
+   * check is disabled, and the compose health gate (apply.sh) judges it by its running state.
+   */
+  readonly noSelfProbe?: string;
 }
 
 /** Used for a catalog tool without an entry below. */
@@ -68,7 +73,11 @@ export const TOOL_RUNTIME: Readonly<Partial<Record<ToolId, ToolRuntime>>> = {
   nocodb: { healthPath: "/api/v1/health", dataPath: "/usr/app/data" },
   umami: { healthPath: "/api/heartbeat", dataPath: "/data" },
   uptime_kuma: { healthPath: "/", dataPath: "/app/data" },
-  portainer: { healthPath: "/api/system/status", dataPath: "/data" },
+  portainer: {
+    healthPath: "/api/system/status",
+    dataPath: "/data",
+    noSelfProbe: "portainer-ce is built FROM scratch: no /bin/sh, curl or wget, and no health subcommand (portainer/portainer#1364, #3572); a probe inside it can only fail",
+  },
   activepieces: { healthPath: "/api/v1/flags", dataPath: "/root/.activepieces" },
   bookstack: { healthPath: "/status", dataPath: "/config" },
   gitea: { healthPath: "/api/healthz", dataPath: "/data" },

@@ -49,6 +49,13 @@ describe("keycloak (Keycloak guides: containers, db, reverseproxy, hostname, hea
   });
 });
 
+describe("portainer (portainer-ce is FROM scratch: no shell, no HTTP client, no health command)", () => {
+  it("gets no in-container probe, which could only fail, and so is judged by its running state", () => {
+    const portainer = render(["portainer"]).services.portainer as unknown as { healthcheck: Record<string, unknown> };
+    expect(portainer.healthcheck).toEqual({ disable: true });
+  });
+});
+
 describe("tools whose wiring was not reviewed against their image's documentation keep the generic wiring", () => {
   it("gitea still gets DATABASE_HOST and the curl/wget probe", () => {
     const gitea = render(["gitea"]).services.gitea!;
