@@ -57,9 +57,30 @@ export async function runPlanCommand(command: string, args: PlanCommandArgs, io:
   }
   const summary = formatSummary(report).split("\n");
   const stacksOnly = formatSummary({ ...report, errors: [] }).split("\n").slice(0, -1);
-  io.out(`${[...stacksOnly, summary[summary.length - 1]].join("\n")}\n`);
+  io.out(`${[...stacksOnly, summary[summary.length - 1]].map((line) => wrapCounts(line)).join("\n")}\n`);
   if (report.errors.length > 0) io.err(`${report.errors.map((e) => `✗ ${formatProblem(e)}`).join("\n")}\n`);
   return exitCodeFor(report);
+}
+
+const COUNTS = "  counts: ";
+
+/** A stack's `counts:` line names every resource type (300+ characters): wrapped at `width`, whole entries per line. */
+export function wrapCounts(line: string, width = 100): string {
+  if (!line.startsWith(COUNTS) || line.length <= width) return line;
+  const indent = " ".repeat(COUNTS.length);
+  const lines: string[] = [];
+  let current = COUNTS;
+  for (const entry of line.slice(COUNTS.length).split(", ")) {
+    const next = current === COUNTS || current === indent ? `${current}${entry}` : `${current}, ${entry}`;
+    if (next.length > width && current !== COUNTS && current !== indent) {
+      lines.push(`${current},`);
+      current = `${indent}${entry}`;
+    } else {
+      current = next;
+    }
+  }
+  lines.push(current);
+  return lines.join("\n");
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { namedYamlError, scopeErrors } from "../../automation/cli/planInputs";
+import { wrapCounts } from "../../automation/plan/cli";
 import { PlanReport } from "../../automation/plan/types";
 
 const root = resolve(__dirname, "../..");
@@ -112,5 +113,19 @@ describe("plan: broken stack config names its file", () => {
     ];
     expect(scopeErrors(errors, "tenant:acme", dir).map((e) => e.source)).toEqual(["/specs/acme.yaml", "stack acme config letsbe-tenant:spec"]);
     expect(scopeErrors(errors, "prod-eu", dir)).toHaveLength(3);
+  });
+});
+
+describe("plan: wide summaries wrap", () => {
+  it("wraps a counts: line at 100 columns, whole entries per line, nothing lost", () => {
+    const entries = Array.from({ length: 12 }, (_, i) => `provider:index/resourceType${i}:ResourceType${i} ×${i + 1}`);
+    const wrapped = wrapCounts(`  counts: ${entries.join(", ")}`);
+    const lines = wrapped.split("\n");
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(100);
+    expect(lines[0]?.startsWith("  counts: provider:index/resourceType0:ResourceType0 ×1")).toBe(true);
+    expect(lines.slice(1).every((l) => l.startsWith("          provider:"))).toBe(true);
+    expect(wrapped.replace(/,\n\s+/g, ", ")).toBe(`  counts: ${entries.join(", ")}`);
+    expect(wrapCounts("  counts: a ×1")).toBe("  counts: a ×1");
   });
 });
