@@ -33,7 +33,7 @@ export function lockFinding(ref: string, lock: LoadedLock = IMAGE_LOCK): string 
     const [, repository, tag, digest] = tagged as unknown as [string, string, string, string | undefined];
     const entry = lock.byKey.get(lockKey({ repository, tag }));
     if (!entry) return undefined; // not a catalog image (a per-stack override, a stand-in)
-    if (entry.status === "unverified") return `${repository}:${tag} is unverified (${entry.digest ? `digest ${entry.digest} unchecked` : "no digest"}; ${entry.source})`;
+    if (entry.status === "unverified") return `${repository}:${tag} is unverified (${entry.digest ? `digest ${entry.digest} unchecked` : "no digest"})`;
     if (digest !== entry.digest) return `${ref} differs from the lock's ${entry.digest}`;
     return undefined;
   }
@@ -43,7 +43,7 @@ export function lockFinding(ref: string, lock: LoadedLock = IMAGE_LOCK): string 
     if (entries.length === 0) return undefined;
     const entry = entries.find((e) => e.digest === digest);
     if (!entry) return `${ref} is not in the lock (it holds ${entries.map(lockKey).join(", ")})`;
-    if (entry.status === "unverified") return `${lockKey(entry)} is unverified (digest ${digest} unchecked; ${entry.source})`;
+    if (entry.status === "unverified") return `${lockKey(entry)} is unverified (digest ${digest} unchecked)`;
   }
   return undefined;
 }
@@ -81,7 +81,7 @@ export const verifiedPins: StackValidationPolicy = {
       return finding ? [finding] : [];
     });
     if (findings.length > 0) {
-      report(`${findings.length} image pin(s) not verified in ${IMAGE_LOCK.file.replace(/^.*\/(tenants\/)/, "$1")}:\n${findings.map((f) => `- ${f}`).join("\n")}`);
+      report(`${findings.length} image pin(s) not verified in ${IMAGE_LOCK.file.replace(/^.*\/(tenants\/)/, "$1")} (each entry's source says why):\n${findings.map((f) => `  - ${f}`).join("\n")}`);
     }
   },
 };

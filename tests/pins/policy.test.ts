@@ -32,15 +32,15 @@ describe("verified-pins in the offline plan", () => {
     expect(found).toHaveLength(1);
     expect(found[0]!.level).toBe("advisory");
     const lines = found[0]!.message.split("\n");
-    expect(lines[0]).toBe("7 image pin(s) not verified in tenants/images.lock.json:");
-    expect(lines.slice(1).map((l) => l.replace(/ is unverified \(no digest; .*$/, ""))).toEqual([
-      "- code.letsbe.solutions/letsbe/openclaw:2026.2.6-3",
-      "- code.letsbe.solutions/letsbe/safety-wrapper:1.4.2",
-      "- code.letsbe.solutions/letsbe/secrets-proxy:1.1.0",
-      "- docker.io/chatwoot/chatwoot:v3.12.0",
-      "- docker.io/library/nextcloud:29.0.4-apache",
-      "- docker.io/library/postgres:16-alpine",
-      "- docker.io/library/redis:7-alpine",
+    expect(lines[0]).toBe("7 image pin(s) not verified in tenants/images.lock.json (each entry's source says why):");
+    expect(lines.slice(1).map((l) => l.replace(/ is unverified \(no digest\)$/, ""))).toEqual([
+      "  - code.letsbe.solutions/letsbe/openclaw:2026.2.6-3",
+      "  - code.letsbe.solutions/letsbe/safety-wrapper:1.4.2",
+      "  - code.letsbe.solutions/letsbe/secrets-proxy:1.1.0",
+      "  - docker.io/chatwoot/chatwoot:v3.12.0",
+      "  - docker.io/library/nextcloud:29.0.4-apache",
+      "  - docker.io/library/postgres:16-alpine",
+      "  - docker.io/library/redis:7-alpine",
     ]);
     expect(violations.filter((v) => v.level === "mandatory")).toEqual([]);
   });
@@ -55,9 +55,9 @@ describe("verified-pins in the offline plan", () => {
     ]);
     expect(outcome.messages).toHaveLength(1);
     const lines = outcome.messages[0]!.split("\n");
-    expect(lines[0]).toBe("2 image pin(s) not verified in tenants/images.lock.json:"); // in order of reference
-    expect(lines[2]).toMatch(/^- code\.letsbe\.solutions\/letsbe\/hub-worker:2026\.11\.3 is unverified \(digest sha256:f292\S+ unchecked; letsbe-hub:images in Pulumi\.prod-eu\.yaml/);
-    expect(lines[1]).toMatch(/^- code\.letsbe\.solutions\/letsbe\/hub-worker@sha256:0123\S+ is not in the lock \(it holds code\.letsbe\.solutions\/letsbe\/hub-worker:2026\.11\.2, /);
+    expect(lines[0]).toBe("2 image pin(s) not verified in tenants/images.lock.json (each entry's source says why):"); // in order of reference
+    expect(lines[2]).toBe("  - code.letsbe.solutions/letsbe/hub-worker:2026.11.3 is unverified (digest sha256:f292079b5445c9088392543b1227359b211012ae5654319b34834b619d82e18e unchecked)");
+    expect(lines[1]).toMatch(/^  - code\.letsbe\.solutions\/letsbe\/hub-worker@sha256:0123\S+ is not in the lock \(it holds code\.letsbe\.solutions\/letsbe\/hub-worker:2026\.11\.2, /);
   });
 
   it("leaves lock-unverified catalog images to verified-pins, while pinned-artifacts still refuses an image outside the lock", () => {
