@@ -99,7 +99,10 @@ export function buildService(options: ServiceOptions): FastifyInstance {
         await options.flow.admit(admitted);
       } catch (error) {
         if (error instanceof SlugConflictError) return reply.code(409).send({ error: "slug_taken", reason: error.message });
-        if (error instanceof InvalidInputError) return reply.code(400).send({ error: "invalid_order", problems: error.problems });
+        // Only the order's own problems are the client's; a damaged record on our side stays a 500.
+        if (error instanceof InvalidInputError && error.problems.every((p) => p.source === `order ${admitted.orderId}`)) {
+          return reply.code(400).send({ error: "invalid_order", problems: error.problems });
+        }
         throw error;
       }
       return accepted(reply, options.jobs.submitProvision(request.body, admitted));

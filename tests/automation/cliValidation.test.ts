@@ -1,5 +1,5 @@
 /** Issue 14: every flag, variable and file the operator CLI is given is checked at the edge (exit 2, nothing used up). */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -127,5 +127,19 @@ describe("letsbe: read-only verbs need no secrets", () => {
 
   it(".letsbe/ (the default data folder) is git-ignored", () => {
     expect(readFileSync(join(root, ".gitignore"), "utf8").split("\n")).toContain(".letsbe/");
+  });
+});
+
+describe("letsbe: a damaged tenant record", () => {
+  it("is named by its file and field (exit 2), not a raw SyntaxError", async () => {
+    const c = cli({});
+    const dir = join(c.dataDir, "tenants");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "acme-bakery.json"), "{ torn");
+    expect(await c.run("fleet", "status")).toBe(EXIT.usage);
+    expect(c.err.join("")).toMatch(new RegExp(`^${join(dir, "acme-bakery.json").replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: not valid JSON: `));
+    writeFileSync(join(dir, "acme-bakery.json"), JSON.stringify({ slug: "acme-bakery", orderId: "o", spec: {}, status: "gone", updatedAt: "x" }));
+    expect(await c.run("fleet", "status")).toBe(EXIT.usage);
+    expect(c.err.join("")).toContain(`${join(dir, "acme-bakery.json")}: status: `);
   });
 });
