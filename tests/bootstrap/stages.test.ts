@@ -138,7 +138,7 @@ describe("Tenant with a host", () => {
     const dns = byType(resources, "cloudflare:index/dnsRecord:DnsRecord");
     expect(dns.length).toBeGreaterThan(0);
     for (const record of dns) expect(compose?.dependencies).toContain(record.urn);
-    expect(compose?.dependencies).toContain(resources.find((r) => r.name === `${spec.slug}-host-nginx`)?.urn);
+    expect(compose?.dependencies).toContain(resources.find((r) => r.name === `${spec.slug}-host-hardening`)?.urn);
     const firewall = resources.find((r) => r.name === `${spec.slug}-host-firewall`);
     expect(String(firewall?.plainInputs.create)).toContain("LB_PUBLIC_TCP_PORTS='25 465 587 993'");
     expect(String(firewall?.plainInputs.create)).toContain("LB_MGMT_CIDRS='198.51.100.10/32 2001:db8:100::/48'");
