@@ -53,6 +53,13 @@ describe("host stages under the mock runtime", () => {
     for (let i = 1; i < commands.length; i++) expect(commands[i].dependencies, commands[i].name).toContain(commands[i - 1].urn);
   });
 
+  it("runs hardening last, so its integrity baseline holds what every other stage made", async () => {
+    const { resources } = await planHost(params, []);
+    const names = byType(resources, COMMAND).map((r) => r.name);
+    expect(names.slice(-2)).toEqual(["acme-host-hardening", "acme-host-compose"]);
+    expect(planBaseStages(params).find((s) => s.name === "hardening")?.secrets).toEqual([]);
+  });
+
   it("connects as root on port 22 by default with the key as a secret", async () => {
     const { resources } = await planHost(params, []);
     for (const r of [...byType(resources, COMMAND), ...byType(resources, COPY)]) {
