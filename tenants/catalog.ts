@@ -82,6 +82,17 @@ export interface Tool {
   /** A mail server: opens the mail ports and adds mail DNS records. */
   readonly mail?: boolean;
   readonly image: CatalogImage;
+  /**
+   * Further services the tool is made of (rendered as `<tool>-<name>`), each with its own image
+   * and RAM, MiB; their wiring is in components/compose/services.ts.
+   */
+  readonly companions?: readonly ToolCompanion[];
+}
+
+export interface ToolCompanion {
+  readonly name: string;
+  readonly image: CatalogImage;
+  readonly ramMb: number;
 }
 
 /** The lock, read once. */
@@ -118,7 +129,17 @@ export const TOOLS: Readonly<Record<ToolId, Tool>> = {
   bookstack: { ramMb: 256, diskGb: 2, database: "mysql", port: 3036, containerPort: 80, subdomain: "wiki", image: image("tool bookstack", "lscr.io/linuxserver/bookstack", "24.05.2") },
   gitea: { ramMb: 256, diskGb: 10, database: "postgres", port: 3030, containerPort: 3000, subdomain: "code", image: image("tool gitea", "docker.io/gitea/gitea", "1.22.1") },
   mattermost: { ramMb: 1024, diskGb: 10, database: "postgres", port: 3045, containerPort: 8065, subdomain: "team", image: image("tool mattermost", "docker.io/mattermost/mattermost-team-edition", "9.10.1") },
-  penpot: { ramMb: 1024, diskGb: 5, database: "postgres", redis: true, port: 3046, containerPort: 80, subdomain: "design", image: image("tool penpot", "docker.io/penpotapp/frontend", "2.1.2") },
+  // Penpot is three services (penpot/penpot docker/images/docker-compose.yaml): the frontend
+  // (nginx, the UI, proxying to penpot-backend:6060 and penpot-exporter:6061 by those names),
+  // the backend and the exporter; 1024 MiB in all, as before.
+  penpot: {
+    ramMb: 128, diskGb: 5, database: "postgres", redis: true, port: 3046, containerPort: 80, subdomain: "design",
+    image: image("tool penpot", "docker.io/penpotapp/frontend", "2.1.2"),
+    companions: [
+      { name: "backend", image: image("tool penpot backend", "docker.io/penpotapp/backend", "2.1.2"), ramMb: 640 },
+      { name: "exporter", image: image("tool penpot exporter", "docker.io/penpotapp/exporter", "2.1.2"), ramMb: 256 },
+    ],
+  },
   vaultwarden: { ramMb: 128, diskGb: 1, port: 3047, containerPort: 80, subdomain: "vault", image: image("tool vaultwarden", "docker.io/vaultwarden/server", "1.31.0") },
 };
 
@@ -175,6 +196,7 @@ export const IMAGE_LOCK: LoadedLock = LOCK;
 export function toolRamMb(id: ToolId): number {
   const tool = TOOLS[id];
   return tool.ramMb
+    + (tool.companions ?? []).reduce((sum, c) => sum + c.ramMb, 0)
     + (tool.database ? SIDECAR_RAM_MB[tool.database] : 0)
     + (tool.redis ? SIDECAR_RAM_MB.redis : 0);
 }

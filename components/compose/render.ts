@@ -81,15 +81,15 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
   const services: Record<string, Service> = {};
   const manifestServices: Record<string, ManifestService> = {};
   const envFiles: Record<string, string[]> = { [`${SECRETS_DIR}/hub.env`]: [] };
-  const add = (name: string, image: CatalogImage, volume: string, dataPath: string, service: Service) => {
+  const add = (name: string, image: CatalogImage, volume: string | undefined, dataPath: string, service: Service) => {
     services[name] = {
       image: imageRef(image),
       restart: "unless-stopped",
       ...service,
-      volumes: [`${volume}:${dataPath}`],
+      ...(volume ? { volumes: [`${volume}:${dataPath}`] } : {}),
       logging: { driver: "json-file", options: { "max-size": "10m", "max-file": "3" } },
     };
-    manifestServices[name] = { image: imageRef(image), volumes: [volume] };
+    manifestServices[name] = { image: imageRef(image), volumes: volume ? [volume] : [] };
   };
 
   const core = (key: keyof typeof CORE_SERVICES, image: CatalogImage, extra: Service) => {
@@ -124,6 +124,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
     const generated = ["APP_SECRET"];
     const dependsOn: Record<string, { condition: string }> = {};
     const environment: Record<string, string> = { LETSBE_DOMAIN: `${tool.subdomain}.${input.domain}` };
+    let database: { host: string; name: string; user: string } | undefined;
     if (tool.database) {
       const db = DATABASE_RUNTIME[tool.database];
       generated.push(...db.generated);
@@ -136,7 +137,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
         environment: dbEnv,
         healthcheck: healthcheck(db.probe),
       });
-      const database = { host: `${name}-db`, name, user: name };
+      database = { host: `${name}-db`, name, user: name };
       Object.assign(environment, dbEnv, runtime.databaseEnv ? runtime.databaseEnv(database) : { DATABASE_HOST: database.host });
       dependsOn[`${name}-db`] = { condition: "service_healthy" };
     }
@@ -148,8 +149,24 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
       environment.REDIS_URL = `redis://${name}-redis:6379`;
       dependsOn[`${name}-redis`] = { condition: "service_healthy" };
     }
-    if (runtime.environment) Object.assign(environment, runtime.environment(`https://${tool.subdomain}.${input.domain}`));
+    const url = `https://${tool.subdomain}.${input.domain}`;
+    if (runtime.environment) Object.assign(environment, runtime.environment(url));
     envFiles[envFile] = generated;
+    const sidecarsReady = { ...dependsOn };
+    for (const companion of tool.companions ?? []) {
+      const wiring = runtime.companions?.[companion.name];
+      if (!wiring) throw new Error(`tool ${id}: companion ${companion.name} has no wiring in components/compose/services.ts`);
+      const service = `${name}-${companion.name}`;
+      add(service, companion.image, wiring.sharedDataPath ? `${name}-data` : undefined, wiring.sharedDataPath ?? "", {
+        mem_limit: `${companion.ramMb}m`,
+        env_file: [envFile],
+        environment: wiring.environment({ url, service: name, ...(database ? { db: database } : {}), ...(tool.redis ? { redisHost: `${name}-redis` } : {}) }),
+        ...(wiring.entrypoint ? { entrypoint: [...wiring.entrypoint] } : {}),
+        healthcheck: { disable: true },
+        ...(wiring.usesSidecars && Object.keys(sidecarsReady).length > 0 ? { depends_on: sidecarsReady } : {}),
+      });
+      dependsOn[service] = { condition: "service_started" };
+    }
     const ports = [`127.0.0.1:${tool.port}:${tool.containerPort}`];
     if (tool.mail) ports.push(...MAIL_CONTAINER_PORTS.map((port) => `${port}:${port}`));
     add(name, tool.image, `${name}-data`, runtime.dataPath, {

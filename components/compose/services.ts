@@ -34,7 +34,32 @@ export interface ToolRuntime {
    * check is disabled, and the compose health gate (apply.sh) judges it by its running state.
    */
   readonly noSelfProbe?: string;
+  /** The tool's further services (catalog `companions`), by name. */
+  readonly companions?: Readonly<Record<string, CompanionRuntime>>;
 }
+
+export interface CompanionContext {
+  /** The tool's public https URL. */
+  readonly url: string;
+  /** Compose service name of the tool's main service. */
+  readonly service: string;
+  readonly db?: ToolDatabase;
+  /** `redis://<tool>-redis:6379` when the tool has a redis sidecar. */
+  readonly redisHost?: string;
+}
+
+export interface CompanionRuntime {
+  /** Mounts the tool's own data volume here (files the main service serves); none when absent. */
+  readonly sharedDataPath?: string;
+  readonly environment: (ctx: CompanionContext) => Readonly<Record<string, string>>;
+  readonly entrypoint?: readonly string[];
+  /** Waits for the tool's database and redis sidecars to be healthy. */
+  readonly usesSidecars?: boolean;
+  /** As ToolRuntime.noSelfProbe. */
+  readonly noSelfProbe?: string;
+}
+
+const PENPOT_FLAGS = "enable-login-with-password disable-registration";
 
 /** Used for a catalog tool without an entry below. */
 export const DEFAULT_TOOL_RUNTIME: ToolRuntime = { healthPath: "/", dataPath: "/data" };
@@ -82,7 +107,40 @@ export const TOOL_RUNTIME: Readonly<Partial<Record<ToolId, ToolRuntime>>> = {
   bookstack: { healthPath: "/status", dataPath: "/config" },
   gitea: { healthPath: "/api/healthz", dataPath: "/data" },
   mattermost: { healthPath: "/api/v4/system/ping", dataPath: "/mattermost/data" },
-  penpot: { healthPath: "/", dataPath: "/opt/data" },
+  // penpot/penpot docker/images/docker-compose.yaml (every variable below, the shared assets
+  // volume at /opt/data/assets) and Dockerfile.backend (bash, WORKDIR /opt/penpot/backend,
+  // CMD bash run.sh): the backend's password and secret key come from the env file the
+  // database sidecar shares, renamed by bash before run.sh. The frontend finds the backend and
+  // exporter at penpot-backend:6060 and penpot-exporter:6061, which is why they are named so.
+  penpot: {
+    healthPath: "/",
+    dataPath: "/opt/data/assets",
+    databaseEnv: () => ({}),
+    environment: () => ({ PENPOT_FLAGS }),
+    companions: {
+      backend: {
+        sharedDataPath: "/opt/data/assets",
+        usesSidecars: true,
+        environment: (ctx) => ({
+          PENPOT_FLAGS,
+          PENPOT_PUBLIC_URI: ctx.url,
+          PENPOT_DATABASE_URI: `postgresql://${ctx.db?.host}/${ctx.db?.name}`,
+          PENPOT_DATABASE_USERNAME: ctx.db?.user ?? "",
+          PENPOT_REDIS_URI: `redis://${ctx.redisHost}/0`,
+          PENPOT_ASSETS_STORAGE_BACKEND: "assets-fs",
+          PENPOT_STORAGE_ASSETS_FS_DIRECTORY: "/opt/data/assets",
+          PENPOT_TELEMETRY_ENABLED: "false",
+        }),
+        entrypoint: ["/bin/bash", "-c", "export PENPOT_DATABASE_PASSWORD=\"$$POSTGRES_PASSWORD\" PENPOT_SECRET_KEY=\"$$APP_SECRET\"; exec /bin/bash run.sh"],
+        noSelfProbe: "no health endpoint is given in the Penpot documentation read for this entry; judged by its running state",
+      },
+      exporter: {
+        usesSidecars: true,
+        environment: (ctx) => ({ PENPOT_PUBLIC_URI: `http://${ctx.service}`, PENPOT_REDIS_URI: `redis://${ctx.redisHost}/0` }),
+        noSelfProbe: "no health endpoint is given in the Penpot documentation read for this entry; judged by its running state",
+      },
+    },
+  },
   vaultwarden: { healthPath: "/alive", dataPath: "/data" },
 };
 

@@ -56,6 +56,44 @@ describe("portainer (portainer-ce is FROM scratch: no shell, no HTTP client, no 
   });
 });
 
+describe("penpot (penpot/penpot docker/images/docker-compose.yaml and Dockerfile.backend)", () => {
+  const { services } = render(["penpot"]);
+
+  it("renders the frontend, backend and exporter, the frontend finding the others by the names its nginx uses", () => {
+    expect(Object.keys(services).filter((s) => s.startsWith("penpot")).sort()).toEqual(["penpot", "penpot-backend", "penpot-db", "penpot-exporter", "penpot-redis"]);
+    expect(services.penpot!.image).toMatch(/^docker\.io\/penpotapp\/frontend:2\.1\.2(@sha256:[0-9a-f]{64})?$/);
+    expect(services["penpot-backend"]!.image).toMatch(/^docker\.io\/penpotapp\/backend:2\.1\.2(@sha256:[0-9a-f]{64})?$/);
+    expect(services["penpot-exporter"]!.image).toMatch(/^docker\.io\/penpotapp\/exporter:2\.1\.2(@sha256:[0-9a-f]{64})?$/);
+    expect((services.penpot as unknown as { depends_on: Record<string, unknown> }).depends_on).toMatchObject({ "penpot-backend": {}, "penpot-exporter": {} });
+  });
+
+  it("gives the backend the documented database, redis, public URI and assets settings, with password and key from the shared env file", () => {
+    expect(services["penpot-backend"]!.environment).toMatchObject({
+      PENPOT_PUBLIC_URI: "https://design.acme.eu.letsbe.biz",
+      PENPOT_DATABASE_URI: "postgresql://penpot-db/penpot",
+      PENPOT_DATABASE_USERNAME: "penpot",
+      PENPOT_REDIS_URI: "redis://penpot-redis/0",
+      PENPOT_ASSETS_STORAGE_BACKEND: "assets-fs",
+      PENPOT_STORAGE_ASSETS_FS_DIRECTORY: "/opt/data/assets",
+    });
+    expect(services["penpot-backend"]!.entrypoint).toEqual(["/bin/bash", "-c", "export PENPOT_DATABASE_PASSWORD=\"$$POSTGRES_PASSWORD\" PENPOT_SECRET_KEY=\"$$APP_SECRET\"; exec /bin/bash run.sh"]);
+    expect(services["penpot-backend"]!.env_file).toEqual(["/opt/letsbe/secrets/penpot.env"]);
+  });
+
+  it("shares the assets volume between frontend and backend, and points the exporter at the frontend and redis", () => {
+    const volumes = (name: string) => (services[name] as unknown as { volumes?: string[] }).volumes;
+    expect(volumes("penpot")).toEqual(["penpot-data:/opt/data/assets"]);
+    expect(volumes("penpot-backend")).toEqual(["penpot-data:/opt/data/assets"]);
+    expect(volumes("penpot-exporter")).toBeUndefined();
+    expect(services["penpot-exporter"]!.environment).toEqual({ PENPOT_PUBLIC_URI: "http://penpot", PENPOT_REDIS_URI: "redis://penpot-redis/0" });
+  });
+
+  it("keeps Penpot's 1024 MiB: frontend 128, backend 640, exporter 256", () => {
+    const mem = (name: string) => (services[name] as unknown as { mem_limit: string }).mem_limit;
+    expect([mem("penpot"), mem("penpot-backend"), mem("penpot-exporter")]).toEqual(["128m", "640m", "256m"]);
+  });
+});
+
 describe("tools whose wiring was not reviewed against their image's documentation keep the generic wiring", () => {
   it("gitea still gets DATABASE_HOST and the curl/wget probe", () => {
     const gitea = render(["gitea"]).services.gitea!;
