@@ -6,10 +6,12 @@ import { InvalidInputError, TenantSpec, tenantSpecSchema, zodProblems } from "..
 import { AutomationContext } from "../context";
 import { formatChanges } from "../orders/flow";
 import { Order, requiredWhereMissing } from "../orders/schema";
-import { OrderEvent } from "../orders/states";
 import { repoRoot } from "../plan/stackConfig";
 import type { CliIo } from "./index";
 import { Progress } from "./progress";
+import { StageLines, formatEvent } from "./stageLines";
+
+export { formatEvent };
 
 export interface SpecArgs {
   readonly tenants?: string;
@@ -38,12 +40,6 @@ export function loadSpec(slug: string, args: SpecArgs): TenantSpec {
   return spec;
 }
 
-export function formatEvent(event: OrderEvent): string {
-  // The resource's own name (the URN's last part) says which command or record a line is about.
-  const name = event.resource ? event.resource.slice(event.resource.lastIndexOf("::") + 2) : "";
-  const shown = name && !event.message.includes(name) ? `${event.message} (${name})` : event.message;
-  return `${event.slug}  ${event.state.padEnd(15)} ${event.step.padEnd(9)} ${shown}`;
-}
 
 export async function tenantUp(context: AutomationContext, slug: string, args: SpecArgs, io: CliIo, progress: Progress): Promise<number> {
   const spec = loadSpec(slug, args);
@@ -53,8 +49,11 @@ export async function tenantUp(context: AutomationContext, slug: string, args: S
   const order: Order = { orderId, spec, providerChoice: spec.provider, allowOverflow: true, ...(existing?.release ? { release: existing.release } : {}) };
   progress.total(5, `${slug} on the ${context.workspace.kind} workspace`);
   let last = "";
+  const lines = new StageLines(slug);
   const outcome = await context.flow.provision(order, (event) => {
-    progress.line(formatEvent(event));
+    const text = lines.line(event);
+    if (text !== undefined) progress.line(text);
+    progress.status?.(`${slug} ${lines.label}`);
     if (event.state !== last) {
       last = event.state;
       progress.tick();
