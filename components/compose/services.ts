@@ -141,7 +141,11 @@ export const TOOL_RUNTIME: Readonly<Partial<Record<ToolId, ToolRuntime>>> = {
       },
     },
   },
-  vaultwarden: { healthPath: "/alive", dataPath: "/data" },
+  // dani-garcia/vaultwarden: .env.template and the wiki's "Enabling HTTPS" (DOMAIN, with https://,
+  // is the address it is served from; required behind a TLS proxy for U2F/WebAuthn and links);
+  // docker/Dockerfile.debian (ROCKET_PORT=80, data in /data). Its own HEALTHCHECK is
+  // /healthcheck.sh; the curl probe of /alive is kept, curl being in the image too.
+  vaultwarden: { healthPath: "/alive", dataPath: "/data", environment: (url) => ({ DOMAIN: url }) },
 };
 
 export function toolRuntime(id: ToolId): ToolRuntime {

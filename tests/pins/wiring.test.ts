@@ -94,6 +94,15 @@ describe("penpot (penpot/penpot docker/images/docker-compose.yaml and Dockerfile
   });
 });
 
+describe("vaultwarden (.env.template, wiki Enabling HTTPS, docker/Dockerfile.debian)", () => {
+  it("is told the https address it is served from, and keeps its data in /data on port 80", () => {
+    const vaultwarden = render(["vaultwarden"]).services.vaultwarden as unknown as Service & { volumes: string[]; ports: string[] };
+    expect(vaultwarden.environment).toMatchObject({ DOMAIN: "https://vault.acme.eu.letsbe.biz" });
+    expect(vaultwarden.volumes).toEqual(["vaultwarden-data:/data"]);
+    expect(vaultwarden.ports).toEqual(["127.0.0.1:3047:80"]);
+  });
+});
+
 describe("tools whose wiring was not reviewed against their image's documentation keep the generic wiring", () => {
   it("gitea still gets DATABASE_HOST and the curl/wget probe", () => {
     const gitea = render(["gitea"]).services.gitea!;
