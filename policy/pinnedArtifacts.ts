@@ -1,12 +1,17 @@
 import { ResourceValidationArgs, ResourceValidationPolicy, ReportViolation } from "@pulumi/policy";
-import { DEFAULT_RELEASE, ImagePin, SIDECAR_IMAGES, TOOLS, imageRef } from "../tenants/catalog";
+import { CatalogImage, DEFAULT_RELEASE, SIDECAR_IMAGES, TOOLS, imageRef } from "../tenants/catalog";
 import { composeDocuments } from "./lib/compose";
 import { imagePinProblem } from "./lib/images";
 import { TYPES } from "./lib/resources";
+import { isUnverifiedLockedRef } from "./verifiedPins";
 
-/** Catalog images that are not pinned: every tool, sidecar and release pin is checked. */
+/**
+ * Catalog images that are not pinned: every tool, sidecar and release pin is checked. An image
+ * the lock marks unverified without a digest is `verified-pins`' finding (advisory in the plan)
+ * and `pins-verified-for-production`'s (mandatory before production), not this policy's.
+ */
 export function catalogPinProblems(
-  images: Readonly<Record<string, ImagePin>> = {
+  images: Readonly<Record<string, CatalogImage>> = {
     ...Object.fromEntries(Object.entries(TOOLS).map(([id, tool]) => [`tool ${id}`, tool.image])),
     ...Object.fromEntries(Object.entries(SIDECAR_IMAGES).map(([id, pin]) => [`sidecar ${id}`, pin])),
     "release openclaw": DEFAULT_RELEASE.openclaw,
@@ -15,7 +20,8 @@ export function catalogPinProblems(
   },
 ): string[] {
   return Object.entries(images).flatMap(([where, pin]) => {
-    const problem = imagePinProblem(imageRef(pin));
+    const ref = imageRef(pin);
+    const problem = isUnverifiedLockedRef(ref) ? undefined : imagePinProblem(ref);
     return problem ? [`catalog ${where}: ${problem}`] : [];
   });
 }
@@ -34,14 +40,16 @@ async function validate(args: ResourceValidationArgs, report: ReportViolation): 
       for (const problem of catalogPinProblems()) report(problem);
       for (const [key, pin] of Object.entries((args.props.release ?? {}) as Record<string, unknown>)) {
         if (pin === null || typeof pin !== "object") continue;
-        const problem = imagePinProblem(imageRef(pin as ImagePin));
+        const ref = imageRef(pin as CatalogImage);
+        const problem = isUnverifiedLockedRef(ref) ? undefined : imagePinProblem(ref);
         if (problem) report(`release pin ${key}: ${problem}`);
       }
       return;
     default:
       for (const doc of await composeDocuments(args)) {
         for (const [service, spec] of Object.entries(doc.services)) {
-          const problem = typeof spec.image === "string" ? imagePinProblem(spec.image) : "has no image";
+          const problem = typeof spec.image !== "string" ? "has no image"
+            : isUnverifiedLockedRef(spec.image) ? undefined : imagePinProblem(spec.image);
           if (problem) report(`compose service "${service}" (${doc.path}): ${problem}`);
         }
       }

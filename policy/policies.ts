@@ -12,6 +12,7 @@ import { regionAffinity } from "./regionAffinity";
 import { secretsAreSecret } from "./secretsAreSecret";
 import { statefulProtected } from "./statefulProtected";
 import { toolsFitTier } from "./toolsFitTier";
+import { pinsVerifiedForProduction, verifiedPins } from "./verifiedPins";
 
 export const POLICY_PACK_NAME = "letsbe-guardrails";
 
@@ -25,9 +26,11 @@ export const policies: Policies = [
   statefulProtected,
   dnsSanity,
   internalsInternal,
+  verifiedPins,
+  pinsVerifiedForProduction,
 ];
 
 export {
   dnsSanity, internalsInternal, noPublicSsh, oneVpsPerTenant, pinnedArtifacts, regionAffinity,
-  secretsAreSecret, statefulProtected, toolsFitTier,
+  pinsVerifiedForProduction, secretsAreSecret, statefulProtected, toolsFitTier, verifiedPins,
 };

@@ -2,7 +2,9 @@
  * The product catalog: tiers, tools, regions and release pins. Plain data with types, so
  * the compiler catches a misspelt tier or tool anywhere it is used.
  * Figures: seed 001 §5.1 (tiers), §5.2 (overhead), §5.3 (tools), §6.1/§6.2 (providers), §10.2 (subdomains).
+ * Images are named by repository and tag only; digests come from the lock (tenants/images.lock.json).
  */
+import { LoadedLock, loadLock, lockKey } from "../automation/pins/lock";
 
 export const TIER_IDS = ["lite", "build", "scale", "enterprise"] as const;
 export type TierId = (typeof TIER_IDS)[number];
@@ -17,12 +19,26 @@ export const TOOL_IDS = [
 ] as const;
 export type ToolId = (typeof TOOL_IDS)[number];
 
-/** A container image pinned by digest; the tag is informative only. */
+/** A container image pinned by digest (stack config overrides, the hub config, stand-ins). */
 export interface ImagePin {
   readonly repository: string;
   readonly tag: string;
   /** `sha256:` followed by 64 lowercase hex digits. */
   readonly digest: string;
+}
+
+/**
+ * An image the catalog names: repository and tag chosen here, the digest taken from the image
+ * lock (`tenants/images.lock.json`, see automation/pins/lock.ts). An entry the lock marks
+ * unverified without a digest has none: it renders as `repository:tag`, the `verified-pins`
+ * policy reports it, and `pins-verified-for-production` stops it before a production preview
+ * or update.
+ */
+export interface CatalogImage {
+  readonly repository: string;
+  readonly tag: string;
+  /** `sha256:` followed by 64 lowercase hex digits; absent while the lock has none. */
+  readonly digest?: string;
 }
 
 export interface Tier {
@@ -65,41 +81,73 @@ export interface Tool {
   readonly subdomain: string;
   /** A mail server: opens the mail ports and adds mail DNS records. */
   readonly mail?: boolean;
-  readonly image: ImagePin;
+  readonly image: CatalogImage;
+  /**
+   * Further services the tool is made of (rendered as `<tool>-<name>`), each with its own image
+   * and RAM, MiB; their wiring is in components/compose/services.ts.
+   */
+  readonly companions?: readonly ToolCompanion[];
 }
 
-const pin = (repository: string, tag: string, hex: string): ImagePin => ({
-  repository,
-  tag,
-  digest: `sha256:${hex.repeat(64 / hex.length)}`,
-});
+export interface ToolCompanion {
+  readonly name: string;
+  readonly image: CatalogImage;
+  readonly ramMb: number;
+}
+
+/** The lock, read once. */
+const LOCK: LoadedLock = loadLock();
+
+/** Every image the catalog names, by where it is used (the lock must hold each). */
+const named: Array<{ readonly where: string; readonly repository: string; readonly tag: string }> = [];
+
+/**
+ * A catalog image with the lock's digest. One the lock does not hold yet (a tag just changed
+ * here, before `letsbe pins update`) has none and is not in the lock: pinned-artifacts refuses
+ * it, so nothing runs it, while the CLI still loads to update the lock.
+ */
+const image = (where: string, repository: string, tag: string): CatalogImage => {
+  named.push({ where, repository, tag });
+  const digest = LOCK.byKey.get(lockKey({ repository, tag }))?.digest;
+  return digest ? { repository, tag, digest } : { repository, tag };
+};
 
 export const TOOLS: Readonly<Record<ToolId, Tool>> = {
-  nextcloud: { ramMb: 512, diskGb: 10, database: "postgres", port: 3023, containerPort: 80, subdomain: "files", image: pin("docker.io/library/nextcloud", "29.0.4-apache", "a1") },
-  chatwoot: { ramMb: 768, diskGb: 5, database: "postgres", redis: true, port: 3019, containerPort: 3000, subdomain: "chat", image: pin("docker.io/chatwoot/chatwoot", "v3.12.0", "b2") },
-  ghost: { ramMb: 256, diskGb: 3, database: "mysql", port: 3025, containerPort: 2368, subdomain: "blog", image: pin("docker.io/library/ghost", "5.89.0-alpine", "c3") },
-  odoo: { ramMb: 1024, diskGb: 10, database: "postgres", port: 3035, containerPort: 8069, subdomain: "erp", image: pin("docker.io/library/odoo", "17.0", "d4") },
-  calcom: { ramMb: 256, diskGb: 2, database: "postgres", port: 3044, containerPort: 3000, subdomain: "cal", image: pin("docker.io/calcom/cal.com", "v4.3.5", "e5") },
-  stalwart: { ramMb: 256, diskGb: 5, port: 3011, containerPort: 8080, subdomain: "mail", mail: true, image: pin("docker.io/stalwartlabs/mail-server", "v0.9.1", "f6") },
-  keycloak: { ramMb: 512, diskGb: 2, database: "postgres", port: 3043, containerPort: 8080, subdomain: "auth", image: pin("quay.io/keycloak/keycloak", "25.0.2", "17") },
-  listmonk: { ramMb: 256, diskGb: 2, database: "postgres", port: 3026, containerPort: 9000, subdomain: "lists", image: pin("docker.io/listmonk/listmonk", "v3.0.0", "28") },
-  nocodb: { ramMb: 256, diskGb: 2, port: 3037, containerPort: 8080, subdomain: "tables", image: pin("docker.io/nocodb/nocodb", "0.250.2", "39") },
-  umami: { ramMb: 192, diskGb: 1, database: "postgres", port: 3029, containerPort: 3000, subdomain: "analytics", image: pin("ghcr.io/umami-software/umami", "postgresql-v2.12.1", "4a") },
-  uptime_kuma: { ramMb: 128, diskGb: 1, port: 3033, containerPort: 3001, subdomain: "status", image: pin("docker.io/louislam/uptime-kuma", "1.23.13", "5b") },
-  portainer: { ramMb: 128, diskGb: 1, port: 9443, containerPort: 9000, subdomain: "portainer", image: pin("docker.io/portainer/portainer-ce", "2.20.3", "6c") },
-  activepieces: { ramMb: 384, diskGb: 3, database: "postgres", port: 3040, containerPort: 80, subdomain: "flows", image: pin("ghcr.io/activepieces/activepieces", "0.30.1", "7d") },
-  bookstack: { ramMb: 256, diskGb: 2, database: "mysql", port: 3036, containerPort: 80, subdomain: "wiki", image: pin("lscr.io/linuxserver/bookstack", "24.05.2", "8b") },
-  gitea: { ramMb: 256, diskGb: 10, database: "postgres", port: 3030, containerPort: 3000, subdomain: "code", image: pin("docker.io/gitea/gitea", "1.22.1", "9c") },
-  mattermost: { ramMb: 1024, diskGb: 10, database: "postgres", port: 3045, containerPort: 8065, subdomain: "team", image: pin("docker.io/mattermost/mattermost-team-edition", "9.10.1", "ad") },
-  penpot: { ramMb: 1024, diskGb: 5, database: "postgres", redis: true, port: 3046, containerPort: 80, subdomain: "design", image: pin("docker.io/penpotapp/frontend", "2.1.2", "be") },
-  vaultwarden: { ramMb: 128, diskGb: 1, port: 3047, containerPort: 80, subdomain: "vault", image: pin("docker.io/vaultwarden/server", "1.31.0", "cf") },
+  nextcloud: { ramMb: 512, diskGb: 10, database: "postgres", port: 3023, containerPort: 80, subdomain: "files", image: image("tool nextcloud", "docker.io/library/nextcloud", "29.0.4-apache") },
+  chatwoot: { ramMb: 768, diskGb: 5, database: "postgres", redis: true, port: 3019, containerPort: 3000, subdomain: "chat", image: image("tool chatwoot", "docker.io/chatwoot/chatwoot", "v3.12.0") },
+  ghost: { ramMb: 256, diskGb: 3, database: "mysql", port: 3025, containerPort: 2368, subdomain: "blog", image: image("tool ghost", "docker.io/library/ghost", "5.89.0-alpine") },
+  odoo: { ramMb: 1024, diskGb: 10, database: "postgres", port: 3035, containerPort: 8069, subdomain: "erp", image: image("tool odoo", "docker.io/library/odoo", "17.0") },
+  calcom: { ramMb: 256, diskGb: 2, database: "postgres", port: 3044, containerPort: 3000, subdomain: "cal", image: image("tool calcom", "docker.io/calcom/cal.com", "v4.3.5") },
+  stalwart: { ramMb: 256, diskGb: 5, port: 3011, containerPort: 8080, subdomain: "mail", mail: true, image: image("tool stalwart", "docker.io/stalwartlabs/mail-server", "v0.9.1") },
+  keycloak: { ramMb: 512, diskGb: 2, database: "postgres", port: 3043, containerPort: 8080, subdomain: "auth", image: image("tool keycloak", "quay.io/keycloak/keycloak", "25.0.2") },
+  listmonk: { ramMb: 256, diskGb: 2, database: "postgres", port: 3026, containerPort: 9000, subdomain: "lists", image: image("tool listmonk", "docker.io/listmonk/listmonk", "v3.0.0") },
+  nocodb: { ramMb: 256, diskGb: 2, port: 3037, containerPort: 8080, subdomain: "tables", image: image("tool nocodb", "docker.io/nocodb/nocodb", "0.250.2") },
+  umami: { ramMb: 192, diskGb: 1, database: "postgres", port: 3029, containerPort: 3000, subdomain: "analytics", image: image("tool umami", "ghcr.io/umami-software/umami", "postgresql-v2.12.1") },
+  uptime_kuma: { ramMb: 128, diskGb: 1, port: 3033, containerPort: 3001, subdomain: "status", image: image("tool uptime_kuma", "docker.io/louislam/uptime-kuma", "1.23.13") },
+  portainer: { ramMb: 128, diskGb: 1, port: 9443, containerPort: 9000, subdomain: "portainer", image: image("tool portainer", "docker.io/portainer/portainer-ce", "2.20.3") },
+  activepieces: { ramMb: 384, diskGb: 3, database: "postgres", port: 3040, containerPort: 80, subdomain: "flows", image: image("tool activepieces", "ghcr.io/activepieces/activepieces", "0.30.1") },
+  bookstack: { ramMb: 256, diskGb: 2, database: "mysql", port: 3036, containerPort: 80, subdomain: "wiki", image: image("tool bookstack", "lscr.io/linuxserver/bookstack", "24.05.2") },
+  gitea: { ramMb: 256, diskGb: 10, database: "postgres", port: 3030, containerPort: 3000, subdomain: "code", image: image("tool gitea", "docker.io/gitea/gitea", "1.22.1") },
+  mattermost: { ramMb: 1024, diskGb: 10, database: "postgres", port: 3045, containerPort: 8065, subdomain: "team", image: image("tool mattermost", "docker.io/mattermost/mattermost-team-edition", "9.10.1") },
+  // Penpot is three services (penpot/penpot docker/images/docker-compose.yaml): the frontend
+  // (nginx, the UI, proxying to penpot-backend:6060 and penpot-exporter:6061 by those names),
+  // the backend and the exporter; 1024 MiB in all, as before.
+  penpot: {
+    ramMb: 128, diskGb: 5, database: "postgres", redis: true, port: 3046, containerPort: 80, subdomain: "design",
+    image: image("tool penpot", "docker.io/penpotapp/frontend", "2.1.2"),
+    companions: [
+      { name: "backend", image: image("tool penpot backend", "docker.io/penpotapp/backend", "2.1.2"), ramMb: 640 },
+      { name: "exporter", image: image("tool penpot exporter", "docker.io/penpotapp/exporter", "2.1.2"), ramMb: 256 },
+    ],
+  },
+  vaultwarden: { ramMb: 128, diskGb: 1, port: 3047, containerPort: 80, subdomain: "vault", image: image("tool vaultwarden", "docker.io/vaultwarden/server", "1.31.0") },
 };
 
 /** Database sidecar images, pinned like the tools. */
-export const SIDECAR_IMAGES: Readonly<Record<"postgres" | "mysql" | "redis", ImagePin>> = {
-  postgres: pin("docker.io/library/postgres", "16-alpine", "8e"),
-  mysql: pin("docker.io/library/mysql", "8.4", "9f"),
-  redis: pin("docker.io/library/redis", "7-alpine", "0a"),
+export const SIDECAR_IMAGES: Readonly<Record<"postgres" | "mysql" | "redis", CatalogImage>> = {
+  postgres: image("sidecar postgres", "docker.io/library/postgres", "16-alpine"),
+  mysql: image("sidecar mysql", "docker.io/library/mysql", "8.4"),
+  redis: image("sidecar redis", "docker.io/library/redis", "7-alpine"),
 };
 
 export interface Region {
@@ -119,28 +167,36 @@ export const HOST_IMAGE = { hetzner: "debian-13", netcup: "Debian 13" } as const
 
 /** The LetsBe core a tenant runs; rollouts move these pins per stack. */
 export interface ReleasePins {
-  readonly openclaw: ImagePin;
-  readonly safetyWrapper: ImagePin;
-  readonly secretsProxy: ImagePin;
+  readonly openclaw: CatalogImage;
+  readonly safetyWrapper: CatalogImage;
+  readonly secretsProxy: CatalogImage;
   /** Policy bundle version (the `policy` rollout channel). */
   readonly policyBundle: string;
 }
 
 export const DEFAULT_RELEASE: ReleasePins = {
-  openclaw: pin("code.letsbe.solutions/letsbe/openclaw", "2026.2.6-3", "3c"),
-  safetyWrapper: pin("code.letsbe.solutions/letsbe/safety-wrapper", "1.4.2", "4d"),
-  secretsProxy: pin("code.letsbe.solutions/letsbe/secrets-proxy", "1.1.0", "5e"),
+  openclaw: image("release openclaw", "code.letsbe.solutions/letsbe/openclaw", "2026.2.6-3"),
+  safetyWrapper: image("release safetyWrapper", "code.letsbe.solutions/letsbe/safety-wrapper", "1.4.2"),
+  secretsProxy: image("release secretsProxy", "code.letsbe.solutions/letsbe/secrets-proxy", "1.1.0"),
   policyBundle: "2026.11.1",
 };
 
-export function imageRef(image: ImagePin): string {
-  return `${image.repository}:${image.tag}@${image.digest}`;
+/** `repository:tag@digest`, or `repository:tag` while the lock holds no digest for it. */
+export function imageRef(image: CatalogImage): string {
+  return image.digest ? `${image.repository}:${image.tag}@${image.digest}` : `${image.repository}:${image.tag}`;
 }
+
+/** Every image the catalog names (tools, sidecars, the default release), with where it is used. */
+export const CATALOG_IMAGES: ReadonlyArray<{ readonly where: string; readonly repository: string; readonly tag: string }> = named;
+
+/** The lock the catalog read its digests from. */
+export const IMAGE_LOCK: LoadedLock = LOCK;
 
 /** RAM a tool needs with its sidecars, MiB. */
 export function toolRamMb(id: ToolId): number {
   const tool = TOOLS[id];
   return tool.ramMb
+    + (tool.companions ?? []).reduce((sum, c) => sum + c.ramMb, 0)
     + (tool.database ? SIDECAR_RAM_MB[tool.database] : 0)
     + (tool.redis ? SIDECAR_RAM_MB.redis : 0);
 }

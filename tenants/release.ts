@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_RELEASE, ImagePin, ReleasePins, SIDECAR_IMAGES, TOOLS, TOOL_IDS, Tool, ToolId } from "./catalog";
+import { CatalogImage, DEFAULT_RELEASE, ReleasePins, SIDECAR_IMAGES, TOOLS, TOOL_IDS, Tool, ToolId } from "./catalog";
 
 export const imagePinSchema = z.strictObject({
   repository: z.string().min(1).regex(/^[a-z0-9.:/_-]+$/, "must be a lowercase image repository"),
@@ -34,7 +34,7 @@ export type ImageOverride = z.output<typeof imageOverrideSchema>;
 
 export interface ResolvedImages {
   readonly toolCatalog: Readonly<Record<ToolId, Tool>>;
-  readonly sidecarImages: Readonly<Record<keyof typeof SIDECAR_IMAGES, ImagePin>>;
+  readonly sidecarImages: Readonly<Record<keyof typeof SIDECAR_IMAGES, CatalogImage>>;
 }
 
 export function resolveImages(override: ImageOverride | undefined): ResolvedImages {

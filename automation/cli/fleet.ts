@@ -1,16 +1,19 @@
 /** `letsbe fleet rollout …` and `letsbe fleet status`. */
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { ReleaseOverride, releaseOverrideSchema, resolveRelease } from "../../tenants/release";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { DEFAULT_RELEASE } from "../../tenants/catalog";
+import { ReleaseOverride, releaseOverrideSchema } from "../../tenants/release";
 import { InvalidInputError, zodProblems } from "../../tenants/schema";
-import { AutomationContext } from "../context";
-import { TenantRecord } from "../orders/store";
+import { AutomationContext, readContextEnv } from "../context";
+import { FileTenantStore, TenantRecord } from "../orders/store";
 import { HubMetricsSource } from "../rollout/hubMetrics";
-import { FileJournal, durationsFrom, replay } from "../rollout/journal";
+import { FileJournal, durationsFrom } from "../rollout/journal";
 import { flowUpdater, runRollout } from "../rollout/rollout";
 import { CHANNELS, CHANNEL_FIELD, Channel, FleetTenant, atTarget, planWaves } from "../rollout/waves";
 import type { CliIo } from "./index";
+import { ROLLOUT_ID, parseFlags, rolloutFlagsSchema } from "./flags";
 import { Progress } from "./progress";
+import { latestJournal } from "./status";
 
 export interface RolloutArgs {
   readonly channel: string;
@@ -19,11 +22,22 @@ export interface RolloutArgs {
   readonly id?: string;
   readonly resume?: boolean;
   readonly dryRun?: boolean;
-  readonly concurrency: number;
+  /** With `dryRun`: the plan as JSON. */
+  readonly json?: boolean;
+  /** Numbers as typed on the command line; checked by rolloutFlagsSchema before anything runs. */
+  readonly concurrency: string;
   /** Minutes. */
-  readonly bake: number;
-  readonly maxFailed: number;
+  readonly bake: string;
+  readonly maxFailed: string;
   readonly metricsUrl?: string;
+}
+
+/** What read-only verbs need: the data folder and the tenant records, no secrets, no workspace. */
+export type FleetData = Pick<AutomationContext, "dataDir" | "store">;
+
+export function fleetData(env: NodeJS.ProcessEnv): FleetData {
+  const dataDir = resolve(readContextEnv(env).LETSBE_DATA_DIR);
+  return { dataDir, store: new FileTenantStore(join(dataDir, "tenants")) };
 }
 
 const IMAGE_REF = /^([^@]+):([^:@/]+)@(sha256:[0-9a-f]{64})$/;
@@ -43,12 +57,22 @@ export function rolloutTarget(args: Pick<RolloutArgs, "channel" | "image" | "pol
   } else {
     const match = IMAGE_REF.exec(args.image ?? "");
     if (!match) throw new InvalidInputError([{ source, path: "--image", message: "required for this channel, as repository:tag@sha256:<64 hex>" }]);
-    raw = { [CHANNEL_FIELD[channel]]: { repository: match[1], tag: match[2], digest: match[3] } };
+    const field = CHANNEL_FIELD[channel] as "openclaw" | "safetyWrapper";
+    const expected = imageName(DEFAULT_RELEASE[field].repository);
+    if (imageName(match[1]) !== expected) {
+      throw new InvalidInputError([{ source, path: "--image", message: `the ${channel} channel takes a ${expected} image, not ${imageName(match[1])}` }]);
+    }
+    raw = { [field]: { repository: match[1], tag: match[2], digest: match[3] } };
     label = match[2];
   }
   const parsed = releaseOverrideSchema.safeParse(raw);
   if (!parsed.success) throw new InvalidInputError(zodProblems(source, parsed.error));
   return { channel, target: parsed.data, label };
+}
+
+/** `code.letsbe.solutions/letsbe/openclaw` -> `openclaw`: mirrors may differ in host and path, not in the image. */
+function imageName(repository: string): string {
+  return repository.slice(repository.lastIndexOf("/") + 1);
 }
 
 /** Tenants that have come up at least once; one still failing its first `up` is the order flow's, not a rollout's. */
@@ -57,16 +81,32 @@ function fleetOf(records: readonly TenantRecord[]): FleetTenant[] {
     .map((r) => ({ slug: r.slug, group: r.spec.group, createdAt: r.spec.createdAt, ...(r.release ? { release: r.release } : {}) }));
 }
 
-export async function fleetRollout(context: AutomationContext, args: RolloutArgs, io: CliIo, progress: Progress): Promise<number> {
+export async function fleetRollout(
+  data: FleetData, operate: () => Promise<AutomationContext>, args: RolloutArgs, io: CliIo, progress: () => Progress,
+): Promise<number> {
+  // Every flag is checked before a journal, an id or a tenant is touched.
+  const flags = parseFlags("fleet rollout", rolloutFlagsSchema, {
+    concurrency: args.concurrency, bake: args.bake, maxFailed: args.maxFailed, metricsUrl: args.metricsUrl,
+  });
+  if (args.json && !args.dryRun) throw new InvalidInputError([{ source: "fleet rollout", path: "--json", message: "only with --dry-run" }]);
   const { channel, target, label } = rolloutTarget(args);
   const id = args.id ?? `${channel}-${label}`.replace(/[^A-Za-z0-9._-]/g, "_");
-  const records = await context.store.list();
+  if (!ROLLOUT_ID.test(id)) throw new InvalidInputError([{ source: "fleet rollout", path: "--id", message: "must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit" }]);
+  const metricsToken = io.env.LETSBE_HUB_METRICS_TOKEN;
+  if (flags.metricsUrl && !metricsToken && !args.dryRun) throw new InvalidInputError([{ source: "environment", path: "LETSBE_HUB_METRICS_TOKEN", message: "required with --metrics-url" }]);
+  const operations = args.dryRun ? undefined : await operate();
+  const records = await (operations ?? data).store.list();
   const fleet = fleetOf(records);
   const pending = records.filter((r) => r.status === "active" && !r.provisionedAt).map((r) => r.slug);
-  if (pending.length > 0) io.out(`not in this rollout (never came up): ${pending.join(", ")}\n`);
-  if (args.dryRun) {
+  if (pending.length > 0 && !args.json) io.out(`not in this rollout (never came up): ${pending.join(", ")}\n`);
+  if (!operations) {
     const waves = planWaves(fleet);
     const bySlug = new Map(fleet.map((t) => [t.slug, t]));
+    if (args.json) {
+      const planned = waves.map((w) => ({ wave: w.index + 1, name: w.name, slugs: w.slugs, toMove: w.slugs.filter((s) => !atTarget(bySlug.get(s)?.release, target)) }));
+      io.out(`${JSON.stringify({ id, channel, target, tenants: fleet.length, leftOut: pending, waves: planned }, null, 2)}\n`);
+      return 0;
+    }
     io.out(`rollout ${id}: ${channel} -> ${label}, ${fleet.length} tenant(s), ${waves.length} wave(s) (dry run: nothing changes)\n`);
     for (const wave of waves) {
       const moving = wave.slugs.filter((s) => !atTarget(bySlug.get(s)?.release, target)).length;
@@ -75,77 +115,40 @@ export async function fleetRollout(context: AutomationContext, args: RolloutArgs
     }
     return 0;
   }
-  const dir = join(context.dataDir, "rollouts");
+  const dir = join(operations.dataDir, "rollouts");
   mkdirSync(dir, { recursive: true });
   const journalFile = join(dir, `${id}.jsonl`);
   const estimates = durationsFrom(latestJournal(dir, journalFile)?.read() ?? []);
-  const metricsToken = io.env.LETSBE_HUB_METRICS_TOKEN;
-  if (args.metricsUrl && !metricsToken) throw new InvalidInputError([{ source: "environment", path: "LETSBE_HUB_METRICS_TOKEN", message: "required with --metrics-url" }]);
-  const metrics = args.metricsUrl ? new HubMetricsSource({ baseUrl: args.metricsUrl, token: metricsToken as string }) : undefined;
-  if (!metrics) progress.line("no --metrics-url: heartbeat and approval-routing rules are not checked, only tenant outputs");
+  const metrics = flags.metricsUrl ? new HubMetricsSource({ baseUrl: flags.metricsUrl, token: metricsToken as string }) : undefined;
+  const bar = progress();
+  if (!metrics) bar.line("no --metrics-url: heartbeat and approval-routing rules are not checked, only tenant outputs");
 
   const report = await runRollout({
     id, channel, target, fleet, journal: new FileJournal(journalFile), metrics,
-    updater: flowUpdater(context.flow, id),
-    concurrency: args.concurrency, bakeMs: Math.round(args.bake * 60_000), rules: { maxFailedTenants: args.maxFailed },
+    updater: flowUpdater(operations.flow, id),
+    concurrency: flags.concurrency, bakeMs: Math.round(flags.bake * 60_000), rules: { maxFailedTenants: flags.maxFailed },
     resume: args.resume === true,
     estimateMs: (slug) => estimates.get(slug),
     onProgress: (event) => {
       switch (event.type) {
-        case "plan": progress.total(event.waves.reduce((n, w) => n + w.slugs.length, 0), `rollout ${id}`); break;
-        case "wave": progress.line(`wave ${event.wave.index + 1} (${event.wave.name}): ${event.pending} tenant(s) to go`); break;
+        case "plan": bar.total(event.waves.reduce((n, w) => n + w.slugs.length, 0), `rollout ${id}`); break;
+        case "wave": bar.line(`wave ${event.wave.index + 1} (${event.wave.name}): ${event.pending} tenant(s) to go`); break;
         case "tenant":
-          progress.line(`  ${event.slug.padEnd(32)} ${event.status}${event.reason ? `: ${event.reason}` : ""} (${Math.round(event.ms / 1000)} s)`);
-          progress.tick();
+          bar.line(`  ${event.slug.padEnd(32)} ${event.status}${event.reason ? `: ${event.reason}` : ""} (${Math.round(event.ms / 1000)} s)`);
+          bar.tick();
           break;
-        case "bake": progress.line(`wave ${event.wave + 1}: baking ${Math.round(event.ms / 60_000)} min`); break;
-        case "healthy": progress.line(`wave ${event.wave + 1}: healthy`); break;
-        case "stop": progress.line(`STOP at wave ${event.wave + 1}: ${event.reason}; rolling back`); break;
-        case "rollback": progress.line(`  ${event.slug.padEnd(32)} ${event.ok ? "rolled back" : `ROLLBACK FAILED: ${event.reason ?? ""}`}`); break;
+        case "bake": bar.line(`wave ${event.wave + 1}: baking ${Math.round(event.ms / 60_000)} min`); break;
+        case "healthy": bar.line(`wave ${event.wave + 1}: healthy`); break;
+        case "stop": bar.line(`STOP at wave ${event.wave + 1}: ${event.reason}; rolling back`); break;
+        case "rollback": bar.line(`  ${event.slug.padEnd(32)} ${event.ok ? "rolled back" : `ROLLBACK FAILED: ${event.reason ?? ""}`}`); break;
       }
     },
   });
-  progress.stop();
+  bar.stop();
   io.out(`rollout ${id}: ${report.status}; ${report.moved.length} moved, ${report.failed.length} failed, ${report.rolledBack.length} rolled back\n`);
   if (report.rollbackFailed.length > 0) {
     io.err(`rollback incomplete for ${report.rollbackFailed.join(", ")}: run again with --resume\n`);
     return 3;
   }
   return report.status === "completed" && report.failed.length === 0 ? 0 : 1;
-}
-
-function latestJournal(dir: string, except: string): FileJournal | undefined {
-  const files = readdirSync(dir).filter((f) => f.endsWith(".jsonl")).map((f) => join(dir, f)).filter((f) => f !== except);
-  const newest = files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  return newest ? new FileJournal(newest) : undefined;
-}
-
-export async function fleetStatus(context: AutomationContext, args: { id?: string }, io: CliIo): Promise<number> {
-  const records = (await context.store.list()).filter((r) => r.status === "active");
-  io.out(`${records.length} active tenant(s)\n`);
-  const count = (key: (r: TenantRecord) => string) => {
-    const counts = new Map<string, number>();
-    for (const r of records) counts.set(key(r), (counts.get(key(r)) ?? 0) + 1);
-    return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} ×${n}`).join(", ");
-  };
-  io.out(`  groups:    ${count((r) => r.spec.group)}\n`);
-  io.out(`  openclaw:  ${count((r) => resolveRelease(r.release).openclaw.tag)}\n`);
-  io.out(`  wrapper:   ${count((r) => resolveRelease(r.release).safetyWrapper.tag)}\n`);
-  io.out(`  policy:    ${count((r) => resolveRelease(r.release).policyBundle)}\n`);
-  const dir = join(context.dataDir, "rollouts");
-  const file = args.id ? join(dir, `${args.id}.jsonl`) : existsSync(dir) ? latestJournal(dir, "")?.file : undefined;
-  if (!file || !existsSync(file)) {
-    io.out(args.id ? `no rollout ${args.id}\n` : "no rollouts yet\n");
-    return args.id ? 2 : 0;
-  }
-  const state = replay(new FileJournal(file).read());
-  if (!state.start) return 0;
-  const status = state.done ?? (state.stop ? "stopping (rollback not finished)" : "in progress or interrupted (resume with --resume)");
-  io.out(`rollout ${state.start.id} (${state.start.channel}): ${status}\n`);
-  for (const wave of state.start.waves) {
-    const s = (want: string) => wave.slugs.filter((slug) => state.finished.get(slug) === want).length;
-    io.out(`  wave ${wave.index + 1} ${wave.name.padEnd(7)} ${wave.slugs.length} tenant(s): ${s("moved")} moved, ${s("failed")} failed, ${s("skipped")} skipped${state.healthyWaves.has(wave.index) ? ", healthy" : ""}\n`);
-  }
-  if (state.stop) io.out(`  stopped at wave ${state.stop.wave + 1}: ${state.stop.reason}; ${state.rolledBack.size} rolled back\n`);
-  return 0;
 }

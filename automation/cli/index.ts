@@ -9,14 +9,16 @@ import { Command, CommanderError } from "commander";
 import { InvalidInputError, formatProblem } from "../../tenants/schema";
 import { createContext } from "../context";
 import { UnknownTenantError } from "../orders/errors";
-import { PlanUsageError, plan } from "../plan/plan";
-import { exitCodeFor, reportJson } from "../plan/cli";
-import { formatSummary } from "../plan/summary";
+import { PlanUsageError } from "../plan/plan";
+import { PlanCommandArgs, runPlanCommand } from "../plan/cli";
 import { RolloutUsageError } from "../rollout/rollout";
+import { checkOperationEnv } from "./env";
 import { Progress, createProgress } from "./progress";
-import { fleetRollout, fleetStatus, RolloutArgs } from "./fleet";
+import { fleetData, fleetRollout, RolloutArgs } from "./fleet";
+import { quietOnBrokenPipe } from "./output";
+import { fleetStatus } from "./status";
 import { tenantDestroy, tenantPreview, tenantUp } from "./tenant";
-import { writeFileSync } from "node:fs";
+import { registerPinsCommands } from "./pins";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, rollbackIncomplete: 3 } as const;
 
@@ -36,7 +38,11 @@ const defaultIo: CliIo = {
 /** Runs the CLI and returns its exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
   let code: number = EXIT.ok;
-  const context = () => createContext(io.env, join(__dirname, "..", ".."));
+  // Operations get the full context (workspace, secrets); read-only verbs only the data folder.
+  const context = () => {
+    checkOperationEnv(io.env);
+    return createContext(io.env, join(__dirname, "..", ".."));
+  };
   const progress = () => (io.progress ?? createProgress)();
   const program = new Command()
     .name("letsbe")
@@ -46,15 +52,13 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
 
   program.command("plan")
     .description("plan a hub stack and its tenants (or tenant:<slug>) offline, under the mock runtime")
-    .requiredOption("--stack <stack>", "prod-eu, prod-us or tenant:<slug>")
+    .requiredOption("--stack <stack>", "prod-eu, prod-us, staging or tenant:<slug>")
     .option("--tenants <dir>", "folder of tenant specs")
     .option("--json <file>", "write the report as JSON")
     .option("--org <org>", "Pulumi organization", "letsbe")
-    .action(async (opts: { stack: string; tenants?: string; json?: string; org: string }) => {
-      const report = await plan({ stack: opts.stack, tenantsDir: opts.tenants, org: opts.org });
-      io.out(`${formatSummary(report)}\n`);
-      if (opts.json) writeFileSync(opts.json, reportJson(report));
-      code = exitCodeFor(report);
+    .option("--workers <n>", "worker threads for tenant stacks (1-256)")
+    .action(async (opts: PlanCommandArgs) => {
+      code = await runPlanCommand("plan", opts, io);
     });
 
   const tenant = program.command("tenant").description("one tenant's stack");
@@ -85,19 +89,23 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     .option("--id <id>", "rollout id (names its journal); default from channel and target")
     .option("--resume", "continue the rollout its journal describes")
     .option("--dry-run", "print the wave plan and change nothing")
-    .option("--concurrency <n>", "tenants updated at once", (v) => Number.parseInt(v, 10), 20)
-    .option("--bake <minutes>", "wait after each wave before judging its health", (v) => Number.parseFloat(v), 10)
-    .option("--max-failed <n>", "stop once more tenants than this have failed", (v) => Number.parseInt(v, 10), 2)
+    .option("--json", "with --dry-run: print the wave plan as JSON, for scripts")
+    .option("--concurrency <n>", "tenants updated at once (1-1000)", "20")
+    .option("--bake <minutes>", "wait after each wave before judging its health (0-1440)", "10")
+    .option("--max-failed <n>", "stop once more tenants than this have failed", "2")
     .option("--metrics-url <url>", "Hub metrics API (heartbeats, approval routing); token in LETSBE_HUB_METRICS_TOKEN")
     .action(async (opts: RolloutArgs) => {
-      code = await fleetRollout(await context(), opts, io, progress());
+      code = await fleetRollout(fleetData(io.env), context, opts, io, progress);
     });
   fleet.command("status")
     .description("tenants by group and release, and the state of a rollout")
     .option("--id <id>", "rollout to report on (default: the latest)")
-    .action(async (opts: { id?: string }) => {
-      code = await fleetStatus(await context(), opts, io);
+    .option("--json", "print the status as JSON, for scripts")
+    .action(async (opts: { id?: string; json?: boolean }) => {
+      code = await fleetStatus(fleetData(io.env), opts, io);
     });
+
+  registerPinsCommands(program, io, (c) => { code = c; });
 
   try {
     await program.parseAsync([...argv], { from: "user" });
@@ -121,6 +129,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
 }
 
 if (require.main === module) {
+  quietOnBrokenPipe();
   runCli(process.argv.slice(2)).then(
     (code) => { process.exitCode = code; },
     (error: unknown) => {

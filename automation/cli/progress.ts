@@ -7,6 +7,8 @@ export interface Progress {
   /** Starts or resizes the bar. */
   total(count: number, label: string): void;
   tick(): void;
+  /** What is running now (a bar's label); plain lines ignore it. */
+  status?(label: string): void;
   stop(): void;
 }
 
@@ -42,6 +44,9 @@ export class BarProgress implements Progress {
   }
   tick(): void {
     this.bar?.increment();
+  }
+  status(label: string): void {
+    this.bar?.update({ label });
   }
   stop(): void {
     this.multi.stop();

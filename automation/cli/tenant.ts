@@ -1,15 +1,17 @@
 /** `letsbe tenant up|preview|destroy <slug>`. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
-import { InvalidInputError, TenantSpec, parseTenantSpec } from "../../tenants/schema";
+import { parse as parseYaml, YAMLParseError } from "yaml";
+import { InvalidInputError, TenantSpec, tenantSpecSchema, zodProblems } from "../../tenants/schema";
 import { AutomationContext } from "../context";
 import { formatChanges } from "../orders/flow";
-import { Order } from "../orders/schema";
-import { OrderEvent } from "../orders/states";
+import { Order, requiredWhereMissing } from "../orders/schema";
 import { repoRoot } from "../plan/stackConfig";
 import type { CliIo } from "./index";
 import { Progress } from "./progress";
+import { StageLines, formatEvent } from "./stageLines";
+
+export { formatEvent };
 
 export interface SpecArgs {
   readonly tenants?: string;
@@ -24,14 +26,20 @@ export function loadSpec(slug: string, args: SpecArgs): TenantSpec {
   } catch {
     throw new InvalidInputError([{ source: file, path: "", message: `no spec for tenant "${slug}" (looked for this file)` }]);
   }
-  const spec = parseTenantSpec(parseYaml(text), file);
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    if (error instanceof YAMLParseError) throw new InvalidInputError([{ source: file, path: "", message: `not valid YAML: ${error.message.split("\n")[0]}` }]);
+    throw error;
+  }
+  const parsed = tenantSpecSchema.safeParse(raw);
+  if (!parsed.success) throw new InvalidInputError(requiredWhereMissing(zodProblems(file, parsed.error), raw));
+  const spec = parsed.data;
   if (spec.slug !== slug) throw new InvalidInputError([{ source: file, path: "slug", message: `"${spec.slug}" but the command names "${slug}"` }]);
   return spec;
 }
 
-export function formatEvent(event: OrderEvent): string {
-  return `${event.slug}  ${event.state.padEnd(15)} ${event.step.padEnd(9)} ${event.message}`;
-}
 
 export async function tenantUp(context: AutomationContext, slug: string, args: SpecArgs, io: CliIo, progress: Progress): Promise<number> {
   const spec = loadSpec(slug, args);
@@ -41,8 +49,11 @@ export async function tenantUp(context: AutomationContext, slug: string, args: S
   const order: Order = { orderId, spec, providerChoice: spec.provider, allowOverflow: true, ...(existing?.release ? { release: existing.release } : {}) };
   progress.total(5, `${slug} on the ${context.workspace.kind} workspace`);
   let last = "";
+  const lines = new StageLines(slug);
   const outcome = await context.flow.provision(order, (event) => {
-    progress.line(formatEvent(event));
+    const text = lines.line(event);
+    if (text !== undefined) progress.line(text);
+    progress.status?.(`${slug} ${lines.label}`);
     if (event.state !== last) {
       last = event.state;
       progress.tick();

@@ -14,7 +14,7 @@ import { OperationResult, OperationTimeoutError, StackConfig, StackOperation, Te
 import { ConfirmationError, SlugConflictError, UnknownTenantError, isRetryable, reasonOf, scrubSecrets } from "./errors";
 import { KeyedLock, Semaphore } from "./limits";
 import { ServerPool, resolveProvider } from "./provider";
-import { Order } from "./schema";
+import { Order, admissionProblems, repoTenantBaseDomain } from "./schema";
 import { OrderEvent, OrderState, OrderStateTracker, OrderStep } from "./states";
 import { TenantRecord, TenantStore } from "./store";
 
@@ -42,6 +42,8 @@ export interface OrderFlowOptions {
   readonly retryDelayMs?: number;
   /** Longest backoff delay, ms. Default - 60 000. */
   readonly maxRetryDelayMs?: number;
+  /** A region's platform domain, for the hub rules checked on admission. Default - the hub's committed stack config. */
+  readonly tenantBaseDomain?: (region: string) => string | undefined;
 }
 
 export type OperationKind = "provision" | "update" | "preview" | "destroy";
@@ -81,6 +83,9 @@ export class OrderFlow {
     if (existing && existing.status === "active" && existing.orderId !== order.orderId) {
       throw new SlugConflictError(order.spec.slug, order.orderId, existing.orderId);
     }
+    // The tenant program's hub rules, checked before anything is recorded for the slug.
+    const problems = admissionProblems(order, this.options.tenantBaseDomain ?? repoTenantBaseDomain);
+    if (problems.length > 0) throw new InvalidInputError(problems);
   }
 
   /** Creates (or converges) the tenant of an order. */
@@ -106,6 +111,11 @@ export class OrderFlow {
         // Pinned before the first `up`: a retry reuses this decision instead of asking the pool again.
         await this.options.store.put(record);
       } else {
+        if (!record.provisionedAt && record.orderId === order.orderId) {
+          // Never came up: a corrected resubmission replaces the spec; the provider stays pinned.
+          record = { ...record, spec: { ...order.spec, provider: record.spec.provider }, updatedAt: new Date().toISOString() };
+          await this.options.store.put(record);
+        }
         emit("AWAITING_SERVER", "provider", `provider ${record.spec.provider} (pinned by an earlier run of this order)`);
       }
       const overflow = order.providerChoice === "auto" && order.allowOverflow;

@@ -1,7 +1,11 @@
 /** A Hub order: validated once, here, and named in every error by its order id. */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ReleaseOverride, releaseOverrideSchema } from "../../tenants/release";
-import { InputProblem, InvalidInputError, TenantSpec, tenantSpecSchema, zodProblems } from "../../tenants/schema";
+import { InputProblem, InvalidInputError, TenantSpec, hubProblems, tenantSpecSchema, zodProblems } from "../../tenants/schema";
+import { repoRoot } from "../plan/stackConfig";
 
 export const ORDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const PROVIDER_CHOICES = ["auto", "netcup", "hetzner"] as const;
@@ -33,7 +37,7 @@ export function parseOrder(raw: unknown): Order {
     ? (raw as { orderId: string }).orderId : "(no id)";
   const source = `order ${idGuess}`;
   const envelope = envelopeSchema.safeParse(raw);
-  if (!envelope.success) throw new InvalidInputError(zodProblems(source, envelope.error));
+  if (!envelope.success) throw new InvalidInputError(requiredWhereMissing(zodProblems(source, envelope.error), raw));
   const { orderId, tenant, allowOverflow, release } = envelope.data;
 
   const problems: InputProblem[] = [];
@@ -46,8 +50,48 @@ export function parseOrder(raw: unknown): Order {
   const candidate = { ...tenant, provider: providerChoice === "auto" ? "hetzner" : providerChoice };
   const spec = tenantSpecSchema.safeParse(candidate);
   if (!spec.success) {
-    problems.push(...zodProblems(source, spec.error).map((p) => ({ ...p, path: p.path ? `tenant.${p.path}` : "tenant" })));
+    problems.push(...requiredWhereMissing(zodProblems(source, spec.error).map((p) => ({ ...p, path: p.path ? `tenant.${p.path}` : "tenant" })), raw));
   }
   if (problems.length > 0 || !spec.success) throw new InvalidInputError(problems);
   return { orderId, spec: spec.data, providerChoice, allowOverflow, ...(release ? { release } : {}) };
+}
+
+/** A field that is absent reads "required", not the rule its value would have broken ("must be an e-mail address"). */
+export function requiredWhereMissing(problems: readonly InputProblem[], raw: unknown): InputProblem[] {
+  return problems.map((problem) => {
+    if (!problem.path) return problem;
+    const keys = problem.path.split(".");
+    let parent: unknown = raw;
+    for (const key of keys.slice(0, -1)) parent = parent !== null && typeof parent === "object" ? (parent as Record<string, unknown>)[key] : undefined;
+    const present = parent !== null && typeof parent === "object" && (parent as Record<string, unknown>)[keys[keys.length - 1]] !== undefined;
+    return present || parent === null || typeof parent !== "object" ? problem : { ...problem, message: "required" };
+  });
+}
+
+const hubSettingsSchema = z.object({
+  config: z.object({ "letsbe-hub:settings": z.object({ tenantBaseDomain: z.string().min(3) }) }),
+});
+
+/**
+ * The platform domain tenants of a region live under, from the hub's committed stack config
+ * (`Pulumi.prod-<region>.yaml`): what the tenant program later reads from the hub's outputs.
+ */
+export function repoTenantBaseDomain(region: string, root: string = repoRoot()): string | undefined {
+  const file = join(root, `Pulumi.prod-${region}.yaml`);
+  if (!existsSync(file)) return undefined;
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, "utf8"));
+  } catch {
+    return undefined; // a broken hub file is the plan's to report; the tenant program still checks at `up`
+  }
+  const parsed = hubSettingsSchema.safeParse(doc);
+  return parsed.success ? parsed.data.config["letsbe-hub:settings"].tenantBaseDomain : undefined;
+}
+
+/** The hub rules of the tenant program (a domain off the platform domain brings its zone), checked on admission. */
+export function admissionProblems(order: Order, tenantBaseDomain: (region: string) => string | undefined): InputProblem[] {
+  const base = tenantBaseDomain(order.spec.region);
+  if (base === undefined) return [];
+  return hubProblems(order.spec, base, `order ${order.orderId}`).map((p) => ({ ...p, path: `tenant.${p.path}` }));
 }

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 
 import { join } from "node:path";
 import { z } from "zod";
 import { releaseOverrideSchema } from "../../tenants/release";
-import { SLUG_PATTERN, parseTenantSpec, TenantSpec } from "../../tenants/schema";
+import { InvalidInputError, SLUG_PATTERN, parseTenantSpec, TenantSpec, zodProblems } from "../../tenants/schema";
 import { ReleaseOverride } from "../../tenants/release";
 
 export interface TenantRecord {
@@ -86,8 +86,16 @@ export class FileTenantStore implements TenantStore {
     return join(this.dir, `${slug}.json`);
   }
 
+  /** A damaged record names its file and field instead of surfacing as a raw SyntaxError or ZodError. */
   private parse(text: string, file: string): TenantRecord {
-    const raw = recordSchema.parse(JSON.parse(text));
-    return { ...raw, spec: parseTenantSpec(raw.spec, `${file}: spec`) };
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new InvalidInputError([{ source: file, path: "", message: `not valid JSON: ${(error as Error).message}` }]);
+    }
+    const raw = recordSchema.safeParse(json);
+    if (!raw.success) throw new InvalidInputError(zodProblems(file, raw.error));
+    return { ...raw.data, spec: parseTenantSpec(raw.data.spec, `${file}: spec`) };
   }
 }

@@ -68,6 +68,11 @@ export async function runRollout(options: RolloutOptions): Promise<RolloutReport
   const journal = options.journal;
   const state = replay(journal.read());
   const notify = options.onProgress ?? (() => undefined);
+  // A concurrency of 0 or NaN would move nothing and still report every wave healthy.
+  const limits = { concurrency: options.concurrency ?? 20, bakeMs: options.bakeMs ?? 0, maxFailed: rules.maxFailedTenants };
+  if (!Number.isInteger(limits.concurrency) || limits.concurrency < 1) throw new RolloutUsageError(`concurrency must be a whole number of at least 1 (got ${limits.concurrency})`);
+  if (!Number.isFinite(limits.bakeMs) || limits.bakeMs < 0) throw new RolloutUsageError(`bake time must be 0 or more (got ${limits.bakeMs})`);
+  if (!Number.isInteger(limits.maxFailed) || limits.maxFailed < 0) throw new RolloutUsageError(`max failed must be a whole number of at least 0 (got ${limits.maxFailed})`);
 
   let plan: StartEntry;
   if (options.resume) {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OperationOutcome, OrderFlow } from "../orders/flow";
 import { reasonOf } from "../orders/errors";
@@ -32,7 +32,10 @@ export interface JobRecord {
   updatedAt: string;
   /** How many times a restart picked this job up again. */
   resumed: number;
+  /** The newest events, at most `maxEvents`; the first one kept has index `droppedEvents`. */
   readonly events: OrderEvent[];
+  /** Events dropped from the front to keep the record bounded. */
+  droppedEvents?: number;
 }
 
 export interface JobManagerOptions {
@@ -41,12 +44,21 @@ export interface JobManagerOptions {
   readonly dir: string;
   /** What a restart does with unfinished jobs. Default - `resume`. */
   readonly onRestart?: "resume" | "interrupt";
+  /** Finished jobs kept (memory and journal), newest first. Default - 1000. */
+  readonly keepFinished?: number;
+  /** Finished jobs older than this are dropped, ms. Default - 7 days. */
+  readonly keepFinishedMs?: number;
+  /** Events kept per job (the newest). Default - 500. */
+  readonly maxEvents?: number;
 }
+
+export const JOB_RETENTION = { keepFinished: 1000, keepFinishedMs: 7 * 24 * 3600_000, maxEvents: 500 } as const;
 
 export class JobManager {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly bus = new EventEmitter();
   private closed = false;
+  private recovered = false;
 
   constructor(private readonly options: JobManagerOptions) {
     mkdirSync(options.dir, { recursive: true });
@@ -67,6 +79,13 @@ export class JobManager {
       this.record(job, { orderId: job.orderId, slug: job.slug, state: job.state ?? "AWAITING_SERVER", step: "program", message: "service restarted: job resumed", at: new Date().toISOString() });
       this.start(job);
     }
+    this.prune();
+    this.recovered = true;
+  }
+
+  /** The journal has been read and unfinished jobs dealt with: the service may take orders. */
+  get ready(): boolean {
+    return this.recovered && !this.closed;
   }
 
   get(id: string): JobRecord | undefined {
@@ -76,6 +95,11 @@ export class JobManager {
   /** An unfinished job for the same order, so a resubmitted order joins it instead of racing it. */
   activeFor(orderId: string): JobRecord | undefined {
     return [...this.jobs.values()].find((j) => j.orderId === orderId && !FINAL_STATUSES.includes(j.status));
+  }
+
+  /** An unfinished provision of the tenant, whichever order it came from: one slug, one order in flight. */
+  activeProvision(slug: string): JobRecord | undefined {
+    return [...this.jobs.values()].find((j) => j.kind === "provision" && j.slug === slug && !FINAL_STATUSES.includes(j.status));
   }
 
   /** An unfinished destroy of the tenant, so a repeated DELETE joins it. */
@@ -95,7 +119,9 @@ export class JobManager {
   subscribe(id: string, from: number, listener: (event: OrderEvent, index: number) => void, onEnd: () => void): () => void {
     const job = this.jobs.get(id);
     if (!job) throw new Error(`unknown job ${id}`);
-    job.events.slice(from).forEach((event, i) => listener(event, from + i));
+    const dropped = job.droppedEvents ?? 0;
+    const start = Math.max(from, dropped);
+    job.events.slice(start - dropped).forEach((event, i) => listener(event, start + i));
     if (FINAL_STATUSES.includes(job.status)) {
       onEnd();
       return () => undefined;
@@ -157,9 +183,15 @@ export class JobManager {
   private record(job: JobRecord, event: OrderEvent): void {
     if (this.closed) return;
     job.events.push(event);
+    const max = this.options.maxEvents ?? JOB_RETENTION.maxEvents;
+    if (job.events.length > max) {
+      const excess = job.events.length - max;
+      job.events.splice(0, excess);
+      job.droppedEvents = (job.droppedEvents ?? 0) + excess;
+    }
     job.state = event.state;
     this.persist(job);
-    this.bus.emit(`event:${job.id}`, event, job.events.length - 1);
+    this.bus.emit(`event:${job.id}`, event, (job.droppedEvents ?? 0) + job.events.length - 1);
   }
 
   private finish(job: JobRecord, fields: Partial<JobRecord>): void {
@@ -167,6 +199,20 @@ export class JobManager {
     Object.assign(job, fields);
     this.persist(job);
     this.bus.emit(`done:${job.id}`);
+    this.prune();
+  }
+
+  /** Drops finished jobs past the retention (count and age), from memory and from the journal. */
+  private prune(): void {
+    const keep = this.options.keepFinished ?? JOB_RETENTION.keepFinished;
+    const oldest = Date.now() - (this.options.keepFinishedMs ?? JOB_RETENTION.keepFinishedMs);
+    const finished = [...this.jobs.values()].filter((j) => FINAL_STATUSES.includes(j.status))
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+    finished.forEach((job, index) => {
+      if (index < keep && Date.parse(job.updatedAt) >= oldest) return;
+      this.jobs.delete(job.id);
+      rmSync(join(this.options.dir, `${job.id}.json`), { force: true });
+    });
   }
 
   private persist(job: JobRecord): void {

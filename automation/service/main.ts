@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { InvalidInputError, formatProblem, zodProblems } from "../../tenants/schema";
+import { checkOperationEnv } from "../cli/env";
 import { createContext } from "../context";
 import { JobManager } from "./jobs";
 import { buildService } from "./server";
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   const parsed = serviceEnv.safeParse(process.env);
   if (!parsed.success) throw new InvalidInputError(zodProblems("environment", parsed.error));
   const env = parsed.data;
+  checkOperationEnv(process.env);
   const context = await createContext(process.env, join(__dirname, "..", ".."));
   const jobs = new JobManager({ flow: context.flow, dir: join(context.dataDir, "jobs"), onRestart: env.LETSBE_ON_RESTART });
   jobs.recover();
@@ -35,5 +37,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`letsbe-service: ${error instanceof InvalidInputError ? error.problems.map(formatProblem).join("\n") : error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+  // Invalid configuration is a usage error (2), as in the CLI.
+  process.exitCode = error instanceof InvalidInputError ? 2 : 1;
 });

@@ -4,13 +4,15 @@
  *   GET    /v1/jobs/{id}            the job record
  *   GET    /v1/jobs/{id}/events     the job's events as SSE (Last-Event-ID resumes)
  *   DELETE /v1/tenants/{slug}       destroy; needs `X-Confirm-Slug: {slug}` -> 202 { jobId }
- * Every route needs `Authorization: Bearer <token>`.
+ *   GET    /healthz, /readyz        liveness and readiness, without auth and without details
+ * Every other route needs `Authorization: Bearer <token>`.
  */
-import { timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { InvalidInputError, SLUG_PATTERN } from "../../tenants/schema";
 import { OrderFlow } from "../orders/flow";
 import { SlugConflictError } from "../orders/errors";
+import { KeyedLock } from "../orders/limits";
 import { parseOrder } from "../orders/schema";
 import { TenantStore } from "../orders/store";
 import { JobManager, JobRecord } from "./jobs";
@@ -21,9 +23,18 @@ export interface ServiceOptions {
   readonly jobs: JobManager;
   /** Bearer token the Hub presents (secret); at least 32 characters. */
   readonly token: string;
-  /** Log requests (never bodies). Default - false. */
+  /** Log requests as JSON lines (never bodies, never the Authorization header). Default - false. */
   readonly logger?: boolean;
+  /** Open event streams allowed per bearer token. Default - 16. */
+  readonly maxStreamsPerToken?: number;
+  /** Open event streams allowed in total. Default - 64. */
+  readonly maxStreams?: number;
 }
+
+export const STREAM_LIMITS = { perToken: 16, total: 64 } as const;
+
+/** Routes answered without a token: they say only whether the process is up and ready. */
+const OPEN_ROUTES = new Set(["/healthz", "/readyz"]);
 
 /** Interval of SSE keep-alive comments, ms. */
 const KEEP_ALIVE_MS = 15_000;
@@ -33,10 +44,22 @@ const BODY_LIMIT = 64 * 1024;
 
 export function buildService(options: ServiceOptions): FastifyInstance {
   if (options.token.length < 32) throw new Error("service token must be at least 32 characters");
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: BODY_LIMIT });
+  const app = Fastify({
+    logger: options.logger ? { redact: ["req.headers.authorization", "req.headers.cookie"] } : false,
+    bodyLimit: BODY_LIMIT,
+  });
   const expected = Buffer.from(options.token);
+  const streams = new StreamCounter(options.maxStreamsPerToken ?? STREAM_LIMITS.perToken, options.maxStreams ?? STREAM_LIMITS.total);
+  // Check-then-submit for one slug runs under one lock: a second order for the slug sees the first.
+  const admission = new KeyedLock();
+
+  app.get("/healthz", async (_request, reply) => reply.send({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => (options.jobs.ready
+    ? reply.send({ status: "ready" })
+    : reply.code(503).send({ status: "not_ready" })));
 
   app.addHook("onRequest", async (request, reply) => {
+    if (request.method === "GET" && OPEN_ROUTES.has(request.url.split("?")[0] ?? "")) return;
     const header = request.headers.authorization ?? "";
     const match = /^Bearer (.+)$/.exec(header);
     const given = Buffer.from(match?.[1] ?? "");
@@ -48,7 +71,9 @@ export function buildService(options: ServiceOptions): FastifyInstance {
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    return reply.code(status).send({ error: status === 500 ? "internal" : "bad_request", reason: status === 500 ? "internal error" : error.message });
+    const kind = status === 500 ? "internal" : status === 413 ? "payload_too_large" : "bad_request";
+    const reason = status === 500 ? "internal error" : status === 413 ? `the body is larger than ${BODY_LIMIT} bytes` : error.message;
+    return reply.code(status).send({ error: kind, reason });
   });
 
   app.post("/v1/tenants", async (request, reply) => {
@@ -62,15 +87,26 @@ export function buildService(options: ServiceOptions): FastifyInstance {
       if (error instanceof InvalidInputError) return reply.code(400).send({ error: "invalid_order", problems: error.problems });
       throw error;
     }
-    const running = options.jobs.activeFor(order.orderId);
-    if (running) return accepted(reply, running);
-    try {
-      await options.flow.admit(order);
-    } catch (error) {
-      if (error instanceof SlugConflictError) return reply.code(409).send({ error: "slug_taken", reason: error.message });
-      throw error;
-    }
-    return accepted(reply, options.jobs.submitProvision(request.body, order));
+    const admitted = order;
+    return admission.run(admitted.spec.slug, async () => {
+      const running = options.jobs.activeFor(admitted.orderId);
+      if (running) return accepted(reply, running);
+      const other = options.jobs.activeProvision(admitted.spec.slug);
+      if (other) {
+        return reply.code(409).send({ error: "slug_taken", reason: `order ${admitted.orderId}: slug "${admitted.spec.slug}" is being provisioned for order ${other.orderId}` });
+      }
+      try {
+        await options.flow.admit(admitted);
+      } catch (error) {
+        if (error instanceof SlugConflictError) return reply.code(409).send({ error: "slug_taken", reason: error.message });
+        // Only the order's own problems are the client's; a damaged record on our side stays a 500.
+        if (error instanceof InvalidInputError && error.problems.every((p) => p.source === `order ${admitted.orderId}`)) {
+          return reply.code(400).send({ error: "invalid_order", problems: error.problems });
+        }
+        throw error;
+      }
+      return accepted(reply, options.jobs.submitProvision(request.body, admitted));
+    });
   });
 
   app.get<{ Params: { id: string } }>("/v1/jobs/:id", async (request, reply) => {
@@ -79,7 +115,7 @@ export function buildService(options: ServiceOptions): FastifyInstance {
     return reply.send(job);
   });
 
-  app.get<{ Params: { id: string } }>("/v1/jobs/:id/events", (request, reply) => streamEvents(options.jobs, request, reply));
+  app.get<{ Params: { id: string } }>("/v1/jobs/:id/events", (request, reply) => streamEvents(options.jobs, streams, request, reply));
 
   app.delete<{ Params: { slug: string } }>("/v1/tenants/:slug", async (request, reply) => {
     const { slug } = request.params;
@@ -102,10 +138,40 @@ function accepted(reply: FastifyReply, job: JobRecord) {
   return reply.code(202).header("Location", `/v1/jobs/${job.id}`).send({ jobId: job.id, status: job.status, events: `/v1/jobs/${job.id}/events` });
 }
 
-function streamEvents(jobs: JobManager, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): void {
+/** Open event streams per token (by digest, so the token is not kept as a key) and in total. */
+class StreamCounter {
+  private readonly open = new Map<string, number>();
+  private total = 0;
+  constructor(private readonly perToken: number, private readonly max: number) {}
+
+  /** Takes a slot, or returns undefined when a cap is reached; the function gives it back. */
+  take(token: string): (() => void) | undefined {
+    const key = createHash("sha256").update(token).digest("hex");
+    const mine = this.open.get(key) ?? 0;
+    if (mine >= this.perToken || this.total >= this.max) return undefined;
+    this.open.set(key, mine + 1);
+    this.total += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.total -= 1;
+      const left = (this.open.get(key) ?? 1) - 1;
+      if (left > 0) this.open.set(key, left);
+      else this.open.delete(key);
+    };
+  }
+}
+
+function streamEvents(jobs: JobManager, streams: StreamCounter, request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): void {
   const job = jobs.get(request.params.id);
   if (!job) {
     void reply.code(404).send({ error: "not_found", reason: `no job ${request.params.id}` });
+    return;
+  }
+  const release = streams.take(request.headers.authorization ?? "");
+  if (!release) {
+    void reply.code(429).header("Retry-After", "30").send({ error: "too_many_streams", reason: "too many open event streams; close one or retry later" });
     return;
   }
   const last = Number.parseInt(String(request.headers["last-event-id"] ?? ""), 10);
@@ -127,4 +193,6 @@ function streamEvents(jobs: JobManager, request: FastifyRequest<{ Params: { id: 
     clearInterval(keepAlive);
     unsubscribe();
   });
+  // The response closes when the stream ends or the client goes: either frees the slot.
+  out.on("close", release);
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { dump } from "js-yaml";
-import { ImagePin, ReleasePins, SIDECAR_IMAGES, SIDECAR_RAM_MB, TOOLS, Tool, ToolId, imageRef } from "../../tenants/catalog";
+import { CatalogImage, ReleasePins, SIDECAR_IMAGES, SIDECAR_RAM_MB, TOOLS, Tool, ToolId, imageRef } from "../../tenants/catalog";
 import { CORE_SERVICES, DATABASE_RUNTIME, MAIL_CONTAINER_PORTS, httpProbe, toolRuntime } from "./services";
 
 export const COMPOSE_PROJECT = "letsbe";
@@ -32,7 +32,7 @@ export interface ComposeInput {
   /** Tool definitions. Default - the catalog's `TOOLS`. */
   readonly toolCatalog?: Readonly<Record<ToolId, Tool>>;
   /** Sidecar images. Default - the catalog's `SIDECAR_IMAGES`. */
-  readonly sidecarImages?: Readonly<Record<keyof typeof SIDECAR_IMAGES, ImagePin>>;
+  readonly sidecarImages?: Readonly<Record<keyof typeof SIDECAR_IMAGES, CatalogImage>>;
   readonly health?: HealthTiming;
 }
 
@@ -71,8 +71,8 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
   const catalog = input.toolCatalog ?? TOOLS;
   const sidecars = input.sidecarImages ?? SIDECAR_IMAGES;
   const timing = input.health ?? DEFAULT_HEALTH;
-  const healthcheck = (probe: string) => ({
-    test: ["CMD-SHELL", probe],
+  const healthcheck = (probe: string | readonly string[]) => ({
+    test: typeof probe === "string" ? ["CMD-SHELL", probe] : [...probe],
     interval: `${timing.intervalS}s`,
     timeout: `${timing.timeoutS}s`,
     retries: timing.retries,
@@ -81,18 +81,18 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
   const services: Record<string, Service> = {};
   const manifestServices: Record<string, ManifestService> = {};
   const envFiles: Record<string, string[]> = { [`${SECRETS_DIR}/hub.env`]: [] };
-  const add = (name: string, image: ImagePin, volume: string, dataPath: string, service: Service) => {
+  const add = (name: string, image: CatalogImage, volume: string | undefined, dataPath: string, service: Service) => {
     services[name] = {
       image: imageRef(image),
       restart: "unless-stopped",
       ...service,
-      volumes: [`${volume}:${dataPath}`],
+      ...(volume ? { volumes: [`${volume}:${dataPath}`] } : {}),
       logging: { driver: "json-file", options: { "max-size": "10m", "max-file": "3" } },
     };
-    manifestServices[name] = { image: imageRef(image), volumes: [volume] };
+    manifestServices[name] = { image: imageRef(image), volumes: volume ? [volume] : [] };
   };
 
-  const core = (key: keyof typeof CORE_SERVICES, image: ImagePin, extra: Service) => {
+  const core = (key: keyof typeof CORE_SERVICES, image: CatalogImage, extra: Service) => {
     const def = CORE_SERVICES[key];
     add(key, image, `${key}-data`, "/data", {
       mem_limit: `${def.ramMb}m`,
@@ -124,6 +124,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
     const generated = ["APP_SECRET"];
     const dependsOn: Record<string, { condition: string }> = {};
     const environment: Record<string, string> = { LETSBE_DOMAIN: `${tool.subdomain}.${input.domain}` };
+    let database: { host: string; name: string; user: string } | undefined;
     if (tool.database) {
       const db = DATABASE_RUNTIME[tool.database];
       generated.push(...db.generated);
@@ -136,7 +137,8 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
         environment: dbEnv,
         healthcheck: healthcheck(db.probe),
       });
-      Object.assign(environment, dbEnv, { DATABASE_HOST: `${name}-db` });
+      database = { host: `${name}-db`, name, user: name };
+      Object.assign(environment, dbEnv, runtime.databaseEnv ? runtime.databaseEnv(database) : { DATABASE_HOST: database.host });
       dependsOn[`${name}-db`] = { condition: "service_healthy" };
     }
     if (tool.redis) {
@@ -147,7 +149,24 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
       environment.REDIS_URL = `redis://${name}-redis:6379`;
       dependsOn[`${name}-redis`] = { condition: "service_healthy" };
     }
+    const url = `https://${tool.subdomain}.${input.domain}`;
+    if (runtime.environment) Object.assign(environment, runtime.environment(url));
     envFiles[envFile] = generated;
+    const sidecarsReady = { ...dependsOn };
+    for (const companion of tool.companions ?? []) {
+      const wiring = runtime.companions?.[companion.name];
+      if (!wiring) throw new Error(`tool ${id}: companion ${companion.name} has no wiring in components/compose/services.ts`);
+      const service = `${name}-${companion.name}`;
+      add(service, companion.image, wiring.sharedDataPath ? `${name}-data` : undefined, wiring.sharedDataPath ?? "", {
+        mem_limit: `${companion.ramMb}m`,
+        env_file: [envFile],
+        environment: wiring.environment({ url, service: name, ...(database ? { db: database } : {}), ...(tool.redis ? { redisHost: `${name}-redis` } : {}) }),
+        ...(wiring.entrypoint ? { entrypoint: [...wiring.entrypoint] } : {}),
+        healthcheck: { disable: true },
+        ...(wiring.usesSidecars && Object.keys(sidecarsReady).length > 0 ? { depends_on: sidecarsReady } : {}),
+      });
+      dependsOn[service] = { condition: "service_started" };
+    }
     const ports = [`127.0.0.1:${tool.port}:${tool.containerPort}`];
     if (tool.mail) ports.push(...MAIL_CONTAINER_PORTS.map((port) => `${port}:${port}`));
     add(name, tool.image, `${name}-data`, runtime.dataPath, {
@@ -155,7 +174,8 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
       ports,
       env_file: [envFile],
       environment,
-      healthcheck: healthcheck(httpProbe(tool.containerPort, runtime.healthPath)),
+      healthcheck: runtime.noSelfProbe ? { disable: true } : healthcheck(runtime.healthTest ?? httpProbe(tool.containerPort, runtime.healthPath)),
+      ...(runtime.entrypoint ? { entrypoint: [...runtime.entrypoint] } : {}),
       ...(Object.keys(dependsOn).length > 0 ? { depends_on: dependsOn } : {}),
     });
   }

@@ -8,7 +8,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { RenderedCompose } from "../compose/render";
 import { parseApplyResult, planComposeStage } from "../compose/stage";
-import { BaseStage, HostParams, StagePlan, StageSecret, planBaseStages, renderSecretsFile } from "./stages";
+import { BASE_STAGES, BaseStage, HostParams, StagePlan, StageSecret, planBaseStages, renderSecretsFile } from "./stages";
 
 export { BASE_STAGES, HostParams } from "./stages";
 
@@ -116,7 +116,7 @@ export function createBaseStages(name: string, args: BaseStagesArgs, opts: pulum
     previous = [run];
   }
   const all = stages as Record<BaseStage, command.remote.Command>;
-  return { connection, stages: all, done: all.nginx };
+  return { connection, stages: all, done: all[BASE_STAGES[BASE_STAGES.length - 1]] };
 }
 
 /** The compose project: its files copied, then applied with the health gate, after bootstrap and DNS. */

@@ -8,9 +8,12 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** The base stages in the order they run; none depends on the tenant's tool set. */
+/**
+ * The base stages in the order they run; none depends on the tenant's tool set. `hardening`
+ * comes last: it takes the file integrity baseline of what the others made.
+ */
 export const BASE_STAGES = [
-  "system", "packages", "unattended", "docker", "firewall", "ssh", "fail2ban", "layout", "tls", "nginx",
+  "system", "packages", "unattended", "docker", "firewall", "ssh", "fail2ban", "layout", "tls", "nginx", "hardening",
 ] as const;
 export type BaseStage = (typeof BASE_STAGES)[number];
 

@@ -56,6 +56,13 @@ describe("host stages under the mock runtime", () => {
     for (let i = 1; i < commands.length; i++) expect(commands[i].dependencies, commands[i].name).toContain(commands[i - 1].urn);
   });
 
+  it("runs hardening last, so its integrity baseline holds what every other stage made", async () => {
+    const { resources } = await planHost(params, []);
+    const names = byType(resources, COMMAND).map((r) => r.name);
+    expect(names.slice(-2)).toEqual(["acme-host-hardening", "acme-host-compose"]);
+    expect(planBaseStages(params).find((s) => s.name === "hardening")?.secrets).toEqual([]);
+  });
+
   it("connects as root on port 22 by default with the key as a secret", async () => {
     const { resources } = await planHost(params, []);
     for (const r of [...byType(resources, COMMAND), ...byType(resources, COPY)]) {
@@ -141,7 +148,7 @@ describe("Tenant with a host", () => {
     const dns = byType(resources, "cloudflare:index/dnsRecord:DnsRecord");
     expect(dns.length).toBeGreaterThan(0);
     for (const record of dns) expect(compose?.dependencies).toContain(record.urn);
-    expect(compose?.dependencies).toContain(resources.find((r) => r.name === `${spec.slug}-host-nginx`)?.urn);
+    expect(compose?.dependencies).toContain(resources.find((r) => r.name === `${spec.slug}-host-hardening`)?.urn);
     const firewall = resources.find((r) => r.name === `${spec.slug}-host-firewall`);
     expect(String(firewall?.plainInputs.create)).toContain("LB_PUBLIC_TCP_PORTS='25 465 587 993'");
     expect(String(firewall?.plainInputs.create)).toContain("LB_MGMT_CIDRS='198.51.100.10/32 2001:db8:100::/48'");

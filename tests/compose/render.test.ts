@@ -6,7 +6,20 @@ import { parse } from "yaml";
 import { CORE_SERVICES, MAIL_CONTAINER_PORTS } from "../../components/compose/services";
 import { renderCompose } from "../../components/compose/render";
 import { MAIL_PORTS } from "../../components/tenant/tenant";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { DEFAULT_RELEASE, SIDECAR_RAM_MB, TIERS, TOOLS, TOOL_IDS, ToolId, tierBudget } from "../../tenants/catalog";
+
+/** The lock as committed, read here directly: what each image must render as. */
+const LOCKED = new Map((JSON.parse(readFileSync(join(__dirname, "..", "..", "tenants", "images.lock.json"), "utf8")) as {
+  images: Array<{ repository: string; tag: string; status: string; digest?: string }>;
+}).images.map((e) => [`${e.repository}:${e.tag}`, e]));
+/** `repository:tag@digest` when the lock has a digest, `repository:tag` when it marks the entry unverified without one. */
+function lockedRef(repository: string, tag: string): string {
+  const entry = LOCKED.get(`${repository}:${tag}`);
+  if (!entry) throw new Error(`test: the lock has no ${repository}:${tag}`);
+  return entry.digest ? `${repository}:${tag}@${entry.digest}` : `${repository}:${tag}`;
+}
 
 interface ComposeDoc {
   services: Record<string, {
@@ -50,18 +63,24 @@ describe("the rendered compose project", () => {
     expect(validate({ services: { x: { image: "a", restart: 5, bogus: true } } })).toBe(false);
   });
 
-  it("pins every image by digest and never uses latest", () => {
+  it("names every image as the lock holds it (by digest, or tag only where the lock marks it unverified) and never uses latest", () => {
     for (const [name, service] of Object.entries(doc([...TOOL_IDS]).services)) {
-      expect(service.image, name).toMatch(/^[a-z0-9.:/_-]+:[^:@]+@sha256:[0-9a-f]{64}$/);
-      expect(service.image, name).not.toMatch(/:latest@/);
+      const [, repository, tag] = /^([a-z0-9.:/_-]+):([^:@]+)(?:@sha256:[0-9a-f]{64})?$/.exec(service.image) ?? [];
+      expect(repository, `${name}: ${service.image}`).toBeDefined();
+      expect(service.image, name).toBe(lockedRef(repository!, tag!));
+      expect(tag, name).not.toBe("latest");
     }
   });
 
-  it("runs OpenClaw at the release's tag and digest, the wrapper and proxy by digest", () => {
+  it("runs OpenClaw, the wrapper and the proxy at the release's tags, with the lock's digest where it has one", () => {
     const services = doc([]).services;
-    expect(services.openclaw.image).toBe(`${DEFAULT_RELEASE.openclaw.repository}:${DEFAULT_RELEASE.openclaw.tag}@${DEFAULT_RELEASE.openclaw.digest}`);
-    expect(services["safety-wrapper"].image).toContain(`@${DEFAULT_RELEASE.safetyWrapper.digest}`);
-    expect(services["secrets-proxy"].image).toContain(`@${DEFAULT_RELEASE.secretsProxy.digest}`);
+    expect(services.openclaw.image).toBe(lockedRef("code.letsbe.solutions/letsbe/openclaw", "2026.2.6-3"));
+    expect(services["safety-wrapper"].image).toBe(lockedRef("code.letsbe.solutions/letsbe/safety-wrapper", "1.4.2"));
+    expect(services["secrets-proxy"].image).toBe(lockedRef("code.letsbe.solutions/letsbe/secrets-proxy", "1.1.0"));
+    // A per-stack release pin carries its own digest, and that is what runs.
+    const digest = `sha256:${"0123456789abcdef".repeat(4)}`;
+    const pinned = parse(renderCompose({ slug: "acme", domain: "acme.eu.letsbe.biz", tools: [], release: { ...DEFAULT_RELEASE, openclaw: { repository: "code.letsbe.solutions/letsbe/openclaw", tag: "2026.3.1", digest } } }).composeYaml) as ComposeDoc;
+    expect(pinned.services.openclaw.image).toBe(`code.letsbe.solutions/letsbe/openclaw:2026.3.1@${digest}`);
     expect(Object.keys(services).sort()).toEqual(Object.keys(CORE_SERVICES).sort());
   });
 
@@ -115,7 +134,7 @@ describe("the rendered compose project", () => {
 
   it("lists in the manifest each service's image and volumes, and the secrets the host generates", () => {
     const { manifest } = render(["nextcloud", "ghost"]);
-    expect(manifest.services["nextcloud-db"]).toEqual({ image: expect.stringContaining("@sha256:"), volumes: ["nextcloud-db-data"] });
+    expect(manifest.services["nextcloud-db"]).toEqual({ image: lockedRef("docker.io/library/postgres", "16-alpine"), volumes: ["nextcloud-db-data"] });
     expect(manifest.envFiles["/opt/letsbe/secrets/ghost.env"]).toEqual(["APP_SECRET", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD"]);
     expect(manifest.release).toEqual(DEFAULT_RELEASE);
   });

@@ -63,7 +63,7 @@ describe("npm run plan", () => {
     writeFileSync(join(dir, "typo.yaml"), readFileSync(join(root, "tenants/sandbox-eu.yaml"), "utf8").replace("slug: sandbox-eu", "slug: typo\nregoin: eu"));
     writeFileSync(join(dir, "no-zone.yaml"), readFileSync(join(root, "tenants/sandbox-eu.yaml"), "utf8").replace("slug: sandbox-eu", "slug: no-zone").replace("sandbox.eu.letsbe.biz", "no-zone.example"));
     const out = join(dir, "plan.json");
-    const { code, stdout } = await plan("--stack", "prod-eu", "--tenants", dir, "--json", out);
+    const { code, stderr } = await plan("--stack", "prod-eu", "--tenants", dir, "--json", out);
     expect(code).toBe(1);
     const report = readReport(out);
     expect(report.errors.map((e) => [e.source, e.path])).toEqual([
@@ -73,7 +73,7 @@ describe("npm run plan", () => {
     ]);
     expect(report.errors[1].message).toBe('unknown key(s) "regoin"');
     expect(report.stacks.map((s) => s.stack)).toEqual(["prod-eu", "acme-bakery"]);
-    expect(stdout).toContain("bad-tier.yaml: tier:");
+    expect(stderr).toContain("bad-tier.yaml: tier:");
   });
 
   it("exits 0 for a clean plan and plans one tenant alone with tenant:<slug>", async () => {

@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 describe("the pack served over the analyzer protocol", () => {
-  it("describes itself and its nine policies with their enforcement levels", async () => {
+  it("describes itself and its eleven policies with their enforcement levels", async () => {
     const info = await call<AnalyzerInfo>(pack.client, "getAnalyzerInfo", empty());
     expect(info.getName()).toBe("letsbe-guardrails");
     const levels = Object.fromEntries(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]));
@@ -40,6 +40,8 @@ describe("the pack served over the analyzer protocol", () => {
       "stateful-protected": analyzerPb.EnforcementLevel.MANDATORY,
       "dns-sanity": analyzerPb.EnforcementLevel.ADVISORY,
       "internals-internal": analyzerPb.EnforcementLevel.MANDATORY,
+      "verified-pins": analyzerPb.EnforcementLevel.ADVISORY,
+      "pins-verified-for-production": analyzerPb.EnforcementLevel.MANDATORY,
     });
   });
 

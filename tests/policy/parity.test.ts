@@ -1,7 +1,7 @@
 /**
  * The offline plan's judge and the pack served to the CLI agree: a real tenant stack, broken in
  * several ways, judged both in process and over the analyzer protocol, gives the same findings
- * (except secretness, which only the plan can see).
+ * (except secretness, which only the plan can see, and the production pin gate, which only the CLI applies).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { judgeStack } from "../../automation/plan/judge";
@@ -62,7 +62,11 @@ describe("plan judge and CLI analyzer agree", () => {
     const overGrpc = found.map((d) => `${d.policyName} | ${level(d.enforcementLevel)} | ${d.urn} | ${d.message.split("\n").slice(1).join("\n")}`);
 
     expect(inProcess.length).toBeGreaterThanOrEqual(6);
-    expect(new Set(inProcess.map((v) => v.split(" | ")[0]))).toEqual(new Set(["internals-internal", "no-public-ssh", "region-affinity", "stateful-protected", "dns-sanity"]));
-    expect([...overGrpc].sort()).toEqual([...inProcess].sort());
+    expect(new Set(inProcess.map((v) => v.split(" | ")[0]))).toEqual(new Set(["internals-internal", "no-public-ssh", "region-affinity", "stateful-protected", "dns-sanity", "verified-pins"]));
+    // The production gate is the CLI's alone: the plan is no preview or update (policy/verifiedPins.ts).
+    const gate = overGrpc.filter((v) => v.startsWith("pins-verified-for-production | "));
+    expect(gate).toHaveLength(1);
+    expect(gate[0]).toMatch(/^pins-verified-for-production \| mandatory \| urn:pulumi:acme-bakery::letsbe-tenant::(?:pulumi:pulumi:Stack\$)?letsbe:tenant:Tenant::acme-bakery \| production preview\/update without a passing `letsbe pins verify`/);
+    expect([...overGrpc].filter((v) => !gate.includes(v)).sort()).toEqual([...inProcess].sort());
   });
 });

@@ -56,11 +56,14 @@ describe("the offline plan applies the pack", () => {
     const text = (compose.plainInputs.source as { text: string }).text;
     const nextcloudPort = `127.0.0.1:${TOOLS.nextcloud.port}:${TOOLS.nextcloud.containerPort}`;
     expect(text).toContain(nextcloudPort);
-    const broken = text.replace(nextcloudPort, `${TOOLS.nextcloud.port}:${TOOLS.nextcloud.containerPort}`).replace(`@${TOOLS.nextcloud.image.digest}`, "");
+    // An image outside the lock, by tag only: pinned-artifacts' (the lock's unverified entries are verified-pins').
+    const unpinned = `${TOOLS.nextcloud.image.repository}:29-unlocked`;
+    const broken = text.replace(nextcloudPort, `${TOOLS.nextcloud.port}:${TOOLS.nextcloud.containerPort}`).replace(`image: ${imageRef(TOOLS.nextcloud.image)}\n`, `image: ${unpinned}\n`);
+    expect(broken).toContain(`image: ${unpinned}\n`);
     const resources = run.resources.map((r) => (r === compose ? { ...r, plainInputs: { ...r.plainInputs, source: { text: broken } } } : r));
     const violations = await judgeStack({ project: TENANT_PROJECT, stack: "acme-bakery", resources, outputs: {} });
-    expect(violations.map((v) => `${v.policy}: ${v.message}`)).toEqual([
-      `pinned-artifacts: compose service "nextcloud" (source.text): image "${TOOLS.nextcloud.image.repository}:${TOOLS.nextcloud.image.tag}" is not pinned by digest (@sha256:<64 hex>)`,
+    expect(violations.filter((v) => v.policy !== "verified-pins").map((v) => `${v.policy}: ${v.message}`)).toEqual([
+      `pinned-artifacts: compose service "nextcloud" (source.text): image "${unpinned}" is not pinned by digest (@sha256:<64 hex>)`,
       `internals-internal: compose service "nextcloud" publishes "${TOOLS.nextcloud.port}:${TOOLS.nextcloud.containerPort}" on 0.0.0.0; only nginx and mail may be public, others bind 127.0.0.1`,
     ]);
   });

@@ -40,6 +40,16 @@ lb_put() {
   fi
 }
 
+# lb_mode PATH MODE OWNER:GROUP: an existing file or folder (a package's) gets this mode and owner.
+lb_mode() {
+  local path="$1" mode="$2" owner="$3"
+  [[ -e "$path" ]] || return 0
+  if [[ "$(stat -L -c '%a %U:%G' "$path")" != "${mode#0} $owner" ]]; then
+    chmod "$mode" "$path" && chown "$owner" "$path"
+    lb_changed "$path mode/owner"
+  fi
+}
+
 # lb_dir PATH MODE OWNER:GROUP
 lb_dir() {
   local path="$1" mode="$2" owner="$3"
@@ -51,6 +61,10 @@ lb_dir() {
     lb_changed "$path/ mode/owner"
   fi
 }
+
+# Containers (the test hosts) share the machine's kernel: kernel settings and the audit
+# subsystem are configured there but cannot be applied.
+lb_in_container() { systemd-detect-virt --quiet --container; }
 
 lb_installed() { [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]; }
 

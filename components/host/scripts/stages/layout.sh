@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stage: the letsbe system user, the /opt/letsbe layout, the Hub registration token (root-only)
-# and the daily backup timer.
+# Stage: the letsbe system user (not root-equivalent: not in the docker group), the /opt/letsbe
+# layout, the Hub registration token (root-only) and the daily backup timer.
 set -euo pipefail
 if ! declare -F lb_changed >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=../lib.sh
@@ -12,9 +12,12 @@ stage_main() {
     useradd --system --home-dir /opt/letsbe --no-create-home --shell /usr/sbin/nologin letsbe
     lb_changed "user letsbe"
   fi
-  if getent group docker >/dev/null && ! id -nG letsbe | grep -qw docker; then
-    usermod -aG docker letsbe
-    lb_changed "letsbe in group docker"
+  # Membership of docker is root-equivalent. Nothing runs as letsbe: every docker command comes
+  # from root (the provisioning session, the backup unit); letsbe only owns read access to the
+  # stack folder. Hosts bootstrapped before this lose the membership.
+  if id -nG letsbe | grep -qw docker; then
+    gpasswd -d letsbe docker >/dev/null
+    lb_changed "letsbe no longer in group docker"
   fi
   lb_dir /opt/letsbe 0755 root:root
   lb_dir /opt/letsbe/bin 0755 root:root

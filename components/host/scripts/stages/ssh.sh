@@ -1,32 +1,59 @@
 #!/usr/bin/env bash
-# Stage: SSH hardening: keys only. Validated with sshd -t and checked in the effective
+# Stage: SSH hardening: keys only, no forwarding of any kind, verbose logging (key fingerprints
+# in the journal), no SHA-1 MACs. Validated with sshd -t and checked in the effective
 # configuration (an earlier drop-in could override ours), then reloaded, which keeps the
-# session that applies it.
+# session that applies it. Root login by key stays: it is the provisioning path.
 set -euo pipefail
 if ! declare -F lb_changed >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=../lib.sh
   source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 fi
 
+# What `sshd -T` must show whatever other drop-ins say.
+LB_SSHD_EFFECTIVE=(
+  'passwordauthentication no' 'kbdinteractiveauthentication no' 'permitrootlogin without-password'
+  'allowtcpforwarding no' 'allowagentforwarding no' 'allowstreamlocalforwarding no' 'permittunnel no'
+  'x11forwarding no' 'loglevel VERBOSE' 'maxsessions 2'
+)
+
 stage_main() {
   # 00- sorts first: sshd keeps the first value it reads for a keyword.
-  lb_put /etc/ssh/sshd_config.d/00-letsbe.conf 0644 root:root <<'CONF'
+  lb_put /etc/ssh/sshd_config.d/00-letsbe.conf 0600 root:root <<'CONF'
 # Managed by LetsBe bootstrap.
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 PubkeyAuthentication yes
 PermitEmptyPasswords no
+PermitUserEnvironment no
 X11Forwarding no
+AllowTcpForwarding no
+AllowAgentForwarding no
+AllowStreamLocalForwarding no
+PermitTunnel no
+GatewayPorts no
 MaxAuthTries 3
+# A remote command is one session per connection; 2 leaves room for a copy beside it.
+MaxSessions 2
 LoginGraceTime 30
+# Dead clients go after 10 minutes; TCP keepalives are spoofable, these are not.
+ClientAliveInterval 300
+ClientAliveCountMax 2
+TCPKeepAlive no
+Compression no
+LogLevel VERBOSE
+# No SHA-1 and no 64-bit tags; the AEAD ciphers carry their own MAC.
+MACs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256,hmac-sha2-512
 CONF
   local changed=$LB_LAST_CHANGED
+  lb_mode /etc/ssh/sshd_config 0600 root:root
   sshd -t || lb_fail "sshd -t rejects the configuration"
-  local effective
+  local effective line
   effective="$(sshd -T -C user=root,host=localhost,addr=127.0.0.1)"
-  grep -qx 'passwordauthentication no' <<<"$effective" || lb_fail "password login is still enabled by another sshd drop-in"
-  grep -qx 'kbdinteractiveauthentication no' <<<"$effective" || lb_fail "keyboard-interactive login is still enabled"
+  for line in "${LB_SSHD_EFFECTIVE[@]}"; do
+    grep -qx "$line" <<<"$effective" || lb_fail "sshd does not end up with '$line' (another drop-in overrides it)"
+  done
+  if grep '^macs ' <<<"$effective" | grep -qi sha1; then lb_fail "sshd still offers a SHA-1 MAC"; fi
   if [[ $changed == 1 ]]; then systemctl reload ssh.service; fi
   lb_enable ssh.service
 }

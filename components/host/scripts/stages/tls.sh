@@ -17,6 +17,9 @@ lb_tls_link() {
   if [[ "$(readlink "$LB_TLS/current" || true)" != "$target" ]]; then
     ln -sfn "$target" "$LB_TLS/current"
     lb_changed "$LB_TLS/current -> $target"
+    # nginx still holds the old certificate in memory until it reloads (on a later run, when the
+    # issued certificate replaces the placeholder; on a first run nginx is not installed yet).
+    if systemctl is-active --quiet nginx.service && nginx -t -q; then systemctl reload nginx.service; fi
   fi
 }
 
