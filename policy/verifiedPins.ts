@@ -1,5 +1,5 @@
 /**
- * Image pins and the lock (tenants/images.lock.json, automation/pins/lock.ts).
+ * Image pins and the lock (tenants/images.lock.json, tenants/pins/lock.ts).
  *
  * `verified-pins` (advisory, offline plan and CLI alike): names every image a stack runs whose
  * lock entry is unverified (never resolved by `letsbe pins update`), or that the lock does not
@@ -7,19 +7,18 @@
  *
  * `pins-verified-for-production` (mandatory): a production preview or update (every
  * `letsbe-tenant` stack; `letsbe-hub` stacks named `prod-*`) under the Pulumi CLI needs a passing
- * `letsbe pins verify` for this very lock: the verification record (automation/pins/record.ts)
+ * `letsbe pins verify` for this very lock: the verification record (tenants/pins/record.ts)
  * must name the lock's sha256 and be younger than `maxAgeHours` (policy config, default 24).
  * The offline plan is no preview or update: there the policy reports itself not applicable and
  * `verified-pins` carries the finding as advisory. (The plan tells itself apart as it does for
  * `secrets-are-secret`: only the plan passes `secretPaths`.)
  */
 import { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { LoadedLock, LockEntry, lockKey } from "../automation/pins/lock";
-import { DEFAULT_MAX_AGE_HOURS, defaultRecordPath, recordProblem } from "../automation/pins/record";
-import { HUB_PROJECT, TENANT_PROJECT } from "../stacks/contract";
+import { LoadedLock, LockEntry, lockKey } from "../tenants/pins/lock";
+import { DEFAULT_MAX_AGE_HOURS, defaultRecordPath, recordProblem } from "../tenants/pins/record";
 import { IMAGE_LOCK } from "../tenants/catalog";
 import { composeDocuments } from "./lib/compose";
-import { TYPES } from "./lib/resources";
+import { TYPES, isProdStack } from "./lib/resources";
 
 const REF = /^(.+?):([A-Za-z0-9_][A-Za-z0-9._-]{0,127})(?:@(sha256:[0-9a-f]{64}))?$/;
 const BY_DIGEST = /^(.+)@(sha256:[0-9a-f]{64})$/;
@@ -86,12 +85,26 @@ export const verifiedPins: StackValidationPolicy = {
   },
 };
 
-/** `urn:pulumi:<stack>::<project>::...` -> production or not. */
-export function isProductionUrn(urn: string): boolean {
-  const match = /^urn:pulumi:([^:]+)::([^:]+)::/.exec(urn);
-  if (!match) return false;
-  const [, stack, project] = match as unknown as [string, string, string];
-  return project === TENANT_PROJECT || (project === HUB_PROJECT && stack.startsWith("prod-"));
+/** `urn:pulumi:<stack>::<project>::...` -> production or not (tenant stacks, prod-* hubs). */
+export const isProductionUrn = isProdStack;
+
+/** Whether the lock holds this reference (by repository and tag, or by repository and digest). */
+export function isLockedRef(ref: string, lock: LoadedLock = IMAGE_LOCK): boolean {
+  const byDigest = BY_DIGEST.exec(ref);
+  const tagged = byDigest && !/:[^/]*$/.test(byDigest[1]!) ? null : REF.exec(ref);
+  if (tagged) return lock.byKey.has(lockKey({ repository: tagged[1]!, tag: tagged[2]! }));
+  return byDigest ? lock.lock.images.some((e) => e.repository === byDigest[1]) : false;
+}
+
+/** The image references one resource deploys: a RemoteImage, a Container, or a compose file it copies. */
+async function imagesOfResource(type: string, props: Record<string, unknown>): Promise<string[]> {
+  const refs = new Set<string>();
+  if (type === TYPES.dockerRemoteImage && typeof props.name === "string") refs.add(props.name);
+  if (type === TYPES.dockerContainer && typeof props.image === "string" && !props.image.startsWith("sha256:")) refs.add(props.image);
+  for (const doc of await composeDocuments({ type, props })) {
+    for (const spec of Object.values(doc.services)) if (typeof spec.image === "string") refs.add(spec.image);
+  }
+  return [...refs].sort();
 }
 
 interface GateConfig { readonly maxAgeHours?: number; readonly recordFile?: string }
@@ -115,14 +128,17 @@ export const pinsVerifiedForProduction: ResourceValidationPolicy = {
     },
   },
   remediationSteps: "Run `letsbe pins verify` (CI does, before every production preview and update) in the same checkout; it writes the verification record this policy reads.",
-  validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-    if (args.type !== TYPES.tenant && args.type !== "letsbe:hub:Hub") return;
+  // Judged where images reach a host (compose copies, hub images and containers), and only for images
+  // the lock holds: a stack whose every image is a per-stack pin by digest deploys nothing to verify.
+  validateResource: async (args: ResourceValidationArgs, report: ReportViolation) => {
+    if (!isProductionUrn(args.urn)) return;
+    const locked = (await imagesOfResource(args.type, args.props)).filter((ref) => isLockedRef(ref));
+    if (locked.length === 0) return;
     if ("secretPaths" in args) {
       args.notApplicable("the offline plan is no preview or update; verified-pins reports unverified pins there");
       return;
     }
-    if (!isProductionUrn(args.urn)) return;
     const problem = productionGateProblem(IMAGE_LOCK, new Date(), args.getConfig<GateConfig>());
-    if (problem) report(problem);
+    if (problem) report(`${problem}; ${args.name} deploys ${locked.join(", ")}`);
   },
 };

@@ -54,8 +54,8 @@ export const HUB_STACK_OUTPUT_NAMES = Object.keys(hubStackOutputsSchema.shape) a
 /** Hub outputs that stay secret across the StackReference (none of the contract's today). */
 export const SECRET_HUB_OUTPUTS: readonly HubOutputName[] = [];
 
-export const HUB_PROJECT = "letsbe-hub";
-export const TENANT_PROJECT = "letsbe-tenant";
+export { HUB_PROJECT, TENANT_PROJECT } from "../tenants/projects";
+import { HUB_PROJECT } from "../tenants/projects";
 
 /** Stack name of a region's production hub. */
 export function hubStackName(region: string): string {

@@ -4,7 +4,7 @@
  * Figures: seed 001 §5.1 (tiers), §5.2 (overhead), §5.3 (tools), §6.1/§6.2 (providers), §10.2 (subdomains).
  * Images are named by repository and tag only; digests come from the lock (tenants/images.lock.json).
  */
-import { LoadedLock, loadLock, lockKey } from "../automation/pins/lock";
+import { LoadedLock, loadLock, lockKey } from "./pins/lock";
 
 export const TIER_IDS = ["lite", "build", "scale", "enterprise"] as const;
 export type TierId = (typeof TIER_IDS)[number];
@@ -29,7 +29,7 @@ export interface ImagePin {
 
 /**
  * An image the catalog names: repository and tag chosen here, the digest taken from the image
- * lock (`tenants/images.lock.json`, see automation/pins/lock.ts). An entry the lock marks
+ * lock (`tenants/images.lock.json`, see tenants/pins/lock.ts). An entry the lock marks
  * unverified without a digest has none: it renders as `repository:tag`, the `verified-pins`
  * policy reports it, and `pins-verified-for-production` stops it before a production preview
  * or update.

@@ -5,9 +5,9 @@
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { Command } from "commander";
-import { LockFile, LockFileError, defaultLockPath, loadLock, serializeLock } from "../pins/lock";
+import { LockFile, LockFileError, defaultLockPath, loadLock, serializeLock } from "../../tenants/pins/lock";
 import { ImageName, formatFailure, hubConfigImages, parseImageName, updateLock, verifyLock } from "../pins/pins";
-import { defaultRecordPath, removeRecord, writeRecord } from "../pins/record";
+import { defaultRecordPath, removeRecord, writeRecord } from "../../tenants/pins/record";
 import { RegistryClient, skopeoClient } from "../pins/skopeo";
 import { repoRoot } from "../plan/stackConfig";
 

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { FetchFailureKind, RegistryClient } from "./skopeo";
-import { LOCK_VERSION, LockEntry, LockFile, ResolvedEntry, lockKey } from "./lock";
+import { LOCK_VERSION, LockEntry, LockFile, ResolvedEntry, lockKey } from "../../tenants/pins/lock";
 
 export interface ImageName {
   readonly repository: string;

@@ -7,7 +7,7 @@
  */
 import { execFile } from "node:child_process";
 import { z } from "zod";
-import { INDEX_MEDIA_TYPES, MEDIA_TYPES, sha256Hex } from "./lock";
+import { INDEX_MEDIA_TYPES, MEDIA_TYPES, sha256Hex } from "../../tenants/pins/lock";
 
 export type FetchFailureKind = "not-found" | "auth-required" | "unreachable" | "failed";
 

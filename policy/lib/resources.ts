@@ -3,7 +3,7 @@
  * walk over property trees. Policies see plain JSON (CrossGuard unwraps secrets and outputs).
  */
 import { REGIONS, REGION_IDS, RegionId } from "../../tenants/catalog";
-import { HUB_PROJECT, TENANT_PROJECT } from "../../stacks/contract";
+import { HUB_PROJECT, TENANT_PROJECT } from "../../tenants/projects";
 
 export const TYPES = {
   hcloudServer: "hcloud:index/server:Server",

@@ -59,7 +59,8 @@ describe("a hetzner tenant on the real engine", () => {
     const record = (await estate.store.get(SLUG))!;
     const outcome = await estate.flow.update(SLUG, record.release, "op-noop");
     expect(outcome.reason, outcome.reason).toBeUndefined();
-    expect(Object.keys(outcome.changes)).toEqual(["same"]);
+    const changed = estate.workspace.runs.at(-1)!.steps.filter((st) => st.op !== "same").map((st) => `${st.op} ${st.name}`);
+    expect(Object.keys(outcome.changes), changed.join(", ")).toEqual(["same"]);
     const refreshed = await estate.workspace.refresh({ slug: SLUG, config: estate.flow.stackConfig(record) });
     expect(Object.keys(refreshed.changes)).toEqual(["same"]);
   });

@@ -13,7 +13,9 @@ import { RunningPack, analyzeRequest, call, diagnostics, ensurePackBuilt, startP
 
 const LOCK = join(__dirname, "..", "..", "tenants", "images.lock.json");
 const dir = mkdtempSync(join(tmpdir(), "letsbe-pins-gate-"));
-const TENANT = "letsbe:tenant:Tenant";
+const IMAGE = "docker:index/remoteImage:RemoteImage";
+/** A hub image the lock holds (at the digest Pulumi.prod-eu.yaml pins). */
+const HUB_IMAGE = "code.letsbe.solutions/letsbe/hub-web-api:2026.11.3@sha256:0312b4e1850e29ed36be30f98c2f123fc4aeaf0fb495330b20c8263338a5bc18";
 let pack: RunningPack | undefined;
 
 beforeAll(() => {
@@ -28,13 +30,13 @@ afterEach(async () => {
 async function gateFindings(record: string) {
   process.env.LETSBE_PINS_RECORD = record; // the pack's process inherits it, as from CI's shell
   pack = await startPack();
-  const urn = urnOf("acme-bakery", "letsbe-tenant", TENANT, "acme-bakery");
-  const found = diagnostics(await call(pack.client, "analyze", analyzeRequest({ type: TENANT, name: "acme-bakery", urn, props: {} })));
+  const urn = urnOf("prod-eu", "letsbe-hub", IMAGE, "hub-web-api-image");
+  const found = diagnostics(await call(pack.client, "analyze", analyzeRequest({ type: IMAGE, name: "hub-web-api-image", urn, props: { name: HUB_IMAGE } })));
   return found.filter((d) => d.policyName === "pins-verified-for-production");
 }
 
 describe("pins-verified-for-production under the analyzer protocol", () => {
-  it("stops a production tenant as mandatory when no verify record exists", async () => {
+  it("stops a prod hub image that the lock holds as mandatory when no verify record exists", async () => {
     const found = await gateFindings(join(dir, "missing.json"));
     expect(found).toHaveLength(1);
     expect(found[0]!.enforcementLevel).toBe(1); // MANDATORY

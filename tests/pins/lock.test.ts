@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { LockFileError, parseLock, serializeLock } from "../../automation/pins/lock";
+import { LockFileError, parseLock, serializeLock } from "../../tenants/pins/lock";
 import { CATALOG_IMAGES, DEFAULT_RELEASE, SIDECAR_IMAGES, TOOLS } from "../../tenants/catalog";
 
 const ROOT = join(__dirname, "..", "..");

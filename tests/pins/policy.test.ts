@@ -8,14 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HubReference, planTenantStacks } from "../../automation/plan/planStacks";
-import { loadLock } from "../../automation/pins/lock";
-import { RECORD_ENV } from "../../automation/pins/record";
+import { loadLock } from "../../tenants/pins/lock";
+import { RECORD_ENV } from "../../tenants/pins/record";
 import { catalogPinProblems } from "../../policy/pinnedArtifacts";
 import { isProductionUrn, pinsVerifiedForProduction, productionGateProblem, verifiedPins } from "../../policy/verifiedPins";
 import { hubFixture, specFixture } from "../helpers/fixtures";
+import { composeCopy } from "../policy/fixtures";
 import { checkResource, checkStack } from "../policy/helpers";
 
-const TENANT = "letsbe:tenant:Tenant";
+const HUB_IMAGE = "code.letsbe.solutions/letsbe/hub-web-api:2026.11.3@sha256:0312b4e1850e29ed36be30f98c2f123fc4aeaf0fb495330b20c8263338a5bc18";
 const dir = mkdtempSync(join(tmpdir(), "letsbe-pins-policy-"));
 
 afterEach(() => {
@@ -96,21 +97,22 @@ describe("pins-verified-for-production", () => {
     expect(isProductionUrn("urn:pulumi:staging::letsbe-hub::letsbe:hub:Hub::hub")).toBe(false);
   });
 
-  it("under the CLI reports a production tenant or hub without a passing verify, and nothing for staging", async () => {
+  it("under the CLI reports a production tenant's compose or a prod hub's image without a passing verify, and nothing else", async () => {
     process.env[RECORD_ENV] = join(dir, "absent.json");
-    const tenant = await checkResource(pinsVerifiedForProduction, { type: TENANT, name: "acme-bakery", props: {} });
+    const tenant = await checkResource(pinsVerifiedForProduction, composeCopy());
     expect(tenant.messages).toHaveLength(1);
-    expect(tenant.messages[0]).toMatch(new RegExp(`^production preview/update without a passing \`letsbe pins verify\` of .*tenants/images\\.lock\\.json: no verification record at ${join(dir, "absent.json")} `));
-    const prod = await checkResource(pinsVerifiedForProduction, { type: "letsbe:hub:Hub", name: "hub", props: {}, stack: "prod-eu", project: "letsbe-hub" });
-    expect(prod.messages).toHaveLength(1);
-    const staging = await checkResource(pinsVerifiedForProduction, { type: "letsbe:hub:Hub", name: "hub", props: {}, stack: "staging", project: "letsbe-hub" });
-    expect(staging.messages).toEqual([]);
-    const other = await checkResource(pinsVerifiedForProduction, { type: "hcloud:index/server:Server", name: "s", props: {} });
-    expect(other.messages).toEqual([]);
+    expect(tenant.messages[0]).toMatch(new RegExp(`^production preview/update without a passing \`letsbe pins verify\` of .*tenants/images\\.lock\\.json: no verification record at ${join(dir, "absent.json")} .*deploys .*docker\\.io/library/nextcloud:`));
+    const image = { type: "docker:index/remoteImage:RemoteImage", name: "hub-web-api-image", props: { name: HUB_IMAGE } };
+    expect((await checkResource(pinsVerifiedForProduction, { ...image, stack: "prod-eu", project: "letsbe-hub" })).messages).toHaveLength(1);
+    expect((await checkResource(pinsVerifiedForProduction, { ...image, stack: "staging", project: "letsbe-hub" })).messages).toEqual([]);
+    // An image the lock does not hold (a per-stack pin by digest, a stand-in) has nothing to verify.
+    const standIn = { ...image, props: { name: "127.0.0.1:5000/tools/uptime_kuma:s1@sha256:" + "1f".repeat(32) }, stack: "prod-eu", project: "letsbe-hub" };
+    expect((await checkResource(pinsVerifiedForProduction, standIn)).messages).toEqual([]);
+    expect((await checkResource(pinsVerifiedForProduction, { type: "hcloud:index/server:Server", name: "s", props: {} })).messages).toEqual([]);
   });
 
   it("declares itself not applicable in the offline plan, which is no preview or update", async () => {
-    const planned = await checkResource(pinsVerifiedForProduction, { type: TENANT, name: "acme-bakery", props: {}, secretPaths: [] });
+    const planned = await checkResource(pinsVerifiedForProduction, { ...composeCopy(), secretPaths: [] });
     expect(planned.messages).toEqual([]);
     expect(planned.notApplicable).toBe("the offline plan is no preview or update; verified-pins reports unverified pins there");
   });

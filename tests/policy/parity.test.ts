@@ -65,8 +65,9 @@ describe("plan judge and CLI analyzer agree", () => {
     expect(new Set(inProcess.map((v) => v.split(" | ")[0]))).toEqual(new Set(["internals-internal", "no-public-ssh", "region-affinity", "stateful-protected", "dns-sanity", "verified-pins"]));
     // The production gate is the CLI's alone: the plan is no preview or update (policy/verifiedPins.ts).
     const gate = overGrpc.filter((v) => v.startsWith("pins-verified-for-production | "));
+    // Judged where catalog images reach the host: the compose file the stack copies.
     expect(gate).toHaveLength(1);
-    expect(gate[0]).toMatch(/^pins-verified-for-production \| mandatory \| urn:pulumi:acme-bakery::letsbe-tenant::(?:pulumi:pulumi:Stack\$)?letsbe:tenant:Tenant::acme-bakery \| production preview\/update without a passing `letsbe pins verify`/);
+    expect(gate[0]).toMatch(/^pins-verified-for-production \| mandatory \| urn:pulumi:acme-bakery::letsbe-tenant::\S*command:remote:CopyToRemote::acme-bakery-host-compose-compose \| production preview\/update without a passing `letsbe pins verify`.*; acme-bakery-host-compose-compose deploys .*docker\.io\/library\/nextcloud:/);
     expect([...overGrpc].filter((v) => !gate.includes(v)).sort()).toEqual([...inProcess].sort());
   });
 });

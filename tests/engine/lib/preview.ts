@@ -35,7 +35,9 @@ export class PreviewRecorder {
     }
     const policy = event.policyEvent;
     if (policy) {
-      const finding = `${policy.policyName} ${policy.enforcementLevel}: ${urnParts(policy.resourceUrn ?? "").name}`;
+      // A stack-level finding names no resource, as in the offline plan (the engine names the Stack).
+      const at = urnParts(policy.resourceUrn ?? "");
+      const finding = `${policy.policyName} ${policy.enforcementLevel}: ${at.type === "pulumi:pulumi:Stack" ? "" : at.name}`;
       this.violations.push(finding);
       this.messages.set(finding, policy.message);
     }
