@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
-    exclude: ["tests/host/**", "tests/e2e/**", "tests/engine/**", "node_modules/**", "dist/**"],
+    exclude: ["tests/host/**", "tests/engine/**", "node_modules/**", "dist/**"],
     // The Pulumi runtime is process-global state: one file per process, files in parallel.
     pool: "forks",
     testTimeout: 60_000,

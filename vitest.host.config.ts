@@ -1,9 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-/** The real-host tier: Debian 13 host containers over SSH (the host stages, then end to end); one file at a time, long steps. */
+/** The real-host tier: the host stages on Debian 13 host containers over SSH; one file at a time, long steps. */
 export default defineConfig({
   test: {
-    include: ["tests/host/**/*.test.ts", "tests/e2e/**/*.test.ts"],
+    include: ["tests/host/**/*.test.ts"],
     pool: "forks",
     fileParallelism: false,
     testTimeout: 900_000,

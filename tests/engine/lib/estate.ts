@@ -16,11 +16,10 @@ import { LocalTenantWorkspace } from "../../../automation/workspace/local";
 import { hubReferencesFromRepo } from "../../../automation/workspace/simulated";
 import type { StackConfig } from "../../../automation/workspace/types";
 import { ImagePin, TIERS } from "../../../tenants/catalog";
-import { HostFleet } from "../../e2e/lib/hosts";
+import { HostFleet, authorizedKeysOf } from "./hosts";
 import { FakeCloudflare } from "../../fakes/cloudflare/server";
 import { FakeHetzner } from "../../fakes/hetzner/server";
 import { FakeScp } from "../../fakes/scp/server";
-import { authorizedKeysOf } from "../../e2e/harness";
 import { randomBytes } from "node:crypto";
 import { freePort, hostInfra } from "../../host/lib/infra";
 import { EngineEnv, REPO, engineEnv } from "./engine";
@@ -29,7 +28,7 @@ import { SettingsWorkspace } from "./settings";
 export const ESTATE_ORG = "organization"; // the file backend's only organization
 export const ESTATE_NETWORK = { name: "letsbe-estate", subnet: "198.18.0.0/22", gateway: "198.18.0.1" };
 export const ZONE_NAME = "estate.example.net";
-const REGISTRY_SCRIPT = join(REPO, "tests", "e2e", "infra", "registry.sh");
+const REGISTRY_SCRIPT = join(REPO, "tests", "engine", "infra", "registry.sh");
 const STANDINS_SCRIPT = join(REPO, "tests", "host", "infra", "standins.sh");
 
 /** Stand-ins pushed once: REPO:TAG:KIND (standins.sh). */

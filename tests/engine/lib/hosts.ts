@@ -1,15 +1,14 @@
 /**
- * Host containers for the end-to-end tier, started the way tests/host/infra/host.sh starts them
- * (same cached Debian 13 image), mapped from the address a provider reported to their SSH port
- * on 127.0.0.1, and wired to the stand-in registry on this machine through a loopback forwarder.
+ * Host containers for the estate, started the way tests/host/infra/host.sh starts them (same
+ * cached Debian 13 image) at the very address their provider reported, on the estate's docker
+ * network, and wired to the stand-in registry on this machine through a loopback forwarder.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ImageInstall } from "../../fakes/scp/server";
-import { docker, freePort, hostInfra } from "../../host/lib/infra";
-import type { Endpoint } from "./remote";
+import { docker, hostInfra } from "../../host/lib/infra";
 
 export interface HostContainer {
   readonly name: string;
@@ -20,7 +19,7 @@ export interface HostContainer {
 
 export class HostFleet {
   private readonly byAddress = new Map<string, HostContainer>();
-  private readonly keyDir = mkdtempSync(join(tmpdir(), "letsbe-e2e-keys-"));
+  private readonly keyDir = mkdtempSync(join(tmpdir(), "letsbe-estate-keys-"));
   /** Every start and stop, in order: what the scenarios check the install hook against. */
   readonly events: string[] = [];
   /** Seconds each container took to start. */
@@ -28,17 +27,9 @@ export class HostFleet {
 
   /**
    * `registryPort`: the stand-in registry on this machine, forwarded to 127.0.0.1 on each host.
-   * `network`: a docker network on which each host gets the very address its provider reported
-   * (reached there on port 22); without one, hosts are published on 127.0.0.1 ports.
+   * `network`: the docker network on which each host gets its provider's address (SSH on port 22).
    */
-  constructor(private readonly prefix: string, private readonly gateway: string, private readonly registryPort: number, private readonly network?: string) {}
-
-  /** The SSH endpoint for an address a resource reported; fails for an address no host answers. */
-  endpointFor(address: string): Endpoint {
-    const host = this.byAddress.get(address);
-    if (!host) throw new Error(`no host answers for ${address}: nothing was installed at that address`);
-    return this.network ? { host: address, port: 22 } : { host: "127.0.0.1", port: host.port };
-  }
+  constructor(private readonly prefix: string, private readonly gateway: string, private readonly registryPort: number, private readonly network: string) {}
 
   get running(): HostContainer[] {
     return [...this.byAddress.values()];
@@ -51,9 +42,8 @@ export class HostFleet {
     const name = `${this.prefix}-${label}`;
     const keyFile = join(this.keyDir, `${label}.pub`);
     writeFileSync(keyFile, authorizedKeys.map((k) => `${k.trim()}\n`).join(""));
-    const port = this.network ? 22 : await freePort();
-    if (this.network) hostInfra("run-at", name, this.network, address, keyFile);
-    else hostInfra("run", name, String(port), keyFile);
+    const port = 22;
+    hostInfra("run-at", name, this.network, address, keyFile);
     this.forwardRegistry(name);
     const host = { name, address, port, authorizedKeys: [...authorizedKeys] };
     this.byAddress.set(address, host);
@@ -111,4 +101,18 @@ export class HostFleet {
 /** The docker bridge's gateway: the address host containers see this machine (and the tests) as. */
 export function bridgeGateway(): string {
   return docker("network", "inspect", "bridge", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}").trim();
+}
+
+/** The `ssh_authorized_keys` entries of a cloud-config (what cloud-init would install for root). */
+export function authorizedKeysOf(userData: string): string[] {
+  const lines = userData.split("\n");
+  const start = lines.findIndex((l) => l.trim() === "ssh_authorized_keys:");
+  if (start < 0) return [];
+  const keys: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    const match = /^\s+- (.+)$/.exec(line);
+    if (!match) break;
+    keys.push(match[1].trim());
+  }
+  return keys;
 }
