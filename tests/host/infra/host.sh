@@ -42,7 +42,9 @@ engine() {
     return 0
   fi
   log "starting dockerd"
-  setsid dockerd >"$CACHE/dockerd.log" 2>&1 </dev/null &
+  # --bip is Docker's default bridge address, named so that `docker network inspect bridge`
+  # reports its gateway (Debian's dockerd 20.10 leaves it empty otherwise; the e2e tier reads it).
+  setsid dockerd --bip 172.17.0.1/16 >"$CACHE/dockerd.log" 2>&1 </dev/null &
   echo $! >"$CACHE/dockerd.pid"
   for _ in $(seq 1 60); do
     if docker info >/dev/null 2>&1; then echo started; return 0; fi

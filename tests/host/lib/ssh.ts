@@ -74,3 +74,33 @@ export async function canLogin(config: ConnectConfig): Promise<boolean> {
     throw error;
   }
 }
+
+/** Whether the server agrees to a connection whose client offers only these MACs (with a non-AEAD cipher, so the MAC is used). */
+export async function acceptsMacs(config: ConnectConfig, hmac: NonNullable<NonNullable<ConnectConfig["algorithms"]>["hmac"]>): Promise<boolean> {
+  try {
+    const session = await SshSession.connect({ ...config, algorithms: { cipher: ["aes256-ctr"], hmac } });
+    session.close();
+    return true;
+  } catch (error) {
+    if (/handshake failed|no matching/i.test(String(error))) return false;
+    throw error;
+  }
+}
+
+/** Whether the server opens a direct-tcpip channel (local port forwarding, `ssh -L`) to host:port. */
+export function canForwardTcp(config: ConnectConfig, host: string, port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    client.once("error", reject);
+    client.once("ready", () => {
+      client.forwardOut("127.0.0.1", 0, host, port, (error, channel) => {
+        client.end();
+        if (!error) { channel.close(); return resolve(true); }
+        // SSH_OPEN_ADMINISTRATIVELY_PROHIBITED: what sshd answers with forwarding off.
+        if ((error as Error & { reason?: number }).reason === 1) return resolve(false);
+        reject(error);
+      });
+    });
+    client.connect({ readyTimeout: 20_000, ...config });
+  });
+}
