@@ -2,11 +2,10 @@
  * The excerpt of Cloudflare's API description the fake serves (./openapi.json, each part naming its
  * origin in `x-source`) and its validator: requests (path, query, body) and the fake's own answers.
  */
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { OpenAPIBackend, type Operation } from "openapi-backend";
+import { type Operation } from "openapi-backend";
+import { openApiTools } from "../openapi";
 
 type Json = Record<string, unknown>;
 
@@ -51,25 +50,11 @@ export function createValidator(): Promise<CfValidator> {
 }
 
 async function buildValidator(spec: Json): Promise<CfValidator> {
-  const api = new OpenAPIBackend({
-    definition: spec as never,
-    strict: true,
-    quick: false,
-    validate: true,
-    customizeAjv: (ajv) => {
-      addFormats(ajv as never);
-      ajv.opts.allErrors = true;
-      return ajv;
-    },
-  });
-  await api.init();
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  addFormats(ajv);
-  ajv.addSchema(spec, "cf");
+  const { api, ajv, match } = await openApiTools(spec, { schemaId: "cf", strict: true });
   const failure = ajv.compile({ $ref: "cf#/components/schemas/api-response-common-failure" });
 
   return {
-    match: (method, path) => api.router.matchOperation({ method: method.toLowerCase(), path, headers: {} }) || undefined,
+    match,
     validateRequest: (op, request) => {
       const problems: string[] = [];
       const declared = new Set(((op.parameters ?? []) as Array<{ in: string; name: string }>).filter((p) => p.in === "query").map((p) => p.name));

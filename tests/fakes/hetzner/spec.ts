@@ -7,10 +7,10 @@
  * false`), since the real API silently ignores a misspelt field and a test should not.
  */
 import Ajv, { type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { OpenAPIBackend, type Operation } from "openapi-backend";
+import { type Operation } from "openapi-backend";
+import { openApiTools } from "../openapi";
 
 type Json = Record<string, unknown>;
 
@@ -111,28 +111,10 @@ export function createValidator(): Promise<SpecValidator> {
 }
 
 async function buildValidator(spec: Json): Promise<SpecValidator> {
-  const api = new OpenAPIBackend({
-    definition: spec as never,
-    strict: false,
-    quick: false,
-    validate: true,
-    customizeAjv: (ajv) => {
-      addFormats(ajv as never);
-      addDecimal(ajv as never);
-      ajv.opts.allErrors = true;
-      return ajv;
-    },
-  });
-  await api.init();
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  addFormats(ajv);
-  addDecimal(ajv);
-  ajv.addSchema(spec, "hcloud");
+  const { api, ajv, match, format } = await openApiTools(spec, { schemaId: "hcloud", strict: false, formats: addDecimal });
   const compiled = new Map<string, ValidateFunction>();
-  const format = (errors: ReadonlyArray<{ instancePath?: string; message?: string }> | null | undefined) =>
-    (errors ?? []).map((e) => `${e.instancePath || "(root)"} ${e.message ?? "invalid"}`);
   return {
-    match: (method, path) => api.router.matchOperation({ method: method.toLowerCase(), path, headers: {} }) || undefined,
+    match,
     validateRequest: (op, request) => {
       const problems: string[] = [];
       const bodySpec = op.requestBody as { content?: Record<string, unknown>; required?: boolean } | undefined;

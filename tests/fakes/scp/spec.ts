@@ -5,11 +5,10 @@
  * `spec.test.ts` checks that every correction is needed (the raw spec rejects a recording) and
  * sufficient (the corrected spec accepts it).
  */
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { OpenAPIBackend, type Operation } from "openapi-backend";
+import { type Operation } from "openapi-backend";
+import { openApiTools } from "../openapi";
 
 type Json = Record<string, unknown>;
 
@@ -170,27 +169,11 @@ export function createValidator(spec?: Json): Promise<SpecValidator> {
 
 async function buildValidator(fullSpec: Json): Promise<SpecValidator> {
   const spec = servedOnly(fullSpec);
-  const api = new OpenAPIBackend({
-    definition: spec as never,
-    strict: false,
-    quick: false,
-    validate: true,
-    customizeAjv: (ajv) => {
-      addFormats(ajv as never);
-      ajv.opts.allErrors = true;
-      return ajv;
-    },
-  });
-  await api.init();
   // openapi-backend validates JSON and form bodies only; other JSON media types (merge-patch) go through Ajv here.
-  const plainAjv = new Ajv({ allErrors: true, strict: false });
-  addFormats(plainAjv);
-  plainAjv.addSchema(spec, "scp");
+  const { api, ajv: plainAjv, match, format } = await openApiTools(spec, { schemaId: "scp", strict: false });
   const responseError = plainAjv.compile(schemas(spec).ResponseError);
-  const format = (errors: ReadonlyArray<{ instancePath?: string; message?: string }> | null | undefined) =>
-    (errors ?? []).map((e) => `${e.instancePath || "(root)"} ${e.message ?? "invalid"}`);
   return {
-    match: (method, path) => api.router.matchOperation({ method: method.toLowerCase(), path, headers: {} }) || undefined,
+    match,
     validateRequest: (op, request) => {
       const problems: string[] = [];
       const bodySpec = op.requestBody as { content?: Record<string, unknown>; required?: boolean } | undefined;
