@@ -5,11 +5,11 @@
  * empty) and answered with an error in Cloudflare's envelope. Bearer tokens are checked.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import type { Operation } from "openapi-backend";
 import { CfError, FakeRecord, FakeZone, RecordFields, SeedZone, buildZone, conflict, patched, recordBody, recordFrom, zoneBody } from "./model";
 import { createValidator, type CfValidator } from "./spec";
+import { closeLocal, listenLocal, readBody } from "../http";
 
 export const API_BASE = "/client/v4";
 export const TOKEN_PATTERN = /^[0-9A-Za-z_-]{40,80}$/;
@@ -55,8 +55,7 @@ export class FakeCloudflare {
 
   static async start(options: FakeCloudflareOptions): Promise<FakeCloudflare> {
     const fake = new FakeCloudflare(await createValidator(), options);
-    await new Promise<void>((resolve) => fake.http.listen(0, "127.0.0.1", resolve));
-    fake.baseUrl = `http://127.0.0.1:${(fake.http.address() as AddressInfo).port}`;
+    fake.baseUrl = await listenLocal(fake.http);
     return fake;
   }
 
@@ -66,8 +65,7 @@ export class FakeCloudflare {
   }
 
   async stop(): Promise<void> {
-    this.http.closeAllConnections();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await closeLocal(this.http);
   }
 
   zoneByName(name: string): FakeZone {
@@ -82,12 +80,7 @@ export class FakeCloudflare {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const raw = await new Promise<string>((resolve) => {
-      let data = "";
-      req.setEncoding("utf8");
-      req.on("data", (chunk: string) => { data += chunk; });
-      req.on("end", () => resolve(data));
-    });
+    const raw = await readBody(req);
     const method = req.method ?? "GET";
     let body: unknown;
     let reply: Reply;

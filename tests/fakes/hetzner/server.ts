@@ -5,11 +5,11 @@
  * error, so a test that checks `violations` fails on it. Actions finish after `actionMs`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import { type ActionResource, type FakeAction, type FakeFirewall, type FakePrimaryIp, type FakeServer, type FakeSshKey, firstHost, newAction, settleAction } from "./model";
 import { createValidator, type SpecValidator } from "./spec";
 import { routeRequest } from "./routes";
+import { closeLocal, listenLocal, readBody } from "../http";
 
 /** What the server hooks receive: `ipv6` is the server's first address of its /64, as the provider reports it. */
 export interface ServerEvent {
@@ -72,8 +72,7 @@ export class FakeHetzner {
 
   static async start(options: FakeHetznerOptions = {}): Promise<FakeHetzner> {
     const fake = new FakeHetzner(await createValidator(), options);
-    await new Promise<void>((resolve) => fake.http.listen(0, "127.0.0.1", resolve));
-    fake.baseUrl = `http://127.0.0.1:${(fake.http.address() as AddressInfo).port}`;
+    fake.baseUrl = await listenLocal(fake.http);
     return fake;
   }
 
@@ -83,8 +82,7 @@ export class FakeHetzner {
   }
 
   async stop(): Promise<void> {
-    this.http.closeAllConnections();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await closeLocal(this.http);
   }
 
   id(): number {
@@ -141,12 +139,7 @@ export class FakeHetzner {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const raw = await new Promise<string>((resolve) => {
-      let data = "";
-      req.setEncoding("utf8");
-      req.on("data", (chunk: string) => { data += chunk; });
-      req.on("end", () => resolve(data));
-    });
+    const raw = await readBody(req);
     const method = req.method ?? "GET";
     const { reply, operation } = this.api(method, url, req.headers as Record<string, string>, raw);
     this.log.push({ method, path: url.pathname, operation, status: reply.status });

@@ -5,7 +5,6 @@
  * a test that checks `violations` fails on it. Also serves the Keycloak token endpoint.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import { Faults, INTRUDER_NICKNAME } from "./faults";
 import {
@@ -14,6 +13,7 @@ import {
 } from "./model";
 import { createValidator, type SpecValidator } from "./spec";
 import { routeRequest } from "./routes";
+import { closeLocal, listenLocal, readBody } from "../http";
 
 export const API_BASE = "/scp-core";
 export const TOKEN_PATH = "/realms/scp/protocol/openid-connect/token";
@@ -74,8 +74,7 @@ export class FakeScp {
 
   static async start(options: FakeScpOptions = {}): Promise<FakeScp> {
     const fake = new FakeScp(await createValidator(), options);
-    await new Promise<void>((resolve) => fake.http.listen(0, "127.0.0.1", resolve));
-    fake.baseUrl = `http://127.0.0.1:${(fake.http.address() as AddressInfo).port}`;
+    fake.baseUrl = await listenLocal(fake.http);
     return fake;
   }
 
@@ -88,8 +87,7 @@ export class FakeScp {
   }
 
   async stop(): Promise<void> {
-    this.http.closeAllConnections();
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    await closeLocal(this.http);
   }
 
   addServers(seeds: readonly SeedServer[]): FakeServer[] {
@@ -223,12 +221,7 @@ export class FakeScp {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.baseUrl || "http://127.0.0.1");
-    const raw = await new Promise<string>((resolve) => {
-      let data = "";
-      req.setEncoding("utf8");
-      req.on("data", (chunk: string) => { data += chunk; });
-      req.on("end", () => resolve(data));
-    });
+    const raw = await readBody(req);
     const method = req.method ?? "GET";
     const isToken = url.pathname === TOKEN_PATH;
     const path = isToken ? "/token" : url.pathname.startsWith(API_BASE) ? url.pathname.slice(API_BASE.length) : url.pathname;
