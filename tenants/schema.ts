@@ -85,10 +85,22 @@ export function zodProblems(source: string, error: z.ZodError): InputProblem[] {
   }));
 }
 
+/** A field that is absent reads "required", not the rule its value would have broken ("must be an e-mail address"). */
+export function requiredWhereMissing(problems: readonly InputProblem[], raw: unknown): InputProblem[] {
+  return problems.map((problem) => {
+    if (!problem.path) return problem;
+    const keys = problem.path.split(".");
+    let parent: unknown = raw;
+    for (const key of keys.slice(0, -1)) parent = parent !== null && typeof parent === "object" ? (parent as Record<string, unknown>)[key] : undefined;
+    const present = parent !== null && typeof parent === "object" && (parent as Record<string, unknown>)[keys[keys.length - 1]] !== undefined;
+    return present || parent === null || typeof parent !== "object" ? problem : { ...problem, message: "required" };
+  });
+}
+
 /** Validates one spec; `source` names where it came from in every error. */
 export function parseTenantSpec(raw: unknown, source: string): TenantSpec {
   const result = tenantSpecSchema.safeParse(raw);
-  if (!result.success) throw new InvalidInputError(zodProblems(source, result.error));
+  if (!result.success) throw new InvalidInputError(requiredWhereMissing(zodProblems(source, result.error), raw));
   return result.data;
 }
 

@@ -2,10 +2,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import { InvalidInputError, TenantSpec, tenantSpecSchema, zodProblems } from "../../tenants/schema";
+import { InvalidInputError, TenantSpec, requiredWhereMissing, tenantSpecSchema, zodProblems } from "../../tenants/schema";
 import { AutomationContext } from "../context";
 import { formatChanges } from "../orders/flow";
-import { Order, requiredWhereMissing } from "../orders/schema";
+import { Order } from "../orders/schema";
 import { repoRoot } from "../plan/stackConfig";
 import type { CliIo } from "./index";
 import { Progress } from "./progress";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ReleaseOverride, releaseOverrideSchema } from "../../tenants/release";
-import { InputProblem, InvalidInputError, TenantSpec, hubProblems, tenantSpecSchema, zodProblems } from "../../tenants/schema";
+import { InputProblem, InvalidInputError, TenantSpec, hubProblems, requiredWhereMissing, tenantSpecSchema, zodProblems } from "../../tenants/schema";
 import { repoRoot } from "../plan/stackConfig";
 
 export const ORDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -54,18 +54,6 @@ export function parseOrder(raw: unknown): Order {
   }
   if (problems.length > 0 || !spec.success) throw new InvalidInputError(problems);
   return { orderId, spec: spec.data, providerChoice, allowOverflow, ...(release ? { release } : {}) };
-}
-
-/** A field that is absent reads "required", not the rule its value would have broken ("must be an e-mail address"). */
-export function requiredWhereMissing(problems: readonly InputProblem[], raw: unknown): InputProblem[] {
-  return problems.map((problem) => {
-    if (!problem.path) return problem;
-    const keys = problem.path.split(".");
-    let parent: unknown = raw;
-    for (const key of keys.slice(0, -1)) parent = parent !== null && typeof parent === "object" ? (parent as Record<string, unknown>)[key] : undefined;
-    const present = parent !== null && typeof parent === "object" && (parent as Record<string, unknown>)[keys[keys.length - 1]] !== undefined;
-    return present || parent === null || typeof parent !== "object" ? problem : { ...problem, message: "required" };
-  });
 }
 
 const hubSettingsSchema = z.object({

@@ -84,6 +84,11 @@ describe("tenant spec", () => {
     expect(dup).toEqual([{ source: "tenants/x.yaml", path: "tools.2", message: 'duplicate tool "ghost"' }]);
   });
 
+  it("names an absent field as required, not by the rule its value would break", () => {
+    const { contactEmail: _omitted, ...missing } = valid;
+    expect(problemsOf(missing)).toEqual([{ source: "tenants/x.yaml", path: "contactEmail", message: "required" }]);
+  });
+
   it("rejects a bad e-mail address and a non-ISO date", () => {
     expect(problemsOf({ ...valid, contactEmail: "owner at acme" })[0]).toMatchObject({ path: "contactEmail", message: "must be an e-mail address" });
     expect(problemsOf({ ...valid, createdAt: "02/10/2026" })[0].path).toBe("createdAt");
