@@ -36,6 +36,7 @@ build() {
   (cd "$dir" && go build -trimpath "$@" -o "$bin/$name.tmp" "${BUILD_TARGET:-.}")
   mv "$bin/$name.tmp" "$bin/$name"
   echo "$stamp" > "$bin/.$name.stamp"
+  echo "$((SECONDS - start))" > "$bin/.$name.seconds" # the last real build's time, for npm run bench
   echo "engine: $name built in $((SECONDS - start)) s"
 }
 

@@ -4,6 +4,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
+import { benchEngine } from "./engine";
 import { benchNetcup } from "./netcup";
 import { RunFigures } from "./planRun";
 import { benchRollout } from "./rollout";
@@ -63,10 +64,24 @@ async function main(): Promise<void> {
   console.log("\nFleet rollout, virtual clock (1000 tenants, 60-180 s each, concurrency 20)");
   console.log(`total ${(rollout.virtualMs / 3_600_000).toFixed(2)} h, bound ${(rollout.boundMs / 3_600_000).toFixed(2)} h, ratio ${rollout.ratio.toFixed(3)}; one-at-a-time ${(rollout.sequentialMs / 3_600_000).toFixed(1)} h; all-at-once ${(rollout.allAtOnceMs / 60_000).toFixed(1)} min; orchestrator CPU ${rollout.cpuMsPerTenant.toFixed(3)} ms/tenant`);
 
+  const largest = planRows[planRows.length - 1];
+  const engine = await benchEngine(largest.wallMs / largest.tenants);
+  if (engine) {
+    console.log("\nEngine (npm run engine; stand-in plugins, file backend)");
+    console.log(`build: cold ${engine.buildColdS ?? "never built here"} s (last real build), warm ${engine.buildWarmS} s`);
+    console.log(`pulumi preview ${engine.previewMsPerTenant} ms per tenant (${engine.previewTenants} example tenants); offline plan ${engine.offlineMsPerTenant} ms per tenant (${largest.tenants}); ratio ${engine.previewToOffline}`);
+    console.log(engine.upRecordedAt
+      ? `up from nothing to healthy ${engine.upMsPerTenant} ms, no-change up ${engine.noChangeUpMs} ms (recorded by the engine tier at ${engine.upRecordedAt})`
+      : "up figures: run npm run test:engine first (the engine tier records them)");
+  } else {
+    console.log("\nEngine: not built here (npm run engine); no engine figures");
+  }
+
   const report: Record<string, unknown> = {
     plan: planRows,
     netcup: { callsPerCreate: netcup.callsPerCreate, callsPerDelete: netcup.callsPerDelete, createWallMs: netcup.createWallMs },
     rollout,
+    ...(engine ? { engine } : {}),
   };
   if (opts.json) writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
 }

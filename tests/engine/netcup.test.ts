@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect } from "vitest";
 import { parseOrder } from "../../automation/orders/schema";
 import { ReleaseOverride } from "../../tenants/release";
 import { sequentialSteps } from "../host/lib/steps";
-import { REPO, pulumi } from "./lib/engine";
+import { REPO, pulumi, recordFigures } from "./lib/engine";
 import { readTree, secretFragments } from "./lib/secrets";
 import { ESTATE_NETWORK, Estate, ZONE_NAME, startEstate, stopEstate } from "./lib/estate";
 import { expectHardenedAndServing, onHost } from "./lib/hostChecks";
@@ -54,6 +54,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopEstate(estate);
+  const t = estate?.timings ?? {};
+  if (t["op:provision"] !== undefined && t["op:noop"] !== undefined) {
+    recordFigures({ upMsPerTenant: Math.round(t["op:provision"] * 1000), noChangeUpMs: Math.round(t["op:noop"] * 1000) });
+  }
   console.log(`engine netcup timings (s): ${JSON.stringify(estate?.timings)}`);
 });
 
@@ -80,7 +84,9 @@ describe("a netcup tenant on the real engine", () => {
 
   step("converge: a second up changes nothing, and a refresh finds no drift", async () => {
     const record = (await estate.store.get(SLUG))!;
+    const started = Date.now();
     const outcome = await estate.flow.update(SLUG, record.release, "op-noop");
+    estate.timings["op:noop"] = (Date.now() - started) / 1000;
     expect(outcome.reason, outcome.reason).toBeUndefined();
     expect(Object.keys(outcome.changes)).toEqual(["same"]);
     const refreshed = await estate.workspace.refresh({ slug: SLUG, config: estate.flow.stackConfig(record) });

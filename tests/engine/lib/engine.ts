@@ -4,20 +4,16 @@
  * nothing fetched from the network.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { engineBinDir, pluginHome, recordedFiguresFile } from "../../../automation/engine/paths";
+import { dirname } from "node:path";
 
 export const REPO = join(__dirname, "..", "..", "..");
 
-export function pulumiVersion(): string {
-  const lock = JSON.parse(readFileSync(join(REPO, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> };
-  return lock.packages["node_modules/@pulumi/pulumi"].version;
-}
-
 export function engineBin(): string {
-  const cache = process.env.LETSBE_ENGINE_CACHE ?? join(homedir(), ".cache", "letsbe-engine");
-  const bin = join(cache, `pulumi-v${pulumiVersion()}`, "bin");
+  const bin = engineBinDir(REPO);
   if (!existsSync(join(bin, "pulumi"))) throw new Error(`no pulumi binary in ${bin}: run \`npm run engine\` first`);
   return bin;
 }
@@ -34,7 +30,7 @@ export function engineEnv(extra: Readonly<Record<string, string>> = {}): EngineE
   const backendDir = mkdtempSync(join(tmpdir(), "letsbe-engine-state-"));
   const env: Record<string, string> = {
     PATH: `${engineBin()}:${process.env.PATH ?? ""}`,
-    PULUMI_HOME: join(REPO, ".cache", "engine", "home"),
+    PULUMI_HOME: pluginHome(REPO),
     PULUMI_BACKEND_URL: `file://${backendDir}`,
     PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
     PULUMI_SKIP_UPDATE_CHECK: "true",
@@ -51,4 +47,11 @@ export function pulumi(engine: EngineEnv, args: readonly string[], cwd: string, 
     cwd, input, encoding: "utf8", env: { ...process.env, ...engine.env }, maxBuffer: 64 * 1024 * 1024,
     stdio: ["pipe", "pipe", "pipe"],
   });
+}
+
+/** Keeps figures of this run for `npm run bench` (which prints them as recorded, with the time). */
+export function recordFigures(figures: Readonly<Record<string, number>>): void {
+  const file = recordedFiguresFile(REPO);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ recordedAt: new Date().toISOString(), ...figures }, null, 2)}\n`);
 }
