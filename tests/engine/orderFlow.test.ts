@@ -9,6 +9,8 @@ import { OrderFlow } from "../../automation/orders/flow";
 import { parseOrder } from "../../automation/orders/schema";
 import { MemoryTenantStore } from "../../automation/orders/store";
 import { LocalTenantWorkspace } from "../../automation/workspace/local";
+import type { EngineEvent, TenantWorkspace } from "../../automation/workspace/types";
+import { PreviewRecorder } from "./lib/preview";
 import { SECRETS, orderInput, testHubs } from "../automation/support";
 import { EngineEnv, REPO, engineEnv } from "./lib/engine";
 
@@ -24,18 +26,30 @@ beforeAll(async () => {
   await hub.up();
 });
 
-function flowWith(policyPacks: string[] = [join(REPO, "policy")]): OrderFlow {
-  const workspace = new LocalTenantWorkspace({ programDir: join(REPO, "dist", "stacks", "tenant"), envVars: engine.env, policyPacks });
+function workspaceWith(policyPacks: string[], onEvent?: (e: EngineEvent) => void): TenantWorkspace {
+  const local = new LocalTenantWorkspace({ programDir: join(REPO, "dist", "stacks", "tenant"), envVars: engine.env, policyPacks });
+  return onEvent ? { ...local, kind: local.kind, up: (op) => local.up(op), destroy: (op) => local.destroy(op), refresh: (op) => local.refresh(op), preview: (op) => local.preview({ ...op, onEvent }) } : local;
+}
+
+function flowWith(workspace: TenantWorkspace): OrderFlow {
   // The file backend's only organization is `organization`.
   return new OrderFlow({ workspace, store: new MemoryTenantStore(), org: "organization", secrets: SECRETS, attempts: 1 });
 }
 
 describe("order flow on the real engine", () => {
-  it("previews a new hetzner tenant with the policy pack: every resource to create, no finding", async () => {
+  it("previews a new hetzner tenant: every resource to create without the pack", async () => {
     const order = parseOrder(orderInput("cli-one"));
-    const preview = await flowWith().preview("cli-one", "preview-cli-one", undefined, order.spec);
+    const preview = await flowWith(workspaceWith([])).preview("cli-one", "preview-cli-one", undefined, order.spec);
     expect(preview.reason).toBeUndefined();
     expect(preview.ok).toBe(true);
     expect(preview.changes.create).toBeGreaterThan(10);
+  });
+
+  it("with the policy pack, stops it at the production pin gate alone: catalog images without a passing `pins verify`", async () => {
+    const order = parseOrder(orderInput("cli-two"));
+    const recorder = new PreviewRecorder();
+    const preview = await flowWith(workspaceWith([join(REPO, "policy")], recorder.onEvent)).preview("cli-two", "preview-cli-two", undefined, order.spec);
+    expect(preview.ok).toBe(false);
+    expect(recorder.violations.filter((v) => v.includes(" mandatory: "))).toEqual(["pins-verified-for-production mandatory: cli-two-host-compose-compose"]);
   });
 });
