@@ -25,6 +25,8 @@ export interface ServiceOptions {
   readonly token: string;
   /** Log requests as JSON lines (never bodies, never the Authorization header). Default - false. */
   readonly logger?: boolean;
+  /** Where log lines go. Default - standard output. */
+  readonly logStream?: NodeJS.WritableStream;
   /** Open event streams allowed per bearer token. Default - 16. */
   readonly maxStreamsPerToken?: number;
   /** Open event streams allowed in total. Default - 64. */
@@ -45,7 +47,9 @@ const BODY_LIMIT = 64 * 1024;
 export function buildService(options: ServiceOptions): FastifyInstance {
   if (options.token.length < 32) throw new Error("service token must be at least 32 characters");
   const app = Fastify({
-    logger: options.logger ? { redact: ["req.headers.authorization", "req.headers.cookie"] } : false,
+    logger: options.logger
+      ? { redact: ["req.headers.authorization", "req.headers.cookie"], ...(options.logStream ? { stream: options.logStream } : {}) }
+      : false,
     bodyLimit: BODY_LIMIT,
   });
   const expected = Buffer.from(options.token);

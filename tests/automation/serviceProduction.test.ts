@@ -1,5 +1,6 @@
 /** Issue 14: the service for production: health routes, admission under one lock, bounded retention, stream caps, body limit. */
 import { existsSync, mkdtempSync } from "node:fs";
+import { Writable } from "node:stream";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -36,6 +37,20 @@ afterEach(async () => {
     jobs.close();
     await app.close();
   }
+});
+
+describe("service: logs", () => {
+  it("are JSON lines that name each request and never carry the bearer token or an order's secrets", async () => {
+    const lines: string[] = [];
+    const logStream = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(...chunk.toString("utf8").split("\n").filter(Boolean)); done(); } });
+    const { app } = await service(tmp(), hang, {}, { logger: true, logStream });
+    expect((await app.inject({ method: "POST", url: "/v1/tenants", headers: auth, payload: orderInput("logged-one") })).statusCode).toBe(202);
+    expect((await app.inject({ method: "GET", url: "/v1/tenants", headers: { authorization: "Bearer wrong-token-0123456789abcdef0123456789" } })).statusCode).toBe(401);
+    const records = lines.map((l) => JSON.parse(l) as { req?: { url?: string } });
+    expect(records.some((r) => r.req?.url === "/v1/tenants")).toBe(true);
+    const all = lines.join("\n");
+    for (const secret of [TOKEN, "wrong-token-0123456789abcdef0123456789", ...Object.values(SECRETS)]) expect(all.includes(secret), secret.slice(0, 12)).toBe(false);
+  });
 });
 
 describe("service: health and readiness", () => {
