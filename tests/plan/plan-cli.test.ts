@@ -1,32 +1,19 @@
-import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateTenantSpecs, writeTenantSpecs } from "../../automation/bench/generate";
 import { TENANT_SECRET_PLACEHOLDERS } from "../../automation/plan/stackConfig";
 import { PlanReport } from "../../automation/plan/types";
+import { PLAN_CLI, REPO_ROOT, plan } from "./runPlan";
 
-const root = resolve(__dirname, "../..");
-const cli = join(root, "dist/automation/plan/cli.js");
-const run = promisify(execFile);
-
-async function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: root });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const root = REPO_ROOT;
 
 const tmp = () => mkdtempSync(join(tmpdir(), "letsbe-plan-"));
 const readReport = (file: string) => JSON.parse(readFileSync(file, "utf8")) as PlanReport;
 
 beforeAll(() => {
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
+  if (!existsSync(PLAN_CLI)) throw new Error(`${PLAN_CLI} is missing: run \`npm run build\` first (npm test does)`);
 });
 
 describe("npm run plan", () => {

@@ -1,32 +1,20 @@
 /** Issue 14: the offline plan validates its flags and names the file at fault; errors on stderr; a closed pipe ends quietly. */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { namedYamlError, scopeErrors } from "../../automation/cli/planInputs";
 import { wrapCounts } from "../../automation/plan/cli";
 import { PlanReport } from "../../automation/plan/types";
+import { PLAN_CLI, REPO_ROOT, plan } from "./runPlan";
 
-const root = resolve(__dirname, "../..");
-const cli = join(root, "dist/automation/plan/cli.js");
-const run = promisify(execFile);
+const root = REPO_ROOT;
 const tmp = () => mkdtempSync(join(tmpdir(), "letsbe-planin-"));
 
-async function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: root });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
 beforeAll(() => {
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
+  if (!existsSync(PLAN_CLI)) throw new Error(`${PLAN_CLI} is missing: run \`npm run build\` first (npm test does)`);
 });
 
 describe("npm run plan: input at the edge", () => {
@@ -71,7 +59,7 @@ describe("npm run plan: input at the edge", () => {
   });
 
   it.each([
-    ["plan", [cli, "--stack", "prod-eu"]],
+    ["plan", [PLAN_CLI, "--stack", "prod-eu"]],
     ["letsbe fleet status", [join(root, "dist/automation/cli/index.js"), "fleet", "status"]],
   ])("%s: a reader that has gone away (| head) ends output quietly, without an EPIPE trace", async (_name, args) => {
     const env = { ...process.env, LETSBE_DATA_DIR: tmp(), LETSBE_WORKSPACE: "simulated" };
