@@ -21,3 +21,13 @@ export function readBody(req: IncomingMessage): Promise<string> {
     req.on("end", () => resolve(data));
   });
 }
+
+/** The query as the validators take it: one value per key, an array where a key repeats. */
+export function queryOf(url: URL): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const key of new Set(url.searchParams.keys())) {
+    const all = url.searchParams.getAll(key);
+    query[key] = all.length > 1 ? all : all[0];
+  }
+  return query;
+}

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { type ActionResource, type FakeAction, type FakeFirewall, type FakePrimaryIp, type FakeServer, type FakeSshKey, firstHost, newAction, settleAction } from "./model";
 import { createValidator, type SpecValidator } from "./spec";
 import { routeRequest } from "./routes";
-import { closeLocal, listenLocal, readBody } from "../http";
+import { closeLocal, listenLocal, queryOf, readBody } from "../http";
 
 /** What the server hooks receive: `ipv6` is the server's first address of its /64, as the provider reports it. */
 export interface ServerEvent {
@@ -164,11 +164,7 @@ export class FakeHetzner {
         return { reply: apiError(400, "json_error", "invalid JSON"), operation };
       }
     }
-    const query: Record<string, string | string[]> = {};
-    for (const key of new Set(url.searchParams.keys())) {
-      const all = url.searchParams.getAll(key);
-      query[key] = all.length > 1 ? all : all[0];
-    }
+    const query = queryOf(url);
     const problems = this.validator.validateRequest(op, { method, path, query, headers, body });
     if (problems.length > 0) {
       this.violations.push(`${method} ${path}: request breaks the description: ${problems.join("; ")}`);

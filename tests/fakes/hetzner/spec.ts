@@ -7,22 +7,13 @@
  * false`), since the real API silently ignores a misspelt field and a test should not.
  */
 import Ajv, { type ValidateFunction } from "ajv";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { type Operation } from "openapi-backend";
 import { openApiTools } from "../openapi";
+import { repoRoot } from "../scp/spec";
 
 type Json = Record<string, unknown>;
-
-function repoRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${__dirname}`);
-    dir = up;
-  }
-  return dir;
-}
 
 export function loadRawSpec(): Json {
   return JSON.parse(readFileSync(join(repoRoot(), "tests", "fakes", "hetzner", "openapi.json"), "utf8")) as Json;

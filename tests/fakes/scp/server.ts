@@ -13,7 +13,7 @@ import {
 } from "./model";
 import { createValidator, type SpecValidator } from "./spec";
 import { routeRequest } from "./routes";
-import { closeLocal, listenLocal, readBody } from "../http";
+import { closeLocal, listenLocal, queryOf, readBody } from "../http";
 
 export const API_BASE = "/scp-core";
 export const TOKEN_PATH = "/realms/scp/protocol/openid-connect/token";
@@ -276,11 +276,7 @@ export class FakeScp {
         return { status: 400, body: { code: "error.badrequest", message: "Malformed JSON." } };
       }
     }
-    const query: Record<string, string | string[]> = {};
-    for (const key of new Set(url.searchParams.keys())) {
-      const all = url.searchParams.getAll(key);
-      query[key] = all.length > 1 ? all : all[0];
-    }
+    const query = queryOf(url);
     const problems = this.validator.validateRequest(op, { method, path, query, headers, body });
     if (problems.length > 0) {
       this.violations.push(`${method} ${path}: request breaks the spec: ${problems.join("; ")}`);
