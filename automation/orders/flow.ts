@@ -4,9 +4,9 @@
  * progress as order events. Running an order again converges: the resolved provider is pinned
  * in the tenant's record and config before the first `up`, so a retry never re-decides it.
  */
-import { TENANT_PROJECT } from "../../stacks/contract";
 import { backOff } from "exponential-backoff";
 import { isNetcupPoolEmpty } from "../../components/netcup/errors";
+import { TENANT_PROJECT } from "../../stacks/contract";
 import { ReleaseOverride } from "../../tenants/release";
 import { InvalidInputError, TenantSpec } from "../../tenants/schema";
 import { tenantStackConfig } from "../plan/stackConfig";

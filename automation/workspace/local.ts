@@ -102,7 +102,6 @@ export function translateError(slug: string, error: unknown): unknown {
   return error;
 }
 
-
 /** The state with `protect` lifted from the given resources: what `pulumi state unprotect <urn>` writes. */
 export function unprotected(deployment: Deployment, urns: readonly string[]): Deployment {
   const state = deployment.deployment as { resources?: Array<Record<string, unknown>> };

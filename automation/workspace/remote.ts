@@ -4,8 +4,8 @@
  * The stack's config (secrets included) travels as a secret environment variable and is
  * written by a pre-run command, because a remote stack has no config API of its own.
  */
-import { DECOMMISSION_TAG } from "../../policy/lib/tags";
 import { RemoteStack, RemoteWorkspace } from "@pulumi/pulumi/automation";
+import { DECOMMISSION_TAG } from "../../policy/lib/tags";
 import { OperationResult, StackOperation, TenantWorkspace } from "./types";
 import { translateError } from "./local";
 

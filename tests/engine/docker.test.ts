@@ -13,10 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setProviderConfig } from "./standins/config";
 import { createArgs, dockerHandlers, sshOptsFrom } from "./standins/docker";
 import { standInProvider, type Props } from "./standins/generic";
+import { secret } from "./standins/config";
 
 const PREFIX = `standin-test-${randomBytes(3).toString("hex")}`;
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const secret = (value: unknown) => ({ [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", value });
 const urn = (type: string, name: string) => `urn:pulumi:staging::letsbe-hub::${type}::${name}`;
 const NET = "docker:index/network:Network";
 const VOL = "docker:index/volume:Volume";

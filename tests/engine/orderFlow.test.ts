@@ -11,6 +11,7 @@ import { MemoryTenantStore } from "../../automation/orders/store";
 import { LocalTenantWorkspace } from "../../automation/workspace/local";
 import type { EngineEvent, TenantWorkspace } from "../../automation/workspace/types";
 import { PreviewRecorder } from "./lib/preview";
+import { SettingsWorkspace } from "./lib/settings";
 import { SECRETS, orderInput, testHubs } from "../automation/support";
 import { EngineEnv, REPO, engineEnv } from "./lib/engine";
 
@@ -28,7 +29,7 @@ beforeAll(async () => {
 
 function workspaceWith(policyPacks: string[], onEvent?: (e: EngineEvent) => void): TenantWorkspace {
   const local = new LocalTenantWorkspace({ programDir: join(REPO, "dist", "stacks", "tenant"), envVars: engine.env, policyPacks });
-  return onEvent ? { ...local, kind: local.kind, up: (op) => local.up(op), destroy: (op) => local.destroy(op), refresh: (op) => local.refresh(op), preview: (op) => local.preview({ ...op, onEvent }) } : local;
+  return new SettingsWorkspace(local, () => ({}), onEvent);
 }
 
 function flowWith(workspace: TenantWorkspace): OrderFlow {

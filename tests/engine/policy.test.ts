@@ -19,6 +19,7 @@ import { tenantProgram } from "../../stacks/tenant/program";
 import { loadTenantSpecs } from "../../tenants/load";
 import { EngineEnv, REPO, engineEnv } from "./lib/engine";
 import { PreviewRecorder } from "./lib/preview";
+import { urnParts } from "./standins/generic";
 
 const ORG = "organization";
 const GATE = "pins-verified-for-production";
@@ -35,7 +36,7 @@ beforeAll(async () => {
   await hub.up();
 });
 
-const nameOf = (urn = "") => urn.split("::").slice(3).join("::");
+const nameOf = (urn = "") => urnParts(urn).name;
 
 describe("the policy pack on the real engine", () => {
   it("finds what the offline plan finds on a broken tenant, and fails the preview on the mandatory ones", async () => {

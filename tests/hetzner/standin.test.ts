@@ -4,7 +4,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { setProviderConfig } from "../engine/standins/config";
 import { standInProvider } from "../engine/standins/generic";
 import { hcloudHandlers } from "../engine/standins/hcloud";
-import { secret } from "../engine/standins/random";
+import { secret } from "../engine/standins/config";
 import { createValidator } from "../fakes/hetzner/spec";
 import { FakeHetzner, type ServerEvent } from "../fakes/hetzner/server";
 

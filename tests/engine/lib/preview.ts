@@ -4,14 +4,9 @@
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { PlannedStack } from "../../../automation/plan/types";
+import { urnParts } from "../standins/generic";
 
 const IGNORED = (type: string) => type === "pulumi:pulumi:Stack" || type.startsWith("pulumi:providers:");
-
-function urnParts(urn: string): { type: string; name: string } {
-  const parts = urn.split("::");
-  const chain = parts[2] ?? "";
-  return { type: chain.split("$").at(-1) ?? chain, name: parts.slice(3).join("::") };
-}
 
 function key(urn: string, parent: string | undefined): string {
   const self = urnParts(urn);

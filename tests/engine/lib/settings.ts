@@ -3,6 +3,7 @@
  * its fakes, stand-in images): what an operator keeps in each Pulumi.<stack>.yaml of a non-production
  * estate. Wraps any TenantWorkspace.
  */
+import { urnParts } from "../standins/generic";
 import type { EngineEvent, OperationResult, StackConfig, StackOperation, TenantWorkspace } from "../../../automation/workspace/types";
 
 /** One operation as the engine reported it: every step's op by resource name. */
@@ -17,7 +18,12 @@ export class SettingsWorkspace implements TenantWorkspace {
   readonly kind: string;
   readonly runs: ObservedRun[] = [];
 
-  constructor(private readonly inner: TenantWorkspace, private readonly settings: (slug: string) => StackConfig) {
+  /** `observe` sees every engine event of every operation, besides the caller's own listener. */
+  constructor(
+    private readonly inner: TenantWorkspace,
+    private readonly settings: (slug: string) => StackConfig,
+    private readonly observe?: (event: EngineEvent) => void,
+  ) {
     this.kind = inner.kind;
   }
 
@@ -42,7 +48,8 @@ export class SettingsWorkspace implements TenantWorkspace {
     this.runs.push(observed);
     const onEvent = (event: EngineEvent) => {
       const meta = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
-      if (meta) observed.steps.push({ urn: meta.urn, name: meta.urn.split("::").slice(3).join("::"), type: meta.type, op: event.resOpFailedEvent ? "failed" : meta.op });
+      if (meta) observed.steps.push({ urn: meta.urn, name: urnParts(meta.urn).name, type: meta.type, op: event.resOpFailedEvent ? "failed" : meta.op });
+      this.observe?.(event);
       op.onEvent?.(event);
     };
     try {

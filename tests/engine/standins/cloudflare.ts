@@ -4,9 +4,8 @@
  * the v6 names; zoneId and type force replacement, as in the real provider.
  */
 import { z } from "zod";
-import { configValue, unwrapAll, unwrapSecret } from "./config";
+import { configValue, secret, unwrapAll, unwrapSecret } from "./config";
 import { Props, TypeHandler } from "./generic";
-import { secret } from "./random";
 
 export const DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4";
 const TOKEN = /^[0-9A-Za-z_-]{40,80}$/;

@@ -7,13 +7,12 @@
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
-import { unwrapAll } from "./config";
+import { SIG_KEY, unwrapAll } from "./config";
 import { Props, TypeHandler } from "./generic";
 import { Connection, dial, mkdirRemote, run, writeRemote } from "./ssh";
 
 const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
 const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
-const SIG = "4dabf18193072939515e22adb298388d";
 
 function connectionOf(inputs: Props): Connection {
   const conn = unwrapAll(inputs.connection) as Partial<Connection> | undefined;
@@ -46,12 +45,12 @@ async function runPhase(phase: "create" | "update" | "delete", inputs: Props, pr
 
 /** Files an asset or archive names, as (relative path, content) pairs; one unnamed file for an asset. */
 function filesOf(source: Props): Array<{ path: string; content: Buffer }> {
-  if (source[SIG] === ASSET_SIG) {
+  if (source[SIG_KEY] === ASSET_SIG) {
     if (typeof source.text === "string") return [{ path: "", content: Buffer.from(source.text, "utf8") }];
     if (typeof source.path === "string") return [{ path: "", content: readFileSync(source.path) }];
     throw new Error("CopyToRemote: only FileAsset and StringAsset sources are supported");
   }
-  if (source[SIG] === ARCHIVE_SIG && typeof source.path === "string") {
+  if (source[SIG_KEY] === ARCHIVE_SIG && typeof source.path === "string") {
     const root = source.path;
     if (!statSync(root).isDirectory()) return [{ path: "", content: readFileSync(root) }];
     const walk = (dir: string): Array<{ path: string; content: Buffer }> => readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

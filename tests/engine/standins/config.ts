@@ -25,11 +25,18 @@ export function requireConfig(plugin: string, key: string, envVar?: string): str
   return value;
 }
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+/** The key of the engine's special values (secrets, assets, archives) and the secret's signature. */
+export const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** A value in the engine's secret envelope: secret in state, as the real providers' schemas mark it. */
+export function secret(value: unknown): Record<string, unknown> {
+  return { [SIG_KEY]: SECRET_SIG, value };
+}
 
 /** Values arrive in the engine's secret envelope when secret; handlers want the value. */
 export function unwrapSecret(value: unknown): unknown {
-  if (value && typeof value === "object" && SECRET_SIG in (value as object)) return (value as { value?: unknown }).value;
+  if (value && typeof value === "object" && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG) return (value as { value?: unknown }).value;
   return value;
 }
 

@@ -17,11 +17,14 @@ export interface TypeHandler {
   read?(id: string, urn: string, props: Props): Promise<Props | undefined>;
 }
 
-export function typeOf(urn: string): string {
+/** A URN's own type (the last of its type chain) and name. */
+export function urnParts(urn: string): { type: string; name: string } {
   const parts = urn.split("::");
   const chain = parts[2] ?? "";
-  return chain.split("$").at(-1) ?? chain;
+  return { type: chain.split("$").at(-1) ?? chain, name: parts.slice(3).join("::") };
 }
+
+export const typeOf = (urn: string): string => urnParts(urn).type;
 
 function recordedInputs(olds: Props): Props {
   const recorded = olds.__inputs;

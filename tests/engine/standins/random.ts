@@ -1,5 +1,6 @@
 /** `random` stand-in: RandomPassword generated with node's CSPRNG under the same inputs as the real provider. */
 import { randomInt } from "node:crypto";
+import { secret } from "./config";
 import { Props, TypeHandler } from "./generic";
 
 const LOWER = "abcdefghijklmnopqrstuvwxyz";
@@ -33,11 +34,6 @@ export function password(inputs: Props): string {
     [chars[i], chars[j]] = [chars[j], chars[i]];
   }
   return chars.slice(0, length).join("");
-}
-
-/** The engine's secret envelope: the result is secret in state, as the real provider's schema marks it. */
-export function secret(value: string): Props {
-  return { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value };
 }
 
 export const randomHandlers: Readonly<Record<string, TypeHandler>> = {
