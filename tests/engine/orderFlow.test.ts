@@ -2,7 +2,6 @@
  * The order flow through the real Automation API: LocalWorkspace drives the built CLI on the tenant
  * program, with the policy pack, against a file backend holding a hub stack that exports the contract.
  */
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OrderFlow } from "../../automation/orders/flow";
@@ -12,19 +11,15 @@ import { LocalTenantWorkspace } from "../../automation/workspace/local";
 import type { EngineEvent, TenantWorkspace } from "../../automation/workspace/types";
 import { PreviewRecorder } from "./lib/preview";
 import { SettingsWorkspace } from "./lib/settings";
-import { SECRETS, orderInput, testHubs } from "../automation/support";
+import { SECRETS, orderInput } from "../automation/support";
 import { EngineEnv, REPO, engineEnv } from "./lib/engine";
+import { upContractHub } from "./lib/hub";
 
 let engine: EngineEnv;
 
 beforeAll(async () => {
   engine = engineEnv();
-  const hubs = await testHubs();
-  const hub = await LocalWorkspace.createOrSelectStack(
-    { stackName: "prod-eu", projectName: "letsbe-hub", program: async () => hubs.eu.outputs },
-    { envVars: engine.env },
-  );
-  await hub.up();
+  await upContractHub(engine);
 });
 
 function workspaceWith(policyPacks: string[], onEvent?: (e: EngineEvent) => void): TenantWorkspace {

@@ -12,11 +12,11 @@ import { OrderFlow } from "../../automation/orders/flow";
 import { MemoryTenantStore } from "../../automation/orders/store";
 import type { PlanReport } from "../../automation/plan/types";
 import { LocalTenantWorkspace } from "../../automation/workspace/local";
-import { hubReferencesFromRepo } from "../../automation/workspace/simulated";
 import { HUB_SECRET_CONFIG, PROVIDER_SECRET_CONFIG, TENANT_SECRET_CONFIG, placeholders } from "../../stacks/secrets";
 import { loadTenantSpecs } from "../../tenants/load";
 import { EngineEnv, REPO, engineEnv } from "./lib/engine";
 import { PreviewRecorder, plannedResources } from "./lib/preview";
+import { upContractHub } from "./lib/hub";
 
 const ORG = "organization";
 let engine: EngineEnv;
@@ -27,12 +27,7 @@ beforeAll(async () => {
   const out = join(mkdtempSync(join(tmpdir(), "letsbe-parity-")), "plan.json");
   execFileSync("node", [join(REPO, "dist", "automation", "plan", "cli.js"), "--stack", "prod-eu", "--org", ORG, "--json", out], { cwd: REPO, stdio: "ignore" });
   report = JSON.parse(readFileSync(out, "utf8")) as PlanReport;
-  const hubs = await hubReferencesFromRepo(ORG);
-  const hub = await LocalWorkspace.createOrSelectStack(
-    { stackName: "prod-eu", projectName: "letsbe-hub", program: async () => hubs.eu.outputs },
-    { envVars: engine.env },
-  );
-  await hub.up();
+  await upContractHub(engine);
 });
 
 /** A work folder for the hub program as an operator's checkout has it: Pulumi.yaml, the stack's config file, secrets set. */

@@ -3,7 +3,6 @@
  * tenant (protection off in a production stack) reports the findings the offline plan's judge reports
  * for the same stack, and fails on the mandatory ones.
  */
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OrderFlow } from "../../automation/orders/flow";
@@ -20,6 +19,7 @@ import { loadTenantSpecs } from "../../tenants/load";
 import { EngineEnv, REPO, engineEnv } from "./lib/engine";
 import { PreviewRecorder } from "./lib/preview";
 import { urnParts } from "./standins/generic";
+import { upContractHub } from "./lib/hub";
 
 const ORG = "organization";
 const GATE = "pins-verified-for-production";
@@ -28,12 +28,7 @@ let engine: EngineEnv;
 
 beforeAll(async () => {
   engine = engineEnv();
-  const hubs = await hubReferencesFromRepo(ORG);
-  const hub = await LocalWorkspace.createOrSelectStack(
-    { stackName: "prod-eu", projectName: "letsbe-hub", program: async () => hubs.eu.outputs },
-    { envVars: engine.env },
-  );
-  await hub.up();
+  await upContractHub(engine);
 });
 
 const nameOf = (urn = "") => urnParts(urn).name;

@@ -8,12 +8,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { utils } from "ssh2";
 import { OrderFlow } from "../../../automation/orders/flow";
 import { MemoryTenantStore } from "../../../automation/orders/store";
 import { LocalTenantWorkspace } from "../../../automation/workspace/local";
-import { hubReferencesFromRepo } from "../../../automation/workspace/simulated";
 import type { StackConfig } from "../../../automation/workspace/types";
 import { ImagePin, TIERS } from "../../../tenants/catalog";
 import { HostFleet, authorizedKeysOf } from "./hosts";
@@ -23,9 +21,9 @@ import { FakeScp } from "../../fakes/scp/server";
 import { randomBytes } from "node:crypto";
 import { freePort, hostInfra } from "../../host/lib/infra";
 import { EngineEnv, REPO, engineEnv } from "./engine";
+import { ESTATE_ORG, upContractHub } from "./hub";
 import { SettingsWorkspace } from "./settings";
 
-export const ESTATE_ORG = "organization"; // the file backend's only organization
 export const ESTATE_NETWORK = { name: "letsbe-estate", subnet: "198.18.0.0/22", gateway: "198.18.0.1" };
 export const ZONE_NAME = "estate.example.net";
 const REGISTRY_SCRIPT = join(REPO, "tests", "engine", "infra", "registry.sh");
@@ -113,7 +111,7 @@ export async function startEstate(prefix: string): Promise<Estate> {
     Object.assign(partial, { fleet, scp, cloudflare, hetzner });
     const zoneId = [...cloudflare.zones.values()][0].id;
     const engine = engineEnv();
-    await timed(timings, "hub", () => upHub(engine, keys.public));
+    await timed(timings, "hub", () => upContractHub(engine, { provisioningPublicKey: keys.public, managementCidrs: [`${ESTATE_NETWORK.gateway}/32`] }));
     const secrets: Record<string, string> = {
       "letsbe-tenant:provisioningPrivateKey": keys.private,
       "letsbe-tenant:cloudflareDnsToken": "cf-dns-token-estate-4b7d",
@@ -143,17 +141,6 @@ export async function startEstate(prefix: string): Promise<Estate> {
     await stopEstate(partial);
     throw error;
   }
-}
-
-/** The hub stack tenants reference: the contract's outputs as the offline plan computes them, with this estate's key and network. */
-async function upHub(engine: EngineEnv, publicKey: string): Promise<void> {
-  const planned = await hubReferencesFromRepo(ESTATE_ORG);
-  const outputs = { ...planned.eu.outputs, provisioningPublicKey: publicKey, managementCidrs: [`${ESTATE_NETWORK.gateway}/32`] };
-  const hub = await LocalWorkspace.createOrSelectStack(
-    { stackName: "prod-eu", projectName: "letsbe-hub", program: async () => outputs },
-    { envVars: engine.env },
-  );
-  await hub.up();
 }
 
 export async function stopEstate(estate: Partial<Estate> | undefined): Promise<void> {
