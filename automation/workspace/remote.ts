@@ -6,6 +6,7 @@
  */
 import { RemoteStack, RemoteWorkspace } from "@pulumi/pulumi/automation";
 import { DECOMMISSION_TAG } from "../../policy/lib/tags";
+import { TENANT_PROJECT } from "../../stacks/contract";
 import { OperationResult, StackOperation, TenantWorkspace } from "./types";
 import { translateError } from "./local";
 
@@ -66,7 +67,7 @@ export class RemoteTenantWorkspace implements TenantWorkspace {
 
   private async withStack(op: StackOperation, run: (stack: RemoteStack) => Promise<OperationResult>): Promise<OperationResult> {
     const o = this.options;
-    const stackName = `${o.org}/${op.slug}`;
+    const stackName = remoteStackName(o.org, op.slug);
     const envVars: Record<string, { secret: string }> = { [CONFIG_ENV]: { secret: JSON.stringify(op.config) } };
     for (const [key, value] of Object.entries(o.envVars ?? {})) envVars[key] = { secret: value };
     try {
@@ -96,4 +97,9 @@ export class RemoteTenantWorkspace implements TenantWorkspace {
       throw translateError(op.slug, error);
     }
   }
+}
+
+/** RemoteWorkspace takes only fully qualified names (`org/project/stack`); `org/slug` is refused before anything runs. */
+export function remoteStackName(org: string, slug: string): string {
+  return `${org}/${TENANT_PROJECT}/${slug}`;
 }

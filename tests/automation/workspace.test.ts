@@ -74,21 +74,34 @@ describe("production workspaces drive the Automation API as documented", () => {
     }
   });
 
-  it("RemoteWorkspace: the repository at a commit, config as a secret variable written before the run", async () => {
-    const spy = vi.spyOn(RemoteWorkspace, "createOrSelectStack").mockImplementation((async () => ({
-      up: async () => ({ outputs: {}, summary: { resourceChanges: { same: 30 } } }),
-      cancel: async () => undefined,
-    })) as never);
+  it("RemoteWorkspace: the SDK's own validation accepts the options (fully qualified name), config travels as a secret variable", async () => {
+    // The real RemoteWorkspace code path runs; it stops where the SDK would start the CLI against Pulumi Cloud.
+    const reached = new Error("stopped where the SDK needs the Pulumi CLI and the service");
+    const spy = vi.spyOn(LocalWorkspace, "create").mockImplementation((async () => { throw reached; }) as never);
     try {
       const workspace = new RemoteTenantWorkspace({ repoUrl: "https://code.letsbe.solutions/letsbe/infra.git", commitHash: "0123abcd", org: "letsbe", envVars: { HCLOUD_TOKEN: "hc-S3CR3T" } });
-      expect((await workspace.up({ slug: "two-b", config })).changes).toEqual({ same: 30 });
-      const [args, opts] = spy.mock.calls[0] as unknown as [Record<string, unknown>, { envVars: Record<string, { secret: string }>; preRunCommands: string[] }];
-      expect(args).toEqual({ stackName: "letsbe/two-b", url: "https://code.letsbe.solutions/letsbe/infra.git", projectPath: "stacks/tenant", commitHash: "0123abcd" });
-      expect(JSON.parse(opts.envVars.LETSBE_STACK_CONFIG.secret)).toEqual(config);
-      expect(opts.envVars.HCLOUD_TOKEN).toEqual({ secret: "hc-S3CR3T" });
-      expect(opts.preRunCommands.at(-1)).toBe('pulumi config set-all --stack letsbe/two-b --json "$LETSBE_STACK_CONFIG"');
+      await expect(workspace.up({ slug: "two-b", config })).rejects.toBe(reached);
+      expect(spy).toHaveBeenCalledTimes(1);
+      const opts = spy.mock.calls[0][0] as unknown as {
+        remote: boolean; remoteGitProgramArgs: Record<string, unknown>; remoteEnvVars: Record<string, { secret: string }>; remotePreRunCommands: string[];
+      };
+      expect(opts.remote).toBe(true);
+      expect(opts.remoteGitProgramArgs).toEqual({
+        stackName: "letsbe/letsbe-tenant/two-b", url: "https://code.letsbe.solutions/letsbe/infra.git", projectPath: "stacks/tenant", commitHash: "0123abcd",
+      });
+      expect(JSON.parse(opts.remoteEnvVars.LETSBE_STACK_CONFIG.secret)).toEqual(config);
+      expect(opts.remoteEnvVars.HCLOUD_TOKEN).toEqual({ secret: "hc-S3CR3T" });
+      expect(opts.remotePreRunCommands.at(-1)).toBe('pulumi config set-all --stack letsbe/letsbe-tenant/two-b --json "$LETSBE_STACK_CONFIG"');
+      // A branch instead of a commit passes the same validation.
+      await expect(new RemoteTenantWorkspace({ repoUrl: "https://code.letsbe.solutions/letsbe/infra.git", org: "letsbe" }).preview({ slug: "two-c", config })).rejects.toBe(reached);
+      expect((spy.mock.calls[1][0] as unknown as { remoteGitProgramArgs: Record<string, unknown> }).remoteGitProgramArgs).toMatchObject({ stackName: "letsbe/letsbe-tenant/two-c", branch: "refs/heads/main" });
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it("RemoteWorkspace: the SDK refuses a name that is not fully qualified (what the old `org/slug` naming hit)", async () => {
+    await expect(RemoteWorkspace.createOrSelectStack({ stackName: "letsbe/two-b", url: "https://code.letsbe.solutions/letsbe/infra.git", commitHash: "0123abcd" }))
+      .rejects.toThrow('stack name "letsbe/two-b" must be fully qualified.');
   });
 });
