@@ -45,7 +45,9 @@ function fileBlock(file: StageFile, content: string, index: number): string {
   const path = shellQuote(file.path);
   return [
     `install -d -m 0755 "$(dirname ${path})"`,
-    `base64 -d > ${shellQuote(`${file.path}.letsbe-new`)} <<'${marker}'`,
+    // Born owner-only, given its mode before the rename: a secret is never world-readable, not
+    // even while it is written.
+    `(umask 077 && base64 -d > ${shellQuote(`${file.path}.letsbe-new`)}) <<'${marker}'`,
     encoded,
     marker,
     `chmod ${file.mode} ${shellQuote(`${file.path}.letsbe-new`)}`,
