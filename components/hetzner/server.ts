@@ -15,6 +15,8 @@ export interface HetznerVpsArgs {
   readonly sshPublicKey: string;
   /** Sources allowed to reach SSH (the Hub's management CIDRs). */
   readonly managementCidrs: readonly string[];
+  /** Port sshd listens on (set at first boot) and the firewall opens to management. Default - 22. */
+  readonly sshPort?: number;
   /** Extra public TCP ports beyond 80 and 443 (mail ports when a mail tool is chosen). */
   readonly extraPublicTcpPorts?: readonly number[];
   readonly labels: Readonly<Record<string, string>>;
@@ -29,18 +31,38 @@ function publicRule(port: number, description: string): hcloud.types.input.Firew
 }
 
 /** The firewall a tenant server sits behind: web from anywhere, SSH only from management. */
-export function tenantFirewallRules(args: Pick<HetznerVpsArgs, "managementCidrs" | "extraPublicTcpPorts">): hcloud.types.input.FirewallRule[] {
+export function tenantFirewallRules(args: Pick<HetznerVpsArgs, "managementCidrs" | "extraPublicTcpPorts" | "sshPort">): hcloud.types.input.FirewallRule[] {
+  const sshPort = checkedSshPort(args.sshPort);
   return [
     publicRule(80, "http"),
     publicRule(443, "https"),
     ...(args.extraPublicTcpPorts ?? []).map((port) => publicRule(port, "mail")),
-    { direction: "in", protocol: "tcp", port: "22", sourceIps: [...args.managementCidrs], description: "ssh from management" },
+    { direction: "in", protocol: "tcp", port: String(sshPort), sourceIps: [...args.managementCidrs], description: "ssh from management" },
     { direction: "in", protocol: "icmp", sourceIps: ANYWHERE, description: "icmp" },
   ];
 }
 
-function cloudInit(sshPublicKey: string): string {
-  return ["#cloud-config", "disable_root: false", "ssh_pwauth: false", "users:", "  - name: root", "    ssh_authorized_keys:", `      - ${sshPublicKey}`, ""].join("\n");
+function checkedSshPort(port: number | undefined): number {
+  const value = port ?? 22;
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new pulumi.InputPropertyError({ propertyPath: "sshPort", reason: `sshPort must be a TCP port (1-65535), not ${String(port)}` });
+  }
+  return value;
+}
+
+/**
+ * First-boot configuration: root's provisioning key and, for a port other than 22, sshd moved
+ * there before the bootstrap's first connection (the firewall lets only that port in). The ssh
+ * stage later rewrites the same drop-in with the full hardening and the same port.
+ */
+export function cloudInit(sshPublicKey: string, sshPort?: number): string {
+  const port = checkedSshPort(sshPort);
+  const lines = ["#cloud-config", "disable_root: false", "ssh_pwauth: false", "users:", "  - name: root", "    ssh_authorized_keys:", `      - ${sshPublicKey}`];
+  if (port !== 22) {
+    lines.push("write_files:", "  - path: /etc/ssh/sshd_config.d/00-letsbe.conf", "    permissions: \"0600\"", `    content: "Port ${port}\\n"`,
+      "runcmd:", "  - [systemctl, restart, ssh.service]");
+  }
+  return [...lines, ""].join("\n");
 }
 
 /**
@@ -76,7 +98,7 @@ export function createHetznerVps(resourceName: string, args: HetznerVpsArgs, par
     image: args.image,
     location: args.location,
     labels,
-    userData: cloudInit(args.sshPublicKey),
+    userData: cloudInit(args.sshPublicKey, args.sshPort),
     firewallIds: [firewall.id.apply(Number)],
     publicNets: [{ ipv4Enabled: true, ipv4: ipv4.id.apply(Number), ipv6Enabled: true, ipv6: ipv6.id.apply(Number) }],
     deleteProtection: protect,

@@ -104,6 +104,7 @@ function createVps(name: string, args: TenantArgs, parent: pulumi.Resource): Vps
         image: HOST_IMAGE.hetzner,
         sshPublicKey: hub.provisioningPublicKey,
         managementCidrs: hub.managementCidrs,
+        sshPort: args.host?.sshPort,
         extraPublicTcpPorts: hasMailTool(spec.tools) ? MAIL_PORTS : [],
         labels,
         protect: args.protect,
