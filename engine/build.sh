@@ -68,5 +68,6 @@ hcloud github.com/pulumi/pulumi-hcloud/provider 043b3476c7c546ebdecf3783a07bdc6d
 docker github.com/pulumi/pulumi-docker/provider/v5 e944612c4c970123d9a16a48c40d37dc84c89a70
 cloudflare github.com/pulumi/pulumi-cloudflare/provider/v6 6052b720f3a89f0477aaa0a9b88a386f6293e255
 PLUGINS
+bash engine/act.sh # the workflow runner of the CI tests (tests/engine/ci.test.ts)
 echo "engine: PULUMI_HOME for this checkout: $home"
 echo "$bin"
