@@ -30,6 +30,8 @@ export interface RolloutArgs {
   readonly bake: string;
   readonly maxFailed: string;
   readonly metricsUrl?: string;
+  /** `--no-metrics` (commander sets `metrics: false`): roll out judging tenant outputs only. */
+  readonly metrics?: boolean;
 }
 
 /** What read-only verbs need: the data folder and the tenant records, no secrets, no workspace. */
@@ -92,6 +94,15 @@ export async function fleetRollout(
   const { channel, target, label } = rolloutTarget(args);
   const id = args.id ?? `${channel}-${label}`.replace(/[^A-Za-z0-9._-]/g, "_");
   if (!ROLLOUT_ID.test(id)) throw new InvalidInputError([{ source: "fleet rollout", path: "--id", message: "must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit" }]);
+  const noMetrics = args.metrics === false;
+  if (noMetrics && flags.metricsUrl) throw new InvalidInputError([{ source: "fleet rollout", path: "--no-metrics", message: "contradicts --metrics-url: give one of them" }]);
+  // Two of the three stop rules read the Hub's metrics: running without them is said out loud.
+  if (!noMetrics && !flags.metricsUrl && !args.dryRun) {
+    throw new InvalidInputError([{
+      source: "fleet rollout", path: "--metrics-url",
+      message: "required: the Hub metrics API the heartbeat and approval-routing stop rules read (or --no-metrics to judge tenant outputs only)",
+    }]);
+  }
   const metricsToken = io.env.LETSBE_HUB_METRICS_TOKEN;
   if (flags.metricsUrl && !metricsToken && !args.dryRun) throw new InvalidInputError([{ source: "environment", path: "LETSBE_HUB_METRICS_TOKEN", message: "required with --metrics-url" }]);
   const operations = args.dryRun ? undefined : await operate();
@@ -121,11 +132,11 @@ export async function fleetRollout(
   const estimates = durationsFrom(latestJournal(dir, journalFile)?.read() ?? []);
   const metrics = flags.metricsUrl ? new HubMetricsSource({ baseUrl: flags.metricsUrl, token: metricsToken as string }) : undefined;
   const bar = progress();
-  if (!metrics) bar.line("no --metrics-url: heartbeat and approval-routing rules are not checked, only tenant outputs");
+  if (!metrics) bar.line("--no-metrics: heartbeat and approval-routing rules are not checked, only tenant outputs (recorded in the journal)");
 
   const report = await runRollout({
     id, channel, target, fleet, journal: new FileJournal(journalFile), metrics,
-    updater: flowUpdater(operations.flow, id),
+    updater: flowUpdater(operations.flow, id, flags.concurrency),
     concurrency: flags.concurrency, bakeMs: Math.round(flags.bake * 60_000), rules: { maxFailedTenants: flags.maxFailed },
     resume: args.resume === true,
     estimateMs: (slug) => estimates.get(slug),
@@ -134,18 +145,19 @@ export async function fleetRollout(
         case "plan": bar.total(event.waves.reduce((n, w) => n + w.slugs.length, 0), `rollout ${id}`); break;
         case "wave": bar.line(`wave ${event.wave.index + 1} (${event.wave.name}): ${event.pending} tenant(s) to go`); break;
         case "tenant":
-          bar.line(`  ${event.slug.padEnd(32)} ${event.status}${event.reason ? `: ${event.reason}` : ""} (${Math.round(event.ms / 1000)} s)`);
+          bar.line(`  ${event.slug.padEnd(32)} ${event.status === "gone" ? "GONE" : event.status}${event.reason ? `: ${event.reason}` : ""} (${Math.round(event.ms / 1000)} s)`);
           bar.tick();
           break;
         case "bake": bar.line(`wave ${event.wave + 1}: baking ${Math.round(event.ms / 60_000)} min`); break;
         case "healthy": bar.line(`wave ${event.wave + 1}: healthy`); break;
         case "stop": bar.line(`STOP at wave ${event.wave + 1}: ${event.reason}; rolling back`); break;
-        case "rollback": bar.line(`  ${event.slug.padEnd(32)} ${event.ok ? "rolled back" : `ROLLBACK FAILED: ${event.reason ?? ""}`}`); break;
+        case "rollback": bar.line(`  ${event.slug.padEnd(32)} ${event.ok ? "rolled back" : event.gone ? "gone (destroyed), nothing to roll back" : `ROLLBACK FAILED: ${event.reason ?? ""}`}`); break;
       }
     },
   });
   bar.stop();
-  io.out(`rollout ${id}: ${report.status}; ${report.moved.length} moved, ${report.failed.length} failed, ${report.rolledBack.length} rolled back\n`);
+  io.out(`rollout ${id}: ${report.status}; ${report.moved.length} moved, ${report.failed.length} failed, ${report.rolledBack.length} rolled back${report.metrics === "none" ? " (without metrics)" : ""}\n`);
+  if (report.gone.length > 0) io.out(`destroyed during the rollout, not moved: ${report.gone.join(", ")}\n`);
   if (report.rollbackFailed.length > 0) {
     io.err(`rollback incomplete for ${report.rollbackFailed.join(", ")}: run again with --resume\n`);
     return 3;

@@ -94,6 +94,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     .option("--bake <minutes>", "wait after each wave before judging its health (0-1440)", "10")
     .option("--max-failed <n>", "stop once more tenants than this have failed", "2")
     .option("--metrics-url <url>", "Hub metrics API (heartbeats, approval routing); token in LETSBE_HUB_METRICS_TOKEN")
+    .option("--no-metrics", "roll out without the Hub's metrics: only tenant outputs are judged (recorded in the journal)")
     .action(async (opts: RolloutArgs) => {
       code = await fleetRollout(fleetData(io.env), context, opts, io, progress);
     });

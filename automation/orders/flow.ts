@@ -12,7 +12,7 @@ import { InvalidInputError, TenantSpec } from "../../tenants/schema";
 import { tenantStackConfig } from "../plan/stackConfig";
 import { OperationResult, OperationTimeoutError, StackConfig, StackOperation, TenantWorkspace } from "../workspace/types";
 import { ConfirmationError, SlugConflictError, UnknownTenantError, isRetryable, reasonOf, scrubSecrets } from "./errors";
-import { KeyedLock, Semaphore } from "./limits";
+import { KeyedLock, Semaphore, Slots } from "./limits";
 import { ServerPool, resolveProvider } from "./provider";
 import { Order, admissionProblems, repoTenantBaseDomain } from "./schema";
 import { OrderEvent, OrderState, OrderStateTracker, OrderStep } from "./states";
@@ -123,15 +123,23 @@ export class OrderFlow {
     });
   }
 
-  /** Moves a tenant's release pins and applies them (rollouts); `release` replaces the old pins. */
-  update(slug: string, release: ReleaseOverride | undefined, operationId: string, listener?: EventListener): Promise<OperationOutcome> {
+  /**
+   * Moves a tenant's release pins and applies them (rollouts); `release` replaces the old pins or, as a
+   * function, derives them from the current ones under the tenant's lock (a rollout changes one channel).
+   * `slots`: the caller's own pool instead of the flow's K (a rollout's concurrency is its own).
+   */
+  update(
+    slug: string, release: ReleaseOverride | undefined | ((current: ReleaseOverride | undefined) => ReleaseOverride | undefined),
+    operationId: string, listener?: EventListener, slots?: Slots,
+  ): Promise<OperationOutcome> {
     return this.exclusive(slug, async () => {
       const record = await this.active(slug);
       const emit = this.emitter(operationId, slug, listener);
-      const moved: TenantRecord = { ...record, ...(release ? { release } : { release: undefined }), updatedAt: new Date().toISOString() };
+      const next = typeof release === "function" ? release(record.release) : release;
+      const moved: TenantRecord = { ...record, ...(next ? { release: next } : { release: undefined }), updatedAt: new Date().toISOString() };
       await this.options.store.put(moved);
       return this.apply("update", operationId, moved, emit);
-    });
+    }, slots);
   }
 
   /** What an `up` would change, without changing anything; `spec` previews a tenant not created yet. */
@@ -277,9 +285,9 @@ export class OrderFlow {
     return record;
   }
 
-  private exclusive<T>(slug: string, task: () => Promise<T>): Promise<T> {
+  private exclusive<T>(slug: string, task: () => Promise<T>, slots: Slots = this.slots): Promise<T> {
     // Per-tenant lock first, so a queued operation on a busy tenant holds no slot.
-    return this.lock.run(slug, () => this.slots.run(task));
+    return this.lock.run(slug, () => slots.run(task));
   }
 
   private emitter(orderId: string, slug: string, listener?: EventListener): Emit {

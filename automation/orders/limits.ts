@@ -1,7 +1,12 @@
 /** One operation per tenant, at most K at once: the two limits the order flow keeps. */
 
+/** A pool of slots an operation runs in: the flow's own K, or a caller's (a rollout brings its own). */
+export interface Slots {
+  run<T>(task: () => Promise<T>): Promise<T>;
+}
+
 /** Counting semaphore with FIFO waiters. */
-export class Semaphore {
+export class Semaphore implements Slots {
   private active = 0;
   private readonly waiters: Array<() => void> = [];
 

@@ -13,7 +13,7 @@ export interface StopRules {
   readonly maxFailedTenants: number;
   /** Stop when approval routing fails for more than this share. Default - 0.01 (seed 000 §6.2). */
   readonly maxApprovalFailureRate: number;
-  /** Stop when fresh heartbeats drop by more than this share against the wave's baseline. Default - 0.03. */
+  /** Stop when the wave's fresh heartbeats drop by more than this share of their count before it. Default - 0.03. */
   readonly maxHeartbeatDrop: number;
 }
 
@@ -63,13 +63,20 @@ export function stopReason(failedTenants: number, health: WaveHealth, rules: Sto
   return undefined;
 }
 
-export async function measureHealth(metrics: MetricsSource | undefined, slugs: readonly string[], baselineFresh: number | undefined, sinceMs: number): Promise<WaveHealth> {
+/**
+ * The wave's health after its bake, over the same tenants and the same denominators as before it:
+ * `slugs` is the wave's whole list both times (failed, rolled-back and destroyed tenants included),
+ * the drop is counted against the fresh heartbeats of `baseline`, and approval routing is judged
+ * over those same tenants.
+ */
+export async function measureHealth(
+  metrics: MetricsSource | undefined, slugs: readonly string[], baseline: { readonly fresh: number; readonly total: number } | undefined, sinceMs: number,
+): Promise<WaveHealth> {
   if (!metrics || slugs.length === 0) return {};
   const [beats, approvals] = await Promise.all([metrics.heartbeats(slugs), metrics.approvalRouting(slugs, sinceMs)]);
-  const freshShare = beats.total > 0 ? beats.fresh / beats.total : 1;
   return {
     approvalFailureRate: approvals.routed > 0 ? approvals.failed / approvals.routed : 0,
-    ...(baselineFresh !== undefined && baselineFresh > 0 ? { heartbeatDrop: Math.max(0, (baselineFresh - freshShare) / baselineFresh) } : {}),
+    ...(baseline !== undefined && baseline.fresh > 0 ? { heartbeatDrop: Math.max(0, (baseline.fresh - beats.fresh) / baseline.fresh) } : {}),
   };
 }
 

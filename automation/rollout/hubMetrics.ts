@@ -7,8 +7,10 @@
 import { z } from "zod";
 import { MetricsSource } from "./health";
 
-const heartbeatsSchema = z.strictObject({ fresh: z.number().int().min(0), total: z.number().int().min(0) });
-const approvalsSchema = z.strictObject({ routed: z.number().int().min(0), failed: z.number().int().min(0) });
+const heartbeatsSchema = z.strictObject({ fresh: z.number().int().min(0), total: z.number().int().min(0) })
+  .refine((b) => b.fresh <= b.total, { message: "fresh must not exceed total" });
+const approvalsSchema = z.strictObject({ routed: z.number().int().min(0), failed: z.number().int().min(0) })
+  .refine((a) => a.failed <= a.routed, { message: "failed must not exceed routed" });
 
 export interface HubMetricsOptions {
   /** Base URL of the Hub API, e.g. `https://hub.eu.letsbe.biz/api`. */

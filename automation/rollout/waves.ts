@@ -61,12 +61,38 @@ export function planWaves(fleet: readonly FleetTenant[], shares: readonly number
   return waves;
 }
 
-/** The release a tenant gets: its current pins with the channel's field replaced. */
-export function targetRelease(current: ReleaseOverride | undefined, target: ReleaseOverride): ReleaseOverride {
-  return { ...(current ?? {}), ...target };
-}
-
 /** Whether a tenant already runs the target (nothing to move). */
 export function atTarget(current: ReleaseOverride | undefined, target: ReleaseOverride): boolean {
   return Object.entries(target).every(([key, value]) => JSON.stringify((current ?? {})[key as keyof ReleaseOverride]) === JSON.stringify(value));
+}
+
+/**
+ * A change of one channel's pins, applied to a tenant's pins as they are when its update runs:
+ * `set` replaces those fields, `unset` removes them (back to the catalog's); every other pin stays.
+ */
+export interface PinChange {
+  readonly set: ReleaseOverride;
+  readonly unset: readonly (keyof ReleaseOverride)[];
+}
+
+export function applyPinChange(current: ReleaseOverride | undefined, change: PinChange): ReleaseOverride | undefined {
+  const next: Record<string, unknown> = { ...(current ?? {}), ...change.set };
+  for (const key of change.unset) delete next[key];
+  return Object.keys(next).length > 0 ? (next as ReleaseOverride) : undefined;
+}
+
+/** Forward: the target's fields. */
+export function moveChange(target: ReleaseOverride): PinChange {
+  return { set: target, unset: [] };
+}
+
+/** Back: the target's fields as they were before the rollout (removed where the tenant had none). */
+export function rollbackChange(previous: ReleaseOverride | undefined, target: ReleaseOverride): PinChange {
+  const set: Record<string, unknown> = {};
+  const unset: (keyof ReleaseOverride)[] = [];
+  for (const key of Object.keys(target) as (keyof ReleaseOverride)[]) {
+    if (previous?.[key] !== undefined) set[key] = previous[key];
+    else unset.push(key);
+  }
+  return { set: set as ReleaseOverride, unset };
 }

@@ -74,7 +74,7 @@ describe("letsbe CLI", () => {
     expect(run.out.join("")).toMatch(/not in this rollout \(never came up\): nordlicht-studio/);
     expect(run.out.join("")).toMatch(/wave 1 sandbox +1 tenant\(s\), 1 to move: sandbox-eu\n {2}wave 2 5% +1 tenant\(s\), 1 to move: acme-bakery\n {2}wave 3 100% +1 tenant\(s\), 1 to move: harbor-legal/);
     expect(existsSync(join(dir, "rollouts"))).toBe(false);
-    expect(await runCli(["fleet", "rollout", "--channel", "policy", "--policy-bundle", "2026.12.1", "--bake", "0"], run.io)).toBe(EXIT.ok);
+    expect(await runCli(["fleet", "rollout", "--channel", "policy", "--policy-bundle", "2026.12.1", "--bake", "0", "--no-metrics"], run.io)).toBe(EXIT.ok);
     expect(readdirSync(join(dir, "rollouts"))).toEqual(["policy-2026.12.1.jsonl"]);
     run.out.length = 0;
     expect(await runCli(["fleet", "status"], run.io)).toBe(EXIT.ok);

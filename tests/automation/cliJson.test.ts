@@ -29,7 +29,7 @@ describe("letsbe: JSON for scripts", () => {
   it("fleet status --json carries tenants by group and pins, and the rollout's waves", async () => {
     const c = cli();
     for (const slug of ["sandbox-eu", "acme-bakery"]) expect(await c.run("tenant", "up", slug)).toBe(EXIT.ok);
-    expect(await c.run("fleet", "rollout", "--channel", "policy", "--policy-bundle", "2026.12.1", "--bake", "0")).toBe(EXIT.ok);
+    expect(await c.run("fleet", "rollout", "--channel", "policy", "--policy-bundle", "2026.12.1", "--bake", "0", "--no-metrics")).toBe(EXIT.ok);
     expect(await c.run("fleet", "status", "--json")).toBe(EXIT.ok);
     const status = JSON.parse(c.out.join("")) as Record<string, unknown>;
     expect(status).toMatchObject({

@@ -56,7 +56,7 @@ describe("letsbe: flags are validated before anything runs", () => {
     expect(c.err.join("")).toContain(message);
     expect(existsSync(join(c.dataDir, "rollouts"))).toBe(false);
     // The same id is still free for a corrected command.
-    expect(await c.run("fleet", "rollout", "--channel", "openclaw", "--image", OPENCLAW, "--bake", "0")).toBe(EXIT.ok);
+    expect(await c.run("fleet", "rollout", "--channel", "openclaw", "--image", OPENCLAW, "--bake", "0", "--no-metrics")).toBe(EXIT.ok);
     expect(c.out.join("")).toContain("rollout openclaw-2026.3.1: completed; 1 moved, 0 failed");
   });
 

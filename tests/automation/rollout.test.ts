@@ -7,7 +7,7 @@ import { VirtualClock } from "../../automation/rollout/clock";
 import { DEFAULT_STOP_RULES, MetricsSource, outputsProblem, stopReason } from "../../automation/rollout/health";
 import { FileJournal, MemoryJournal, replay } from "../../automation/rollout/journal";
 import { RolloutOptions, TenantUpdater, runRollout } from "../../automation/rollout/rollout";
-import { FleetTenant, planWaves, rolloutOrder } from "../../automation/rollout/waves";
+import { FleetTenant, PinChange, applyPinChange, planWaves, rolloutOrder } from "../../automation/rollout/waves";
 import { ReleaseOverride } from "../../tenants/release";
 
 const TARGET: ReleaseOverride = { safetyWrapper: { repository: "code.letsbe.solutions/letsbe/safety-wrapper", tag: "1.5.0", digest: `sha256:${"cd".repeat(32)}` } };
@@ -26,11 +26,12 @@ class FakeFleet implements TenantUpdater {
     for (const t of fleet) this.pins.set(t.slug, t.release);
   }
 
-  async update(slug: string, release: ReleaseOverride | undefined): Promise<{ ok: boolean; reason?: string; outputs: Record<string, unknown> }> {
+  async update(slug: string, change: PinChange): Promise<{ ok: boolean; reason?: string; outputs: Record<string, unknown> }> {
     if (this.calls.length >= this.crashAfter) {
       this.onCrash();
       return new Promise<never>(() => undefined);
     }
+    const release = applyPinChange(this.pins.get(slug), change);
     this.calls.push({ slug, release, at: this.clock.now() });
     await this.clock.sleep(this.durations.get(slug) ?? 60_000);
     if (this.failing.has(slug) && release?.safetyWrapper) return { ok: false, reason: "compose health gate failed", outputs: {} };
@@ -150,9 +151,9 @@ describe("rollout on a virtual clock", () => {
     const { fake, options, waves } = setup(100);
     const stale = waves[1].slugs[0];
     const realUpdate = fake.update.bind(fake);
-    fake.update = async (slug, release) => {
-      const result = await realUpdate(slug, release);
-      const reported = slug === stale ? { safetyWrapper: { digest: `sha256:${"00".repeat(32)}`, tag: "1.4.2", repository: "code.letsbe.solutions/letsbe/safety-wrapper" } } : release;
+    fake.update = async (slug, change) => {
+      const result = await realUpdate(slug, change);
+      const reported = slug === stale ? { safetyWrapper: { digest: `sha256:${"00".repeat(32)}`, tag: "1.4.2", repository: "code.letsbe.solutions/letsbe/safety-wrapper" } } : change.set;
       return { ...result, outputs: { ...result.outputs, release: reported } };
     };
     const report = await runRollout(options());
@@ -212,9 +213,9 @@ describe("rollout on a virtual clock", () => {
     const stubborn = waves[0].slugs[0];
     const realUpdate = fake.update.bind(fake);
     let refusals = 1;
-    fake.update = async (slug, release) => {
-      if (slug === stubborn && !release?.safetyWrapper && refusals-- > 0) return { ok: false, reason: "ssh timeout", outputs: {} };
-      return realUpdate(slug, release);
+    fake.update = async (slug, change) => {
+      if (slug === stubborn && !change.set.safetyWrapper && refusals-- > 0) return { ok: false, reason: "ssh timeout", outputs: {} };
+      return realUpdate(slug, change);
     };
     const report = await runRollout(options({ journal, rules: { maxFailedTenants: 2 } }));
     expect(report.rollbackFailed).toEqual([stubborn]);
