@@ -1,5 +1,11 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { TYPES } from "./lib/resources";
+import { knownElements, read } from "./lib/unknown";
+
+/** Label the Hetzner firewall carries with the SSH port it was made for (components/hetzner/server.ts). */
+export const SSH_PORT_LABEL = "ssh-port";
+/** Ports every host opens to everyone (nginx). */
+const WEB_PORTS = ["80", "443"];
 
 const ANYWHERE = new Set(["0.0.0.0/0", "::/0"]);
 
@@ -8,6 +14,7 @@ interface FirewallRule {
   readonly protocol?: string;
   readonly port?: string;
   readonly sourceIps?: readonly string[];
+  readonly description?: string;
 }
 
 /** Whether an hcloud port spec (`22`, `20-30`, `any`, empty for all) covers `port`. */
@@ -36,34 +43,60 @@ export function hostFirewallProblems(script: string): string[] {
   const problems: string[] = [];
   const open = cidrs.split(/\s+/).filter((c) => ANYWHERE.has(c));
   if (open.length > 0) problems.push(`host firewall allows SSH (port ${sshPort}) from ${open.join(", ")}`);
-  const publicPorts = (assignment(script, "LB_PUBLIC_TCP_PORTS") ?? "").split(/\s+/).filter(Boolean);
+  const publicPorts = [...WEB_PORTS, ...(assignment(script, "LB_PUBLIC_TCP_PORTS") ?? "").split(/\s+/).filter(Boolean)];
   if (publicPorts.some((p) => p === sshPort || portCovers(p.replace(":", "-"), Number(sshPort)))) {
-    problems.push(`host firewall publishes the SSH port ${sshPort} to everyone (LB_PUBLIC_TCP_PORTS)`);
+    problems.push(`host firewall publishes the SSH port ${sshPort} to everyone (80, 443 or LB_PUBLIC_TCP_PORTS)`);
   }
   return problems;
 }
 
+/**
+ * The SSH ports of a Hetzner firewall: 22, the port its label names, and the port of any rule
+ * described as SSH, so a moved SSH port (the tenant's sshPort, as ufw has it) is held too.
+ */
+export function hetznerSshPorts(props: Record<string, unknown>, rules: readonly FirewallRule[]): number[] {
+  const ports = new Set<number>([22]);
+  const label = read(() => (props.labels as Record<string, unknown> | undefined)?.[SSH_PORT_LABEL]);
+  if (label.known && typeof label.value === "string" && /^\d+$/.test(label.value)) ports.add(Number(label.value));
+  for (const rule of rules) {
+    const description = read(() => rule.description);
+    const port = read(() => rule.port);
+    if (description.known && /\bssh\b/i.test(String(description.value ?? "")) && port.known && /^\d+$/.test(String(port.value))) ports.add(Number(port.value));
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
 export const noPublicSsh: ResourceValidationPolicy = {
   name: "no-public-ssh",
-  description: "No firewall rule (Hetzner Cloud firewall or the host's ufw stage) opens SSH to 0.0.0.0/0 or ::/0; SSH is reachable from the management CIDRs only.",
+  description: "No Hetzner firewall rule and no host ufw stage opens the SSH port to 0.0.0.0/0 or ::/0: ufw's LB_SSH_PORT; on Hetzner 22, "
+    + "the firewall's ssh-port label and any rule described as SSH. At preview, a rule whose port is not known yet counts as covering SSH; "
+    + "one whose sources are not known yet, and a rule list or script not known yet, are judged at update.",
   enforcementLevel: "mandatory",
   severity: "critical",
   tags: ["network", "ssh"],
-  remediationSteps: "Allow port 22 only from the hub's managementCidrs.",
+  remediationSteps: "Allow the SSH port only from the hub's managementCidrs.",
   validateResource: (args, report) => {
     if (args.type === TYPES.remoteCommand) {
       for (const field of ["create", "update"]) {
-        const script = args.props[field];
-        if (typeof script === "string") for (const problem of hostFirewallProblems(script)) report(`${args.name}: ${problem}`);
+        const script = read(() => args.props[field]);
+        if (script.known && typeof script.value === "string") for (const problem of hostFirewallProblems(script.value)) report(`${args.name}: ${problem}`);
       }
       return;
     }
     if (args.type !== TYPES.hcloudFirewall) return;
-    const rules = (args.props.rules ?? []) as readonly FirewallRule[];
+    const rules = knownElements(() => args.props.rules).elements as FirewallRule[];
+    const sshPorts = hetznerSshPorts(args.props, rules);
     rules.forEach((rule, i) => {
-      if ((rule.direction ?? "in") !== "in" || rule.protocol !== "tcp" || !portCovers(rule.port, 22)) return;
-      const open = (rule.sourceIps ?? []).filter((ip) => ANYWHERE.has(ip));
-      if (open.length > 0) report(`firewall "${args.name}" rule ${i} opens port ${rule.port ?? "any"} (SSH) to ${open.join(", ")}`);
+      const direction = read(() => rule.direction ?? "in");
+      const protocol = read(() => rule.protocol);
+      const port = read(() => rule.port);
+      if ((direction.known && direction.value !== "in") || (protocol.known && protocol.value !== "tcp")) return;
+      const covered = port.known ? sshPorts.filter((p) => portCovers(port.value, p)) : sshPorts;
+      if (covered.length === 0) return;
+      const sources = knownElements(() => rule.sourceIps).elements.filter((ip): ip is string => typeof ip === "string");
+      const open = sources.filter((ip) => ANYWHERE.has(ip));
+      const what = port.known ? (port.value ?? "any") : "not known yet";
+      if (open.length > 0) report(`firewall "${args.name}" rule ${i} opens port ${what} (SSH${covered.length === 1 && covered[0] === 22 ? "" : ` ${covered.join(", ")}`}) to ${open.join(", ")}`);
     });
   },
 };

@@ -88,7 +88,8 @@ export function createHetznerVps(resourceName: string, args: HetznerVpsArgs, par
 
   const firewall = new hcloud.Firewall(`${resourceName}-firewall`, {
     name: `${args.name}-firewall`,
-    labels,
+    // The SSH port the rules are for, so no-public-ssh holds a moved port too (policy/noPublicSsh.ts).
+    labels: { ...labels, "ssh-port": String(checkedSshPort(args.sshPort)) },
     rules: tenantFirewallRules(args),
   }, { parent });
 

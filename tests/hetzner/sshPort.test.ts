@@ -44,6 +44,8 @@ describe("Hetzner firewall and the SSH port", () => {
     const firewall = resources.find((r) => r.type === "hcloud:index/firewall:Firewall");
     const rules = firewall?.plainInputs.rules as { protocol: string; port?: string }[];
     expect(rules.filter((r) => r.protocol === "tcp").map((r) => r.port)).toEqual(["80", "443", "2222"]);
+    // The label no-public-ssh reads the SSH port from.
+    expect(firewall?.plainInputs.labels).toEqual({ "ssh-port": "2222" });
     const server = resources.find((r) => r.type === "hcloud:index/server:Server");
     expect(String(server?.plainInputs.userData)).toContain('content: "Port 2222\\n"');
   });

@@ -47,14 +47,14 @@ export const record = (suffix: string, props: Record<string, unknown>, dependsOn
 
 const pinned = (tool: keyof typeof TOOLS) => imageRef(TOOLS[tool].image);
 
-/** A compose file as the Tenant renders it: nginx public, everything else on 127.0.0.1. */
+/** A compose file as the Tenant renders it: the mail server's mail ports public, everything else on 127.0.0.1 (nginx runs on the host). */
 export function composeYaml(over: { nextcloudImage?: string; nextcloudPorts?: string[]; nextcloudMemory?: string } = {}): string {
   return [
     "name: letsbe",
     "services:",
-    "  nginx:",
-    "    image: docker.io/library/nginx:1.27-alpine@sha256:" + "ab".repeat(32),
-    "    ports: [\"80:80\", \"443:443\"]",
+    "  stalwart:",
+    `    image: ${pinned("stalwart")}`,
+    "    ports: [\"127.0.0.1:3011:8080\", \"25:25\", \"465:465\", \"587:587\", \"993:993\"]",
     "    deploy: { resources: { limits: { memory: 64m } } }",
     "  openclaw:",
     `    image: ${imageRef(DEFAULT_RELEASE.openclaw)}`,

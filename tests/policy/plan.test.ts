@@ -64,7 +64,7 @@ describe("the offline plan applies the pack", () => {
     const violations = await judgeStack({ project: TENANT_PROJECT, stack: "acme-bakery", resources, outputs: {} });
     expect(violations.filter((v) => v.policy !== "verified-pins").map((v) => `${v.policy}: ${v.message}`)).toEqual([
       `pinned-artifacts: compose service "nextcloud" (source.text): image "${unpinned}" is not pinned by digest (@sha256:<64 hex>)`,
-      `internals-internal: compose service "nextcloud" publishes "${TOOLS.nextcloud.port}:${TOOLS.nextcloud.containerPort}" on 0.0.0.0; only nginx and mail may be public, others bind 127.0.0.1`,
+      `internals-internal: compose service "nextcloud" publishes "${TOOLS.nextcloud.port}:${TOOLS.nextcloud.containerPort}" on 0.0.0.0; only the mail server image may publish, and only the mail ports; everything else binds 127.0.0.1`,
     ]);
   });
 

@@ -73,7 +73,7 @@ describe("no-public-ssh on the host firewall stage", () => {
     const outcome = await checkResource(noPublicSsh, stage("LB_MGMT_CIDRS='198.51.100.10/32 ::/0' LB_SSH_PORT='2222' LB_PUBLIC_TCP_PORTS='25 2222'"));
     expect(outcome.messages).toEqual([
       "acme-bakery-host-firewall: host firewall allows SSH (port 2222) from ::/0",
-      "acme-bakery-host-firewall: host firewall publishes the SSH port 2222 to everyone (LB_PUBLIC_TCP_PORTS)",
+      "acme-bakery-host-firewall: host firewall publishes the SSH port 2222 to everyone (80, 443 or LB_PUBLIC_TCP_PORTS)",
     ]);
   });
 });
@@ -153,11 +153,11 @@ describe("internals-internal", () => {
 
   it("reports a tool published on every address in compose", async () => {
     const outcome = await checkResource(internalsInternal, composeCopy(composeYaml({ nextcloudPorts: ["3023:80"] })));
-    expect(outcome.messages).toEqual(['compose service "nextcloud" publishes "3023:80" on 0.0.0.0; only nginx and mail may be public, others bind 127.0.0.1']);
+    expect(outcome.messages).toEqual(['compose service "nextcloud" publishes "3023:80" on 0.0.0.0; only the mail server image may publish, and only the mail ports; everything else binds 127.0.0.1']);
   });
 
   it("reports a docker container published without an address", async () => {
     const db = { type: T.container, name: "postgres", props: { name: "hub-postgres", image: "x", ports: [{ internal: 5432, external: 5432 }] } };
-    expect((await checkResource(internalsInternal, db)).messages).toEqual(['container "hub-postgres" publishes port 5432 on 0.0.0.0; only nginx and mail may be public, others bind 127.0.0.1']);
+    expect((await checkResource(internalsInternal, db)).messages).toEqual(['container "hub-postgres" publishes port 5432 on 0.0.0.0; only the mail server image may publish, and only the mail ports; everything else binds 127.0.0.1']);
   });
 });
