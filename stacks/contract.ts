@@ -3,8 +3,10 @@
  * One schema serves the hub (to export) and the tenant (to read and validate), so a
  * renamed output breaks the build, not production.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { REGION_IDS } from "../tenants/catalog";
+import { InputProblem, InvalidInputError } from "../tenants/schema";
 
 const cidr = z.string().regex(/^[0-9a-f.:]+\/\d{1,3}$/i, "must be a CIDR (address/prefix)");
 
@@ -51,8 +53,36 @@ export const hubStackOutputsSchema = hubOutputsSchema.extend({
 export type HubStackOutputs = z.output<typeof hubStackOutputsSchema>;
 export const HUB_STACK_OUTPUT_NAMES = Object.keys(hubStackOutputsSchema.shape) as (keyof HubStackOutputs)[];
 
-/** Hub outputs that stay secret across the StackReference (none of the contract's today). */
+/**
+ * Hub outputs that are secrets (none of the contract's today). `readHubOutputs` hands out plain
+ * values only, so it refuses these; a secret one would be read with `ref.requireOutput`, which
+ * keeps it secret, and would leave `hubOutputsSchema`.
+ */
 export const SECRET_HUB_OUTPUTS: readonly HubOutputName[] = [];
+
+/**
+ * The hub's outputs, validated against the contract (they are external input too). A value the
+ * hub exports as a secret is refused rather than unwrapped: as a plain value it would land in
+ * the tenant's plain state and plan.
+ */
+export async function readHubOutputs(ref: pulumi.StackReference, refName: string): Promise<HubOutputs> {
+  const source = `outputs of hub stack ${refName}`;
+  const problems: InputProblem[] = [];
+  const entries = await Promise.all(HUB_OUTPUT_NAMES.map(async (name) => {
+    const details = await ref.getOutputDetails(name);
+    if (details.secretValue !== undefined || SECRET_HUB_OUTPUTS.includes(name)) {
+      problems.push({ source, path: name, message: "is a secret; the contract reads it as a plain value, which would put it in plain tenant state (read it with requireOutput, which keeps it secret)" });
+      return [name, undefined] as const;
+    }
+    return [name, details.value] as const;
+  }));
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  const result = hubOutputsSchema.safeParse(Object.fromEntries(entries));
+  if (!result.success) {
+    throw new InvalidInputError(result.error.issues.map((issue) => ({ source, path: issue.path.map(String).join("."), message: issue.message })));
+  }
+  return result.data;
+}
 
 export { HUB_PROJECT, TENANT_PROJECT } from "../tenants/projects";
 import { HUB_PROJECT } from "../tenants/projects";

@@ -3,7 +3,7 @@ import { Tenant } from "../../components/tenant/tenant";
 import { imageOverrideSchema, releaseOverrideSchema, resolveImages, resolveRelease } from "../../tenants/release";
 import { InvalidInputError, hubProblems, tenantSpecSchema } from "../../tenants/schema";
 import { configSource, optionalConfigObject, requireConfigObject } from "../config";
-import { HUB_OUTPUT_NAMES, HUB_PROJECT, HubOutputs, hubOutputsSchema, hubStackName } from "../contract";
+import { HUB_PROJECT, hubStackName, readHubOutputs } from "../contract";
 
 export const DEFAULT_NETCUP_API_URL = "https://www.servercontrolpanel.de/scp-core";
 export const DEFAULT_NETCUP_TOKEN_URL = "https://www.servercontrolpanel.de/realms/scp/protocol/openid-connect/token";
@@ -60,18 +60,4 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
     release: tenant.release,
     previousRelease: tenant.previousRelease,
   };
-}
-
-/** The hub's outputs are external input too: validated against the contract. */
-export async function readHubOutputs(ref: pulumi.StackReference, refName: string): Promise<HubOutputs> {
-  const entries = await Promise.all(HUB_OUTPUT_NAMES.map(async (name) => {
-    const details = await ref.getOutputDetails(name);
-    return [name, details.value ?? details.secretValue] as const;
-  }));
-  const result = hubOutputsSchema.safeParse(Object.fromEntries(entries));
-  if (!result.success) {
-    const source = `outputs of hub stack ${refName}`;
-    throw new InvalidInputError(result.error.issues.map((issue) => ({ source, path: issue.path.map(String).join("."), message: issue.message })));
-  }
-  return result.data;
 }

@@ -82,7 +82,7 @@ describe("rendered hub stages", () => {
 
   it("writes the nginx site that was rendered, then tests it before reloading", () => {
     const stdin = stdinOf("hub-eu-site");
-    const encoded = /base64 -d > '\/etc\/letsbe\/nginx\/hub\.conf\.letsbe-new' <<'LETSBE_FILE_0'\n([\s\S]*?)\nLETSBE_FILE_0/.exec(stdin);
+    const encoded = /base64 -d > '\/etc\/letsbe\/nginx\/hub\.conf\.letsbe-new'\) <<'LETSBE_FILE_0'\n([\s\S]*?)\nLETSBE_FILE_0/.exec(stdin);
     expect(encoded).not.toBeNull();
     expect(Buffer.from((encoded as RegExpExecArray)[1].replace(/\n/g, ""), "base64").toString("utf8")).toBe(renderHubNginxConf({ domain: "hub.eu.letsbe.biz" }));
     expect(stdin.indexOf("nginx -t")).toBeLessThan(stdin.indexOf("systemctl reload-or-restart nginx"));
