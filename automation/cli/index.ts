@@ -15,7 +15,7 @@ import { RolloutUsageError } from "../rollout/rollout";
 import { checkOperationEnv } from "./env";
 import { Progress, createProgress } from "./progress";
 import { fleetData, fleetRollout, RolloutArgs } from "./fleet";
-import { quietOnBrokenPipe } from "./output";
+import { cliScrubber, quietOnBrokenPipe, scrubbedOutput, scrubbedProgress } from "./output";
 import { fleetStatus } from "./status";
 import { tenantDestroy, tenantPreview, tenantUp } from "./tenant";
 import { registerPinsCommands } from "./pins";
@@ -36,14 +36,17 @@ const defaultIo: CliIo = {
 };
 
 /** Runs the CLI and returns its exit code. */
-export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+export async function runCli(argv: readonly string[], given: CliIo = defaultIo): Promise<number> {
+  // Every line printed, progress included, passes the scrubber first.
+  const scrubber = cliScrubber(given.env);
+  const io = scrubbedOutput(given, scrubber);
   let code: number = EXIT.ok;
   // Operations get the full context (workspace, secrets); read-only verbs only the data folder.
   const context = () => {
     checkOperationEnv(io.env);
     return createContext(io.env, join(__dirname, "..", ".."));
   };
-  const progress = () => (io.progress ?? createProgress)();
+  const progress = () => scrubbedProgress((io.progress ?? createProgress)(), scrubber);
   const program = new Command()
     .name("letsbe")
     .description("LetsBe infrastructure: offline plan, tenant stacks and fleet rollouts")
@@ -134,7 +137,7 @@ if (require.main === module) {
   runCli(process.argv.slice(2)).then(
     (code) => { process.exitCode = code; },
     (error: unknown) => {
-      process.stderr.write(`letsbe: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`letsbe: ${cliScrubber(process.env).scrub(error instanceof Error ? error.message : String(error))}\n`);
       process.exitCode = EXIT.failed;
     },
   );

@@ -4,6 +4,7 @@ import { isNetcupPoolEmpty } from "../../components/netcup/errors";
 import { InvalidInputError } from "../../tenants/schema";
 import { OperationTimeoutError, StackBusyError, TransientError } from "../workspace/types";
 import { PoolEmptyError } from "./provider";
+import { Scrubber } from "./scrub";
 
 /** Destroy was asked for without repeating the slug. */
 export class ConfirmationError extends Error {
@@ -28,30 +29,40 @@ export class UnknownTenantError extends Error {
   }
 }
 
+/** The service is stopping: the operation was cancelled (the CLI ended it cleanly) and is resumed on the next start. */
+export class OperationAbortedError extends Error {
+  constructor(readonly slug: string) {
+    super(`operation on stack ${slug} was cancelled: the service is stopping`);
+    this.name = "OperationAbortedError";
+  }
+}
+
 const TRANSIENT_TEXT = /ECONNRESET|ETIMEDOUT|EAI_AGAIN|ECONNREFUSED|socket hang up|\b429\b|Too Many Requests|\b50[234]\b|temporarily unavailable/i;
 
 /** Lock conflicts, timeouts and network trouble retry; invalid input and empty pools never do. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof InvalidInputError || error instanceof PoolEmptyError || error instanceof ConfirmationError) return false;
+  if (error instanceof OperationAbortedError) return false;
   if (isNetcupPoolEmpty(error)) return false;
   if (error instanceof StackBusyError || error instanceof TransientError || error instanceof OperationTimeoutError) return true;
   if (error instanceof ConcurrentUpdateError) return true;
   return error instanceof Error && TRANSIENT_TEXT.test(error.message);
 }
 
-/** Replaces every known secret value (and its JSON-escaped form) in a text. */
-export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length < 4) continue;
-    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) out = out.split(form).join("[secret]");
-  }
-  return out;
+/** Longest failure reason sent to the Hub, characters. */
+export const REASON_LIMIT = 600;
+
+/**
+ * A short, single-paragraph reason for events and job records. The scrubber runs on the raw text,
+ * before it is folded and cut, so neither a multi-line key nor a token across the cut survives.
+ */
+export function reasonOf(error: unknown, scrubber: Scrubber): string {
+  const text = scrubber.scrub(error instanceof Error ? error.message : String(error));
+  return scrubber.scrub(shorten(text, REASON_LIMIT));
 }
 
-/** A short, single-paragraph reason for events and job records. */
-export function reasonOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const trimmed = text.replace(/\s+/g, " ").trim();
-  return trimmed.length > 600 ? `${trimmed.slice(0, 600)}…` : trimmed;
+/** Folds whitespace and cuts to `limit` characters with an ellipsis. Scrub before calling it. */
+export function shorten(text: string, limit: number): string {
+  const folded = text.replace(/\s+/g, " ").trim();
+  return folded.length > limit ? `${folded.slice(0, limit)}…` : folded;
 }

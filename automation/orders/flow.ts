@@ -11,11 +11,13 @@ import { ReleaseOverride } from "../../tenants/release";
 import { InvalidInputError, TenantSpec } from "../../tenants/schema";
 import { tenantStackConfig } from "../plan/stackConfig";
 import { OperationResult, OperationTimeoutError, StackConfig, StackOperation, TenantWorkspace } from "../workspace/types";
-import { ConfirmationError, SlugConflictError, UnknownTenantError, isRetryable, reasonOf, scrubSecrets } from "./errors";
+import { EngineOperationError } from "../workspace/diagnostics";
+import { ConfirmationError, OperationAbortedError, SlugConflictError, UnknownTenantError, isRetryable, reasonOf } from "./errors";
 import { KeyedLock, Semaphore, Slots } from "./limits";
 import { ServerPool, resolveProvider } from "./provider";
 import { Order, admissionProblems, repoTenantBaseDomain } from "./schema";
-import { OrderEvent, OrderState, OrderStateTracker, OrderStep } from "./states";
+import { Scrubber } from "./scrub";
+import { OrderEvent, OrderState, OrderStateTracker, OrderStep, stepOfResource } from "./states";
 import { TenantRecord, TenantStore } from "./store";
 
 /**
@@ -68,9 +70,13 @@ export interface OperationOutcome {
 export class OrderFlow {
   private readonly lock = new KeyedLock();
   private readonly slots: Semaphore;
+  /** Every secret value the flow holds: one scrubber for all it lets out. */
+  readonly scrubber: Scrubber;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: OrderFlowOptions) {
     this.slots = new Semaphore(options.concurrency ?? 4);
+    this.scrubber = new Scrubber(Object.values(options.secrets));
   }
 
   get concurrency(): number {
@@ -197,7 +203,9 @@ export class OrderFlow {
       return this.apply(kind, operationId, hetzner, emit, false, tracker);
     }
     if (!run.ok) {
-      const position = tracker.position;
+      // The engine names the resource whose step failed; the tracker's last resource is the fallback.
+      const failedResource = run.error instanceof EngineOperationError ? run.error.resource : undefined;
+      const position = failedResource ? { step: stepOfResource(failedResource.urn, failedResource.type), resource: failedResource.urn } : tracker.position;
       const step = run.error instanceof InvalidInputError ? "validate" : position.step;
       return this.failed(kind, operationId, record.slug, step, run.error, emit, run.attempts, position.resource);
     }
@@ -240,7 +248,7 @@ export class OrderFlow {
         retry: (error: unknown, attempt: number) => {
           if (!isRetryable(error)) return false;
           const position = tracker?.position.step ?? "destroy";
-          emit(tracker?.state ?? "DESTROYING", position, `attempt ${attempt} failed, retrying: ${reasonOf(error)}`);
+          emit(tracker?.state ?? "DESTROYING", position, `attempt ${attempt} failed, retrying: ${reasonOf(error, this.scrubber)}`);
           return true;
         },
       });
@@ -250,33 +258,49 @@ export class OrderFlow {
     }
   }
 
+  /**
+   * Cancels every operation in flight and every attempt not started yet (the service is stopping):
+   * the workspace aborts its operation (the CLI gets SIGINT, finishes the steps under way, writes the
+   * state and releases the lock) and each fails with OperationAbortedError once it has really ended.
+   */
+  abort(): void {
+    this.stopping.abort();
+  }
+
   private async withTimeout<T>(slug: string, timeoutMs: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (this.stopping.signal.aborted) throw new OperationAbortedError(slug);
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        reject(new OperationTimeoutError(slug, timeoutMs));
-      }, timeoutMs);
-    });
+    let fail: (error: unknown) => void = () => undefined;
+    const ended = new Promise<never>((_, reject) => { fail = reject; });
+    const timer = setTimeout(() => {
+      controller.abort();
+      fail(new OperationTimeoutError(slug, timeoutMs));
+    }, timeoutMs);
+    const onStop = () => {
+      controller.abort();
+      fail(new OperationAbortedError(slug));
+    };
+    this.stopping.signal.addEventListener("abort", onStop, { once: true });
     const running = run(controller.signal);
     try {
-      return await Promise.race([running, expired]);
+      return await Promise.race([running, ended]);
     } catch (error) {
       // The lock is held until a cancelled operation has really ended, so nothing overlaps it.
       if (controller.signal.aborted) await running.catch(() => undefined);
       throw error;
     } finally {
       clearTimeout(timer);
+      this.stopping.signal.removeEventListener("abort", onStop);
     }
   }
 
   private failed(
     kind: OperationKind, operationId: string, slug: string, step: OrderStep, error: unknown, emit: Emit, attempts: number, resource?: string,
   ): OperationOutcome {
-    const reason = reasonOf(error);
+    // Scrubbed before it is folded and cut (reasonOf), then once more as every event is.
+    const reason = reasonOf(error, this.scrubber);
     emit("FAILED", step, reason, resource);
-    return { kind, slug, orderId: operationId, ok: false, state: "FAILED", failedStep: step, reason: this.scrub(reason), outputs: {}, changes: {}, attempts };
+    return { kind, slug, orderId: operationId, ok: false, state: "FAILED", failedStep: step, reason, outputs: {}, changes: {}, attempts };
   }
 
   private async active(slug: string): Promise<TenantRecord> {
@@ -299,8 +323,9 @@ export class OrderFlow {
     };
   }
 
-  private scrub(text: string): string {
-    return scrubSecrets(text, Object.values(this.options.secrets));
+  /** The flow's scrubber, for every other text that leaves it (job records, the service's errors). */
+  scrub(text: string): string {
+    return this.scrubber.scrub(text);
   }
 }
 

@@ -1,20 +1,21 @@
 /**
- * Jobs of the Hub-facing service, journaled to disk: one JSON file per job, replaced
- * atomically on every change. After a restart, unfinished jobs are resumed (operations are
- * idempotent) or marked interrupted, never forgotten. Records hold no secrets: orders carry
- * none and events are scrubbed by the order flow.
+ * Jobs of the Hub-facing service, journaled to disk (journal.ts: one file per job, written atomically
+ * and durably). After a restart, unfinished jobs are resumed in the order they were accepted
+ * (operations are idempotent; a provision a later destroy of the tenant overtook is cancelled) or
+ * marked interrupted, never forgotten; a damaged journal file is reported and skipped. A shutdown
+ * cancels the operations in flight and records their jobs interrupted, to be resumed. Records hold
+ * no secrets: orders carry none, and every text is scrubbed by the flow's scrubber.
  */
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { OperationOutcome, OrderFlow } from "../orders/flow";
-import { reasonOf } from "../orders/errors";
+import { OperationAbortedError, reasonOf } from "../orders/errors";
 import { Order, parseOrder } from "../orders/schema";
 import { OrderEvent, OrderState } from "../orders/states";
+import { DamagedEntry, JobJournal } from "./journal";
 
-export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "interrupted";
-export const FINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "interrupted"];
+export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "interrupted" | "cancelled";
+export const FINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "interrupted", "cancelled"];
 
 export interface JobRecord {
   readonly id: string;
@@ -29,6 +30,10 @@ export interface JobRecord {
   /** The order as received (provision jobs), kept to resume the job after a restart. */
   readonly order?: unknown;
   readonly createdAt: string;
+  /** Acceptance order: a restart resumes unfinished jobs in it. Absent in journals written before it existed. */
+  readonly seq?: number;
+  /** Interrupted by a shutdown of the service: the next start resumes it (unless LETSBE_ON_RESTART=interrupt). */
+  resumable?: boolean;
   updatedAt: string;
   /** How many times a restart picked this job up again. */
   resumed: number;
@@ -54,33 +59,59 @@ export interface JobManagerOptions {
 
 export const JOB_RETENTION = { keepFinished: 1000, keepFinishedMs: 7 * 24 * 3600_000, maxEvents: 500 } as const;
 
+/** What a start found in the journal: job ids by what became of them, and the files it could not read. */
+export interface RecoveryReport {
+  readonly resumed: string[];
+  readonly interrupted: string[];
+  readonly cancelled: string[];
+  readonly damaged: DamagedEntry[];
+}
+
 export class JobManager {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly bus = new EventEmitter();
+  private readonly journal: JobJournal;
+  private readonly running = new Map<string, Promise<void>>();
+  private nextSeq = 0;
   private closed = false;
+  private stopping = false;
   private recovered = false;
 
   constructor(private readonly options: JobManagerOptions) {
-    mkdirSync(options.dir, { recursive: true });
+    this.journal = new JobJournal(options.dir);
     this.bus.setMaxListeners(0);
   }
 
-  /** Loads the journal and deals with jobs a previous process left unfinished. */
-  recover(): void {
-    for (const file of readdirSync(this.options.dir).filter((f) => f.endsWith(".json")).sort()) {
-      const job = JSON.parse(readFileSync(join(this.options.dir, file), "utf8")) as JobRecord;
-      this.jobs.set(job.id, job);
-      if (FINAL_STATUSES.includes(job.status)) continue;
+  /** Loads the journal and deals with jobs a previous process left unfinished, in the order they were accepted. */
+  recover(): RecoveryReport {
+    const report: RecoveryReport = { resumed: [], interrupted: [], cancelled: [], damaged: [] };
+    const { records, damaged } = this.journal.readAll();
+    report.damaged.push(...damaged);
+    const loaded = (records as JobRecord[]).sort(byAcceptance);
+    for (const job of loaded) this.jobs.set(job.id, job);
+    this.nextSeq = loaded.reduce((max, job) => Math.max(max, (job.seq ?? -1) + 1), 0);
+    const pending = loaded.filter((job) => !FINAL_STATUSES.includes(job.status) || (job.status === "interrupted" && job.resumable));
+    pending.forEach((job, index) => {
+      const laterDestroy = pending.slice(index + 1).find((other) => other.kind === "destroy" && other.slug === job.slug);
+      if (job.kind === "provision" && laterDestroy) {
+        this.finish(job, { status: "cancelled", resumable: false, reason: `superseded: destroy job ${laterDestroy.id} of tenant ${job.slug} was accepted after this order` });
+        report.cancelled.push(job.id);
+        return;
+      }
       if ((this.options.onRestart ?? "resume") === "interrupt") {
-        this.finish(job, { status: "interrupted", reason: "the service restarted while this job ran; submit the order again to converge" });
-        continue;
+        this.finish(job, { status: "interrupted", resumable: false, reason: "the service restarted while this job ran; submit the order again to converge" });
+        report.interrupted.push(job.id);
+        return;
       }
       job.resumed += 1;
+      job.resumable = undefined;
       this.record(job, { orderId: job.orderId, slug: job.slug, state: job.state ?? "AWAITING_SERVER", step: "program", message: "service restarted: job resumed", at: new Date().toISOString() });
       this.start(job);
-    }
+      report.resumed.push(job.id);
+    });
     this.prune();
     this.recovered = true;
+    return report;
   }
 
   /** The journal has been read and unfinished jobs dealt with: the service may take orders. */
@@ -154,11 +185,22 @@ export class JobManager {
     this.bus.removeAllListeners();
   }
 
+  /**
+   * SIGTERM: cancels the operations in flight (each CLI ends cleanly and releases its lock), records
+   * every job that did not finish as interrupted and resumable, then closes the journal.
+   */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.options.flow.abort();
+    await Promise.all([...this.running.values()]);
+    this.close();
+  }
+
   private create(kind: JobRecord["kind"], slug: string, orderId: string, order: unknown): JobRecord {
     const now = new Date().toISOString();
     const job: JobRecord = {
       id: randomUUID(), kind, slug, orderId, status: "queued", ...(order === undefined ? {} : { order }),
-      createdAt: now, updatedAt: now, resumed: 0, events: [],
+      createdAt: now, seq: this.nextSeq++, updatedAt: now, resumed: 0, events: [],
     };
     this.jobs.set(job.id, job);
     this.persist(job);
@@ -174,15 +216,25 @@ export class JobManager {
     const run = Promise.resolve().then(() => (job.kind === "provision"
       ? this.options.flow.provision(parseOrder(job.order), listener)
       : this.options.flow.destroy(job.slug, job.slug, job.orderId, listener)));
-    run.then(
-      (outcome) => this.finish(job, outcomeFields(outcome)),
-      (error: unknown) => this.finish(job, { status: "failed", reason: reasonOf(error) }),
-    );
+    const done = run.then(
+      (outcome) => this.finish(job, this.stopping && !outcome.ok ? this.interrupted(job) : outcomeFields(outcome)),
+      (error: unknown) => this.finish(job, this.stopping || error instanceof OperationAbortedError
+        ? this.interrupted(job)
+        : { status: "failed", reason: reasonOf(error, this.options.flow.scrubber) }),
+    ).finally(() => this.running.delete(job.id));
+    this.running.set(job.id, done);
+  }
+
+  /** A job the shutdown cut short: whatever failed with it is tried again by the next start. */
+  private interrupted(job: JobRecord): Partial<JobRecord> {
+    const where = job.events.length > 0 ? ` during ${job.events[job.events.length - 1].step}` : "";
+    return { status: "interrupted", resumable: true, reason: `the service stopped${where}; the operation was cancelled and resumes when the service starts again` };
   }
 
   private record(job: JobRecord, event: OrderEvent): void {
     if (this.closed) return;
-    job.events.push(event);
+    // Scrubbed here too: the journal and the streams take nothing the flow's scrubber has not seen.
+    job.events.push({ ...event, message: this.options.flow.scrub(event.message) });
     const max = this.options.maxEvents ?? JOB_RETENTION.maxEvents;
     if (job.events.length > max) {
       const excess = job.events.length - max;
@@ -196,7 +248,7 @@ export class JobManager {
 
   private finish(job: JobRecord, fields: Partial<JobRecord>): void {
     if (this.closed) return;
-    Object.assign(job, fields);
+    Object.assign(job, fields.reason === undefined ? fields : { ...fields, reason: this.options.flow.scrub(fields.reason) });
     this.persist(job);
     this.bus.emit(`done:${job.id}`);
     this.prune();
@@ -211,17 +263,21 @@ export class JobManager {
     finished.forEach((job, index) => {
       if (index < keep && Date.parse(job.updatedAt) >= oldest) return;
       this.jobs.delete(job.id);
-      rmSync(join(this.options.dir, `${job.id}.json`), { force: true });
+      this.journal.remove(job.id);
     });
   }
 
   private persist(job: JobRecord): void {
     if (this.closed) return;
     job.updatedAt = new Date().toISOString();
-    const file = join(this.options.dir, `${job.id}.json`);
-    writeFileSync(`${file}.tmp`, JSON.stringify(job));
-    renameSync(`${file}.tmp`, file);
+    this.journal.write(job.id, job);
   }
+}
+
+/** Acceptance order: by sequence number where both jobs have one, else by creation time, then id. */
+function byAcceptance(a: JobRecord, b: JobRecord): number {
+  if (a.seq !== undefined && b.seq !== undefined) return a.seq - b.seq;
+  return a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
 }
 
 function outcomeFields(outcome: OperationOutcome): Partial<JobRecord> {

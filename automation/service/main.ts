@@ -24,11 +24,23 @@ async function main(): Promise<void> {
   checkOperationEnv(process.env);
   const context = await createContext(process.env, join(__dirname, "..", ".."));
   const jobs = new JobManager({ flow: context.flow, dir: join(context.dataDir, "jobs"), onRestart: env.LETSBE_ON_RESTART });
-  jobs.recover();
+  const recovered = jobs.recover();
+  // A damaged journal file is the operator's to look at; the service starts without it.
+  for (const { file, problem } of recovered.damaged) process.stderr.write(`letsbe-service: skipped damaged job file ${file} (moved to ${file}.damaged): ${problem}\n`);
+  if (recovered.resumed.length + recovered.interrupted.length + recovered.cancelled.length > 0) {
+    process.stderr.write(`letsbe-service: journal recovered: ${recovered.resumed.length} resumed, ${recovered.interrupted.length} interrupted, ${recovered.cancelled.length} cancelled (superseded by a later destroy)\n`);
+  }
   const app = buildService({ flow: context.flow, store: context.store, jobs, token: env.LETSBE_API_TOKEN, logger: true });
+  let stopping = false;
   const stop = () => {
-    jobs.close();
-    void app.close().then(() => process.exit(0));
+    if (stopping) return;
+    stopping = true;
+    // Operations in flight are cancelled cleanly and journaled as interrupted; their event streams end
+    // with them, which lets the server close (it waits for open connections).
+    void Promise.all([app.close(), jobs.shutdown()]).then(() => process.exit(0), (error: unknown) => {
+      process.stderr.write(`letsbe-service: shutdown: ${context.flow.scrub(error instanceof Error ? error.message : String(error))}\n`);
+      process.exit(1);
+    });
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

@@ -76,7 +76,7 @@ export function buildService(options: ServiceOptions): FastifyInstance {
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     const kind = status === 500 ? "internal" : status === 413 ? "payload_too_large" : "bad_request";
-    const reason = status === 500 ? "internal error" : status === 413 ? `the body is larger than ${BODY_LIMIT} bytes` : error.message;
+    const reason = status === 500 ? "internal error" : status === 413 ? `the body is larger than ${BODY_LIMIT} bytes` : options.flow.scrub(error.message);
     return reply.code(status).send({ error: kind, reason });
   });
 

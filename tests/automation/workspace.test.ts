@@ -1,4 +1,4 @@
-import { LocalWorkspace, RemoteWorkspace } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, RemoteWorkspace } from "@pulumi/pulumi/automation";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
@@ -53,6 +53,8 @@ describe("production workspaces drive the Automation API as documented", () => {
         },
       };
     }) as never);
+    // No CLI in this tier: the workspace looks it up once, before its first stack.
+    const cli = vi.spyOn(PulumiCommand, "get").mockImplementation((async () => ({ command: "pulumi", version: null, run: async () => ({}) })) as never);
     try {
       const workspace = new LocalTenantWorkspace({ programDir: join(__dirname, "..", "..", "stacks", "tenant"), stackPrefix: "letsbe/", policyPacks: ["/repo/policy"] });
       const signal = new AbortController().signal;
@@ -61,7 +63,8 @@ describe("production workspaces drive the Automation API as documented", () => {
       await expect(workspace.up({ slug: "locked", config })).rejects.toBeInstanceOf(StackBusyError);
       expect(calls).toEqual([
         "config letsbe-tenant:hubOrg,letsbe-tenant:registrationToken", "up events=function signal=true policy=/repo/policy",
-        "config letsbe-tenant:hubOrg,letsbe-tenant:registrationToken", "up events=undefined signal=false policy=/repo/policy",
+        // Events always go to the workspace's own diagnostics collector, whether the caller listens or not.
+        "config letsbe-tenant:hubOrg,letsbe-tenant:registrationToken", "up events=function signal=false policy=/repo/policy",
       ]);
       expect(spy.mock.calls.map((c) => (c[0] as { stackName: string }).stackName)).toEqual(["letsbe/one-a", "letsbe/locked"]);
       expect(seen[0].workDir).not.toBe(seen[1].workDir);
@@ -69,7 +72,9 @@ describe("production workspaces drive the Automation API as documented", () => {
       expect(seen[0].settings).toEqual({ name: "letsbe-tenant", runtime: { name: "nodejs", options: { typescript: false } }, main: "program/index.js" });
       // Work directories are removed after each operation.
       expect(seen.some((s) => existsSync(s.workDir))).toBe(false);
+      expect(cli).toHaveBeenCalledTimes(1);
     } finally {
+      cli.mockRestore();
       spy.mockRestore();
     }
   });
