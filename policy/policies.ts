@@ -4,6 +4,7 @@
  */
 import { Policies } from "@pulumi/policy";
 import { dnsSanity } from "./dnsSanity";
+import { domainsDisjoint } from "./domainsDisjoint";
 import { internalsInternal } from "./internalsInternal";
 import { noPublicSsh } from "./noPublicSsh";
 import { oneVpsPerTenant } from "./oneVpsPerTenant";
@@ -25,12 +26,13 @@ export const policies: Policies = [
   toolsFitTier,
   statefulProtected,
   dnsSanity,
+  domainsDisjoint,
   internalsInternal,
   verifiedPins,
   pinsVerifiedForProduction,
 ];
 
 export {
-  dnsSanity, internalsInternal, noPublicSsh, oneVpsPerTenant, pinnedArtifacts, regionAffinity,
+  dnsSanity, domainsDisjoint, internalsInternal, noPublicSsh, oneVpsPerTenant, pinnedArtifacts, regionAffinity,
   pinsVerifiedForProduction, secretsAreSecret, statefulProtected, toolsFitTier, verifiedPins,
 };

@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
+import { RegionId } from "./catalog";
+import { PlatformNames, collisionMessage, domainCollisions, platformDomainProblems } from "./domains";
 import { InputProblem, InvalidInputError, TenantSpec, parseTenantSpec } from "./schema";
 
 export interface LoadedSpec {
@@ -13,8 +15,17 @@ export interface LoadResult {
   readonly problems: InputProblem[];
 }
 
-/** Reads every `*.yaml` in `dir`, validating each; one bad file never hides another. */
-export function loadTenantSpecs(dir: string): LoadResult {
+export interface LoadOptions {
+  /** What is known of each region's hub (base domain, hub name); without it only the platform domains are judged. */
+  readonly platform?: (region: RegionId) => PlatformNames;
+}
+
+/**
+ * Reads every `*.yaml` in `dir`, validating each; one bad file never hides another. Domains are
+ * judged across all files at once: a spec whose domain breaks a platform rule, or equals, contains
+ * or sits inside the domain of a spec before it (files in name order), is reported and left out.
+ */
+export function loadTenantSpecs(dir: string, options: LoadOptions = {}): LoadResult {
   const files = readdirSync(dir).filter((name) => /\.ya?ml$/.test(name)).sort();
   const specs: LoadedSpec[] = [];
   const problems: InputProblem[] = [];
@@ -38,7 +49,21 @@ export function loadTenantSpecs(dir: string): LoadResult {
     bySlug.set(loaded.spec.slug, loaded.file);
     unique.push(loaded);
   }
-  return { specs: unique, problems };
+  return { specs: disjointDomains(unique, problems, options), problems };
+}
+
+function disjointDomains(specs: readonly LoadedSpec[], problems: InputProblem[], options: LoadOptions): LoadedSpec[] {
+  const onPlatform: LoadedSpec[] = [];
+  for (const loaded of specs) {
+    const found = platformDomainProblems(loaded.spec.slug, loaded.spec.domain, options.platform?.(loaded.spec.region));
+    problems.push(...found.map((message) => ({ source: loaded.file, path: "domain", message })));
+    if (found.length === 0) onPlatform.push(loaded);
+  }
+  // A spec refused above claims nothing, so `eu.letsbe.biz` is blamed once, not against every tenant.
+  const collisions = domainCollisions(onPlatform.map((l) => ({ tenant: l.spec.slug, domain: l.spec.domain, source: l.file })));
+  for (const c of collisions) problems.push({ source: c.claim.source, path: "domain", message: collisionMessage(c) });
+  const refused = new Set(collisions.map((c) => c.claim.source));
+  return onPlatform.filter((l) => !refused.has(l.file));
 }
 
 function parseYamlFile(file: string): unknown {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { REGION_IDS, TIER_IDS, TOOL_IDS, tierBudget } from "./catalog";
+import { domainRelation, platformDomainProblems } from "./domains";
 
 export const SLUG_PATTERN = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -104,15 +105,21 @@ export function parseTenantSpec(raw: unknown, source: string): TenantSpec {
   return result.data;
 }
 
-/** The rules that need the region's Hub: a domain outside the platform domain brings its own zone. */
-export function hubProblems(spec: TenantSpec, tenantBaseDomain: string, source: string): InputProblem[] {
-  const underPlatform = spec.domain === tenantBaseDomain || spec.domain.endsWith(`.${tenantBaseDomain}`);
-  if (!underPlatform && spec.cloudflareZoneId === undefined) {
-    return [{
+/**
+ * The rules that need the region's Hub: the domain against the platform's names (one label under
+ * the base domain, none reserved, never the hub's name: tenants/domains.ts), and a domain outside
+ * the platform domain brings its own zone.
+ */
+export function hubProblems(spec: TenantSpec, tenantBaseDomain: string, source: string, hubDomain?: string): InputProblem[] {
+  const problems: InputProblem[] = platformDomainProblems(spec.slug, spec.domain, { tenantBaseDomain, ...(hubDomain ? { hubDomain } : {}) })
+    .map((message) => ({ source, path: "domain", message }));
+  const underPlatform = domainRelation(spec.domain, tenantBaseDomain) === "sits inside";
+  if (!underPlatform && spec.cloudflareZoneId === undefined && problems.length === 0) {
+    problems.push({
       source,
       path: "cloudflareZoneId",
       message: `required because domain "${spec.domain}" is not under the ${spec.region} platform domain "${tenantBaseDomain}"`,
-    }];
+    });
   }
-  return [];
+  return problems;
 }

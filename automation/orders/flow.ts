@@ -15,7 +15,7 @@ import { EngineOperationError } from "../workspace/diagnostics";
 import { ConfirmationError, OperationAbortedError, SlugConflictError, UnknownTenantError, isRetryable, reasonOf } from "./errors";
 import { KeyedLock, Semaphore, Slots } from "./limits";
 import { ServerPool, resolveProvider } from "./provider";
-import { Order, admissionProblems, repoTenantBaseDomain } from "./schema";
+import { Order, admissionProblems, fleetDomainProblems, repoTenantBaseDomain } from "./schema";
 import { Scrubber } from "./scrub";
 import { OrderEvent, OrderState, OrderStateTracker, OrderStep, stepOfResource } from "./states";
 import { TenantRecord, TenantStore } from "./store";
@@ -69,6 +69,8 @@ export interface OperationOutcome {
 
 export class OrderFlow {
   private readonly lock = new KeyedLock();
+  /** Admission's fleet check and the record it admits run one at a time across tenants (no two overlapping domains get in). */
+  private readonly fleet = new KeyedLock();
   private readonly slots: Semaphore;
   /** Every secret value the flow holds: one scrubber for all it lets out. */
   readonly scrubber: Scrubber;
@@ -90,8 +92,19 @@ export class OrderFlow {
       throw new SlugConflictError(order.spec.slug, order.orderId, existing.orderId);
     }
     // The tenant program's hub rules, checked before anything is recorded for the slug.
-    const problems = admissionProblems(order, this.options.tenantBaseDomain ?? repoTenantBaseDomain);
+    const problems = [
+      ...admissionProblems(order, this.options.tenantBaseDomain ?? repoTenantBaseDomain),
+      ...fleetDomainProblems(order, await this.options.store.list()),
+    ];
     if (problems.length > 0) throw new InvalidInputError(problems);
+  }
+
+  /** Admits the order again and records it, under the fleet lock: a racing order sees this record. */
+  private admitRecord(order: Order, record: TenantRecord): Promise<void> {
+    return this.fleet.run("domains", async () => {
+      await this.admit(order);
+      await this.options.store.put(record);
+    });
   }
 
   /** Creates (or converges) the tenant of an order. */
@@ -115,7 +128,7 @@ export class OrderFlow {
           ...(order.release ? { release: order.release } : {}), status: "active", updatedAt: new Date().toISOString(),
         };
         // Pinned before the first `up`: a retry reuses this decision instead of asking the pool again.
-        await this.options.store.put(record);
+        await this.admitRecord(order, record);
       } else {
         if (!record.provisionedAt && record.orderId === order.orderId) {
           // Never came up: a corrected resubmission replaces the spec; the provider stays pinned.

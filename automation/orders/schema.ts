@@ -3,9 +3,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { collisionMessage, domainCollisions } from "../../tenants/domains";
 import { ReleaseOverride, releaseOverrideSchema } from "../../tenants/release";
 import { InputProblem, InvalidInputError, TenantSpec, hubProblems, requiredWhereMissing, tenantSpecSchema, zodProblems } from "../../tenants/schema";
 import { repoRoot } from "../plan/stackConfig";
+import type { TenantRecord } from "./store";
 
 export const ORDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const PROVIDER_CHOICES = ["auto", "netcup", "hetzner"] as const;
@@ -82,4 +84,16 @@ export function admissionProblems(order: Order, tenantBaseDomain: (region: strin
   const base = tenantBaseDomain(order.spec.region);
   if (base === undefined) return [];
   return hubProblems(order.spec, base, `order ${order.orderId}`).map((p) => ({ ...p, path: `tenant.${p.path}` }));
+}
+
+/**
+ * The order's domain against every other active tenant in the fleet's record: none may equal,
+ * contain or sit inside another's. Each problem names both tenants, both orders and the rule.
+ */
+export function fleetDomainProblems(order: Order, fleet: readonly TenantRecord[]): InputProblem[] {
+  const claim = { tenant: order.spec.slug, domain: order.spec.domain, source: `order ${order.orderId}` };
+  const others = fleet.filter((r) => r.status === "active" && r.slug !== order.spec.slug)
+    .map((r) => ({ tenant: r.slug, domain: r.spec.domain, source: `order ${r.orderId}` }));
+  return domainCollisions([...others, claim]).filter((c) => c.claim === claim)
+    .map((c) => ({ source: claim.source, path: "tenant.domain", message: collisionMessage(c) }));
 }

@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 describe("the pack served over the analyzer protocol", () => {
-  it("describes itself and its eleven policies with their enforcement levels", async () => {
+  it("describes itself and its twelve policies with their enforcement levels", async () => {
     const info = await call<AnalyzerInfo>(pack.client, "getAnalyzerInfo", empty());
     expect(info.getName()).toBe("letsbe-guardrails");
     const levels = Object.fromEntries(info.getPoliciesList().map((p) => [p.getName(), p.getEnforcementlevel()]));
@@ -39,6 +39,7 @@ describe("the pack served over the analyzer protocol", () => {
       "tools-fit-tier": analyzerPb.EnforcementLevel.MANDATORY,
       "stateful-protected": analyzerPb.EnforcementLevel.MANDATORY,
       "dns-sanity": analyzerPb.EnforcementLevel.ADVISORY,
+      "domains-disjoint": analyzerPb.EnforcementLevel.MANDATORY,
       "internals-internal": analyzerPb.EnforcementLevel.MANDATORY,
       "verified-pins": analyzerPb.EnforcementLevel.ADVISORY,
       "pins-verified-for-production": analyzerPb.EnforcementLevel.MANDATORY,

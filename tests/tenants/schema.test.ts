@@ -153,4 +153,26 @@ describe("rules that need the hub", () => {
     expect(hubProblems({ ...spec, cloudflareZoneId: "0".repeat(32) }, "eu.letsbe.biz", "x")).toEqual([]);
     expect(hubProblems({ ...spec, domain: "notletsbe.biz" }, "letsbe.biz", "x")).toHaveLength(1);
   });
+  // Issue 13 part 2: the tenant program and admission apply the platform's domain rules with the hub's names.
+  it.each([
+    ["eu.letsbe.biz", 'domain "eu.letsbe.biz" of tenant "acme-bakery" equals the tenant base domain "eu.letsbe.biz"'],
+    ["hub.eu.letsbe.biz", 'domain "hub.eu.letsbe.biz" of tenant "acme-bakery" takes "hub", a name reserved for the platform under "eu.letsbe.biz"'],
+    ["a.b.eu.letsbe.biz", 'domain "a.b.eu.letsbe.biz" of tenant "acme-bakery" has 2 labels under the tenant base domain "eu.letsbe.biz"'],
+    ["acme.us.letsbe.biz", 'domain "acme.us.letsbe.biz" of tenant "acme-bakery" sits inside the platform domain "letsbe.biz" but not directly under'],
+  ])("refuses domain %j against the hub's base domain, zone id or not", (domain, message) => {
+    for (const zone of [{}, { cloudflareZoneId: "0".repeat(32) }]) {
+      const problems = hubProblems(parseTenantSpec({ ...valid, domain, ...zone }, "x"), "eu.letsbe.biz", "tenants/acme-bakery.yaml");
+      expect(problems.map((p) => [p.source, p.path])).toEqual(problems.map(() => ["tenants/acme-bakery.yaml", "domain"]));
+      expect(problems.length).toBeGreaterThan(0);
+      expect(problems[0]!.message).toContain(message);
+    }
+  });
+  it("refuses the hub's own name when it is known, even off the platform domains", () => {
+    const spec = parseTenantSpec({ ...valid, domain: "portal.estate.example.net", cloudflareZoneId: "0".repeat(32) }, "x");
+    expect(hubProblems(spec, "eu.letsbe.biz", "x")).toEqual([]);
+    expect(hubProblems(spec, "eu.letsbe.biz", "x", "portal.estate.example.net").map((p) => p.message)).toEqual([
+      'domain "portal.estate.example.net" of tenant "acme-bakery" equals the hub\'s name "portal.estate.example.net": a tenant never takes, contains or sits inside the hub\'s name',
+    ]);
+  });
 });
+
