@@ -46,6 +46,8 @@ interface RequestSpec {
   readonly contentType?: string;
   /** Safe to repeat after a 5xx or a lost answer. */
   readonly idempotent: boolean;
+  /** One attempt only, not even repeated after a 429 (only a 401 is, once, with a new token). */
+  readonly once?: boolean;
   /** Statuses that count as success. */
   readonly expect: readonly number[];
 }
@@ -122,11 +124,22 @@ export class ScpClient {
     }
   }
 
-  /** `PATCH /api/v1/servers/{id}` with one attribute (merge patch); waits for the task when one starts. */
-  async patchServer(id: number, attribute: { readonly nickname: string } | { readonly hostname: string }): Promise<void> {
+  /** `PATCH /api/v1/servers/{id}` with the hostname (merge patch); waits for the task when one starts. */
+  async patchServer(id: number, attribute: { readonly hostname: string }): Promise<void> {
     const path = `/api/v1/servers/${id}`;
-    // Setting an attribute to a value is idempotent, so it may be repeated.
+    // Setting the hostname to a value is idempotent, so it may be repeated.
     const answer = await this.call({ method: "PATCH", path, body: attribute, contentType: "application/merge-patch+json", idempotent: true, expect: [200, 202] });
+    if (answer.status === 202) await this.waitForTask(this.parse(this.schemas.task, answer, "PATCH", path));
+  }
+
+  /**
+   * One nickname PATCH, never repeated here (not even after a 429): the nickname is the pool's
+   * ownership marker, and a repeat landing late could overwrite a claim someone made meanwhile.
+   * The caller reads the server again after any failure (see ./claim).
+   */
+  async setNicknameOnce(id: number, nickname: string): Promise<void> {
+    const path = `/api/v1/servers/${id}`;
+    const answer = await this.call({ method: "PATCH", path, body: { nickname }, contentType: "application/merge-patch+json", idempotent: false, once: true, expect: [200, 202] });
     if (answer.status === 202) await this.waitForTask(this.parse(this.schemas.task, answer, "PATCH", path));
   }
 
@@ -283,7 +296,7 @@ export class ScpClient {
       const token = await this.token(false);
       const headers: Record<string, string> = { accept: "application/json", authorization: `Bearer ${token}` };
       if (spec.body !== undefined) headers["content-type"] = spec.contentType ?? "application/json";
-      const last = attempt + 1 >= this.options.maxAttempts;
+      const last = spec.once === true || attempt + 1 >= this.options.maxAttempts;
       let response: Response;
       try {
         response = await fetch(this.url(spec), {
@@ -313,16 +326,17 @@ export class ScpClient {
         await sleep(this.retryWait(attempt, response));
         continue;
       }
-      throw this.apiError(spec, response.status, await readBody(response));
+      const retryAfter = retryAfterMs(response.headers.get("retry-after"), Date.now());
+      throw this.apiError(spec, response.status, await readBody(response), retryAfter);
     }
   }
 
-  private apiError(spec: RequestSpec, status: number, body: unknown): ScpApiError {
+  private apiError(spec: RequestSpec, status: number, body: unknown, retryAfter?: number): ScpApiError {
     // Some endpoints answer with a list of errors; the first one speaks for the call.
     const first = Array.isArray(body) ? body[0] : body;
     const parsed = this.schemas.errorBody.safeParse(first);
     const detail = parsed.success ? parsed.data : {};
-    return scpApiError(spec.method, spec.path, status, detail.code ?? "", detail.message ?? "", detail.errors ?? []);
+    return scpApiError(spec.method, spec.path, status, detail.code ?? "", detail.message ?? "", detail.errors ?? [], retryAfter);
   }
 
   private parse<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, answer: Answer, method: string, path: string): T {

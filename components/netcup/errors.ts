@@ -29,11 +29,12 @@ export function isNamedError<N extends string>(error: unknown, name: N): error i
 
 /** The API answered with a status the call did not expect. */
 export type ScpApiError = ReturnType<typeof scpApiError>;
-export function scpApiError(method: string, path: string, status: number, code: string, apiMessage: string, fieldErrors: readonly ScpFieldError[] = []) {
+export function scpApiError(method: string, path: string, status: number, code: string, apiMessage: string, fieldErrors: readonly ScpFieldError[] = [], retryAfterMs?: number) {
   const fields = fieldErrors.map((f) => `${f.field}: ${f.message}`).join("; ");
   const message = `SCP ${method} ${path} answered ${status}${code ? ` ${code}` : ""}${apiMessage ? `: ${apiMessage}` : ""}${fields ? ` (${fields})` : ""}`;
-  // `code` and `apiMessage` come from the API's error body and are empty when it had none.
-  return makeError("ScpApiError", message, { method, path, status, code, apiMessage, fieldErrors });
+  // `code` and `apiMessage` come from the API's error body and are empty when it had none;
+  // `retryAfterMs` is the answer's `Retry-After`, when it sent one.
+  return makeError("ScpApiError", message, { method, path, status, code, apiMessage, fieldErrors, retryAfterMs });
 }
 
 /** The request never got an answer; `mayHaveBeenAccepted` says whether repeating it could act twice. */
@@ -79,14 +80,22 @@ export function netcupPoolEmptyError(product: string, site: string, poolNickname
 }
 
 /**
- * A step of create, update or delete failed; says which, on which server, and (create) whether
- * the claim was released.
+ * What a failed create did with the server it claimed: returned it to the pool (its disk was
+ * never touched), failed to, or kept it claimed for the tenant because an install may have
+ * started on it (the next create adopts and reinstalls it).
  */
+export type ClaimOutcome = "released" | "release-failed" | "kept";
+
+/** A step of create, update or delete failed; says which, on which server, and (create) what became of the claim. */
 export type NetcupStepError = ReturnType<typeof netcupStepError>;
-export function netcupStepError(operation: "create" | "update" | "delete", step: string, serverName: string, released: boolean | undefined, causeMessage: string) {
-  const release = released === undefined ? "" : released ? "; the server was returned to the pool" : "; returning the server to the pool FAILED, release it by hand (set its nickname back to the pool marker)";
-  const message = `Netcup ${operation} failed at step "${step}" on server ${serverName}: ${causeMessage}${release}`;
-  return makeError("NetcupStepError", message, { operation, step, serverName, released, causeMessage });
+export function netcupStepError(operation: "create" | "update" | "delete", step: string, serverName: string, claim: ClaimOutcome | undefined, causeMessage: string) {
+  const endings: Record<ClaimOutcome, string> = {
+    released: "; the server was returned to the pool",
+    "release-failed": "; returning the server to the pool FAILED, release it by hand (set its nickname back to the pool marker)",
+    kept: "; an install may have started on it, so it stays claimed for the tenant (never back in the pool unwiped): the next create adopts and reinstalls it",
+  };
+  const message = `Netcup ${operation} failed at step "${step}" on server ${serverName}: ${causeMessage}${claim ? endings[claim] : ""}`;
+  return makeError("NetcupStepError", message, { operation, step, serverName, released: claim === "released", claim, causeMessage });
 }
 
 /** True for the empty-pool error, also after it crossed the engine and only its message is left. */

@@ -1,11 +1,14 @@
 /**
  * What the `NetcupServer` dynamic provider does, as plain functions of its inputs: claim a pool
- * server, install it, read it back, change its hostname, wipe it and return it to the pool.
+ * server (./claim), install it, read it back, change its hostname, rotate its provisioning key
+ * over SSH (./keys), wipe it and return it to the pool.
  * Serialized into the provider with its closure, so: no module-level objects, only functions.
  */
 import { ScpClient } from "./client";
-import { netcupPoolEmptyError, netcupStepError, scpResponseError } from "./errors";
-import { POOL_NICKNAME, claimNickname, isProduct } from "./pool";
+import { claimServer, moveNickname } from "./claim";
+import { isNamedError, netcupStepError, type ClaimOutcome, type ScpApiError } from "./errors";
+import { keyIdentity, rotateAuthorizedKey } from "./keys";
+import { POOL_NICKNAME, claimNickname } from "./pool";
 import type { ScpImageFlavour, ScpServer } from "./schemas";
 
 /** Knobs for tests and benchmarks; production uses the defaults. */
@@ -14,7 +17,11 @@ export interface NetcupTuning {
   readonly taskPollMs?: number;
   /** Overall time one task may take, ms. Default - 1800000. */
   readonly taskTimeoutMs?: number;
-  /** Wait between the claim and its read-back, ms; must exceed the API's request latency. Default - 2000. */
+  /**
+   * Wait between the claim and its read-back, ms; a claim taking longer than this from check to
+   * answer is lost (./claim), so it must exceed the API's latency. 0 turns the check off (one
+   * claimer only: the benchmark). Default - 2000.
+   */
   readonly claimSettleMs?: number;
   /** First backoff step, ms. Default - 500. */
   readonly backoffBaseMs?: number;
@@ -40,8 +47,12 @@ export interface NetcupServerInputs {
   readonly serverName?: string;
   /** Hostname set by the install, and IPv4 rDNS; must be a FQDN. */
   readonly hostname: string;
-  /** Provisioning SSH public key, installed for root. */
+  /** Provisioning SSH public key, installed for root; a change is written to authorized_keys over SSH. */
   readonly sshPublicKey: string;
+  /** Private key of the pair (secret); needed to log in when the key is rotated. */
+  readonly sshPrivateKey?: string;
+  /** SSH port of the server, for a key rotation. Default - 22. */
+  readonly sshPort?: number;
   /** Image family, matched against flavour image names. Default in the component - `Debian 13`. */
   readonly image: string;
   readonly apiUrl: string;
@@ -82,64 +93,6 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * Claims a server for the owner and confirms it by reading it back after the settle time;
- * undefined when another claimer won. Sound while the time from seeing the server free to the
- * claim landing stays below the settle time, so a check older than half of it is repeated first.
- */
-async function claim(client: ScpClient, server: ScpServer, checkedAt: number, owner: string, settleMs: number): Promise<ScpServer | undefined> {
-  const mine = claimNickname(owner);
-  if (settleMs > 0 && Date.now() - checkedAt > settleMs / 2) {
-    const fresh = await client.getServer(server.id, false);
-    if (!fresh || (fresh.nickname !== POOL_NICKNAME && fresh.nickname !== mine)) return undefined;
-  }
-  await client.patchServer(server.id, { nickname: mine });
-  if (settleMs > 0) await pause(settleMs);
-  const readBack = await client.getServer(server.id, true);
-  return readBack?.nickname === mine ? readBack : undefined;
-}
-
-/** Finds and claims the server: the named one, or any free one of the product at the site. */
-async function claimServer(client: ScpClient, inputs: NetcupServerInputs): Promise<ScpServer> {
-  const settleMs = inputs.tuning?.claimSettleMs ?? 2_000;
-  const mine = claimNickname(inputs.owner);
-  if (inputs.serverName) {
-    const listed = (await client.listServers({ name: inputs.serverName })).find((s) => s.name === inputs.serverName);
-    const server = listed && (await client.getServer(listed.id, false));
-    const checkedAt = Date.now();
-    if (!server) throw scpResponseError("GET", "/api/v1/servers", `server ${inputs.serverName} is not in this SCP account`);
-    if (server.nickname !== POOL_NICKNAME && server.nickname !== mine) {
-      throw netcupStepError("create", "claim named server", server.name, undefined, `its nickname is "${server.nickname ?? ""}", not "${POOL_NICKNAME}" or "${mine}"; only pool servers are adopted`);
-    }
-    if (server.site?.city !== inputs.site) {
-      throw netcupStepError("create", "claim named server", server.name, undefined, `it is at site ${server.site?.city ?? "unknown"}, the tenant's region needs ${inputs.site}`);
-    }
-    const claimed = await claim(client, server, checkedAt, inputs.owner, settleMs);
-    if (!claimed) throw netcupStepError("create", "claim named server", server.name, undefined, "another claimer took it at the same time");
-    return claimed;
-  }
-  const free = (await client.listServers({ q: POOL_NICKNAME }))
-    .filter((s) => s.nickname === POOL_NICKNAME && !s.disabled && isProduct(s.template?.name, inputs.product));
-  // A random order spreads concurrent creates over the pool instead of all racing for one server.
-  for (let i = free.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [free[i], free[j]] = [free[j], free[i]];
-  }
-  for (const candidate of free) {
-    const server = await client.getServer(candidate.id, false);
-    const checkedAt = Date.now();
-    if (!server || server.nickname !== POOL_NICKNAME || server.site?.city !== inputs.site) continue;
-    const claimed = await claim(client, server, checkedAt, inputs.owner, settleMs);
-    if (claimed) return claimed;
-  }
-  throw netcupPoolEmptyError(inputs.product, inputs.site, POOL_NICKNAME);
-}
-
-/** The `type base64` part of an OpenSSH public key, which identifies it. */
-function keyIdentity(key: string): string {
-  return key.trim().split(/\s+/).slice(0, 2).join(" ");
 }
 
 /** Reuses an identical registered key, or registers it; a lost answer is reconciled by listing again. */
@@ -192,21 +145,57 @@ export function addressesOf(server: ScpServer): { ipv4: string; ipv6: string } {
   return { ipv4, ipv6: prefix ? `${prefix.replace(/::?$/, "")}::1` : "" };
 }
 
-/** create: claim, key, image, install, rDNS; on a failure after the claim the server goes back to the pool. */
+/**
+ * Starts an install and waits for it. A 400 "task running" is a refusal, so it is repeated until
+ * the task timeout: after a killed run, its install may still be running on an adopted server.
+ * The code is the fake's (the SCP's recorded answers hold no busy refusal; made-up value).
+ */
+async function install(client: ScpClient, id: number, setup: { imageFlavourId: number; hostname: string; sshKeyIds: number[] }, tuning: NetcupTuning): Promise<void> {
+  const deadline = Date.now() + (tuning.taskTimeoutMs ?? 1_800_000);
+  for (;;) {
+    try {
+      await client.installImage(id, setup);
+      return;
+    } catch (error) {
+      const busy = isNamedError(error, "ScpApiError") && (error as ScpApiError).status === 400 && (error as ScpApiError).code === "server.task.running";
+      if (!busy || Date.now() >= deadline) throw error;
+      await pause(tuning.taskPollMs ?? 5_000);
+    }
+  }
+}
+
+/** True when a failed install call surely did not start an install (a 4xx refusal other than 429). */
+function refusedInstall(error: unknown): boolean {
+  if (!isNamedError(error, "ScpApiError")) return false;
+  const { status } = error as ScpApiError;
+  return status >= 400 && status < 500 && status !== 429;
+}
+
+/**
+ * create: claim (or adopt the server a killed run left claimed for this owner), key, image,
+ * install, rDNS. A failure before any install could have started returns the server to the
+ * pool; after that it stays claimed for the owner, and the next create adopts it.
+ */
 export async function createServer(inputs: NetcupServerInputs): Promise<{ id: string; outs: NetcupServerOutputs }> {
   const client = clientFor(inputs);
-  const server = await claimServer(client, inputs);
+  const { server, adopted } = await claimServer(client, inputs);
   const { ipv4, ipv6 } = addressesOf(server);
   let step = "register SSH key";
-  let rdnsSet = false;
+  // An adopted server may carry a partial install of the killed run.
+  let mayHaveInstalled = adopted;
   try {
     const keyId = await ensureSshKey(client, inputs.sshPublicKey);
     step = "choose image flavour";
     const flavour = pickImageFlavour(await client.imageFlavours(server.id), inputs.image, server.serverLiveInfo?.uefi);
     step = "install image";
-    await client.installImage(server.id, { imageFlavourId: flavour.id, hostname: inputs.hostname, sshKeyIds: [keyId] });
+    try {
+      await install(client, server.id, { imageFlavourId: flavour.id, hostname: inputs.hostname, sshKeyIds: [keyId] }, inputs.tuning ?? {});
+    } catch (error) {
+      mayHaveInstalled ||= !refusedInstall(error);
+      throw error;
+    }
+    mayHaveInstalled = true;
     step = "set IPv4 rDNS";
-    rdnsSet = true;
     if (ipv4) await client.setRdnsIpv4(ipv4, inputs.hostname);
     const outs: NetcupServerOutputs = {
       ...inputs,
@@ -221,21 +210,15 @@ export async function createServer(inputs: NetcupServerInputs): Promise<{ id: st
     };
     return { id: String(server.id), outs };
   } catch (error) {
-    const released = await release(client, server.id, rdnsSet ? ipv4 : "");
-    throw netcupStepError("create", step, server.name, released, messageOf(error));
+    const outcome: ClaimOutcome = mayHaveInstalled ? "kept" : (await release(client, server.id, inputs)) ? "released" : "release-failed";
+    throw netcupStepError("create", step, server.name, outcome, messageOf(error));
   }
 }
 
-/** Returns a claimed server to the pool (best effort, used on the failure path). */
-async function release(client: ScpClient, serverId: number, rdnsIp: string): Promise<boolean> {
+/** Returns a claimed server whose disk was never touched to the pool (the failure path). */
+async function release(client: ScpClient, serverId: number, inputs: NetcupServerInputs): Promise<boolean> {
   try {
-    if (rdnsIp) await client.deleteRdnsIpv4(rdnsIp);
-  } catch {
-    // A stale rDNS entry is overwritten by the next claimer; the nickname is what matters.
-  }
-  try {
-    await client.patchServer(serverId, { nickname: POOL_NICKNAME });
-    return true;
+    return await moveNickname(client, serverId, claimNickname(inputs.owner), POOL_NICKNAME, inputs.tuning?.backoffBaseMs ?? 500);
   } catch {
     return false;
   }
@@ -251,7 +234,10 @@ export async function readServer(id: string, props: NetcupServerOutputs): Promis
   };
 }
 
-/** update: only the hostname (and its rDNS) changes in place; everything else is in the outputs already. */
+/**
+ * update: the hostname (and its rDNS) and the provisioning key change in place; a new key is
+ * written to root's authorized_keys over SSH (never a reinstall, which would wipe the tenant).
+ */
 export async function updateServer(id: string, olds: NetcupServerOutputs, news: NetcupServerInputs): Promise<{ outs: NetcupServerOutputs }> {
   const outs: NetcupServerOutputs = { ...olds, ...news, serverName: olds.serverName, site: olds.site };
   if (news.hostname !== olds.hostname) {
@@ -261,6 +247,19 @@ export async function updateServer(id: string, olds: NetcupServerOutputs, news: 
       await client.patchServer(Number(id), { hostname: news.hostname });
       step = "set IPv4 rDNS";
       if (olds.ipv4) await client.setRdnsIpv4(olds.ipv4, news.hostname);
+    } catch (error) {
+      throw netcupStepError("update", step, olds.serverName, undefined, messageOf(error));
+    }
+  }
+  if (keyIdentity(news.sshPublicKey) !== keyIdentity(olds.sshPublicKey)) {
+    const step = "rotate SSH key";
+    if (!news.sshPrivateKey) {
+      throw netcupStepError("update", step, olds.serverName, undefined, "sshPublicKey changed but no sshPrivateKey was given to log in with and prove the new key; give the new pair's private key (the server is never reinstalled for a key change)");
+    }
+    if (!olds.ipv4) throw netcupStepError("update", step, olds.serverName, undefined, "the server has no IPv4 address to reach it over SSH");
+    const loginKeys = [olds.sshPrivateKey, news.sshPrivateKey].filter((k): k is string => typeof k === "string" && k.length > 0);
+    try {
+      await rotateAuthorizedKey({ host: olds.ipv4, port: news.sshPort, serverName: olds.serverName }, olds.sshPublicKey, news.sshPublicKey, loginKeys, news.sshPrivateKey);
     } catch (error) {
       throw netcupStepError("update", step, olds.serverName, undefined, messageOf(error));
     }
@@ -278,28 +277,31 @@ export async function deleteServer(id: string, props: NetcupServerOutputs): Prom
   try {
     const flavour = pickImageFlavour(await client.imageFlavours(server.id), props.image, server.serverLiveInfo?.uefi);
     step = "wipe disk";
-    await client.installImage(server.id, { imageFlavourId: flavour.id, hostname: server.name, sshKeyIds: [] });
+    await install(client, server.id, { imageFlavourId: flavour.id, hostname: server.name, sshKeyIds: [] }, props.tuning ?? {});
     step = "reset IPv4 rDNS";
     const { ipv4 } = addressesOf(server);
     if (ipv4) await client.deleteRdnsIpv4(ipv4);
     step = "return to pool";
-    await client.patchServer(server.id, { nickname: POOL_NICKNAME });
+    if (!(await moveNickname(client, server.id, claimNickname(props.owner), POOL_NICKNAME, props.tuning?.backoffBaseMs ?? 500))) {
+      throw new Error("the nickname could not be set back to the pool marker (another nickname is on it now, or the API kept failing)");
+    }
   } catch (error) {
     throw netcupStepError("delete", step, server.name, undefined, messageOf(error));
   }
 }
 
 /**
- * diff: hostname (and the access settings, and the provider version) update in place; key, image,
- * product, region, site, owner and a named server replace, deleting first: a pool server cannot be
- * in two places.
+ * diff: hostname, provisioning key (written over SSH), access settings and the provider version
+ * update in place; image, product, region, site, owner and a named server replace, deleting
+ * first: a pool server cannot be in two places. A replacement wipes the tenant's disk, so a key
+ * rotation must never be one.
  */
 export function diffServer(olds: NetcupServerOutputs, news: NetcupServerInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
-  const replaceKeys = ["sshPublicKey", "image", "product", "region", "site", "owner"] as const;
+  const replaceKeys = ["image", "product", "region", "site", "owner"] as const;
   const replaces: string[] = replaceKeys.filter((key) => olds[key] !== news[key]);
   // A named server replaces only when the name asked for is not the server already held.
   if (news.serverName && news.serverName !== olds.serverName) replaces.push("serverName");
-  const updates = (["hostname", "providerVersion", "apiUrl", "tokenUrl", "refreshToken"] as const).filter((key) => olds[key] !== news[key]);
+  const updates = (["hostname", "sshPublicKey", "sshPrivateKey", "sshPort", "providerVersion", "apiUrl", "tokenUrl", "refreshToken"] as const).filter((key) => olds[key] !== news[key]);
   const tuningChanged = JSON.stringify(olds.tuning ?? {}) !== JSON.stringify(news.tuning ?? {});
   return { changes: replaces.length > 0 || updates.length > 0 || tuningChanged, replaces, deleteBeforeReplace: replaces.length > 0 };
 }

@@ -2,12 +2,10 @@
  * The pool marker. Pool servers are bought on 12-month contracts and handed to LetsBe by setting
  * their SCP nickname:
  *   - `letsbe-pool`            free, ready to be claimed;
- *   - `letsbe-tenant:<slug>`   claimed by the tenant stack `<slug>`.
- * Any other nickname means the server is not ours to touch. A claim is a nickname PATCH followed,
- * after a settle time, by a read-back: of two claimers that raced, only the last writer reads
- * its own claim back, so a server never ends up with two owners. The SCP has no conditional
- * update, so this rests on one timing bound: from seeing a server free to the claim landing
- * takes less than the settle time (2 s by default; a check older than half of it is repeated).
+ *   - `letsbe-tenant:<slug>`   claimed by the tenant stack `<slug>`;
+ *   - `letsbe-hold:<slug>`     a claim by `<slug>` that landed too late to be trusted (./claim).
+ * Any other nickname means the server is not ours to touch. How a claim is made safe without a
+ * conditional update in the SCP is in ./claim.
  */
 import { ScpClient, ScpClientOptions } from "./client";
 import type { ScpServer } from "./schemas";
@@ -15,8 +13,19 @@ import type { ScpServer } from "./schemas";
 export const POOL_NICKNAME = "letsbe-pool";
 export const CLAIM_PREFIX = "letsbe-tenant:";
 
+/**
+ * Marker of a server whose claim by `<owner>` landed too late to be trusted: it may have
+ * overwritten another tenant's confirmed claim, so it is neither kept nor handed back to the
+ * pool. An operator checks which stack holds the server before setting it back.
+ */
+export const HOLD_PREFIX = "letsbe-hold:";
+
 export function claimNickname(owner: string): string {
   return `${CLAIM_PREFIX}${owner}`;
+}
+
+export function holdNickname(owner: string): string {
+  return `${HOLD_PREFIX}${owner}`;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * `NetcupServer`: a Pulumi dynamic resource (type `pulumi-nodejs:dynamic/netcup:Server`) over the
  * SCP REST API. Create claims a pool server and installs it, read refreshes it, update changes the
- * hostname, delete wipes it and returns it to the pool (details in ./lifecycle and ./pool).
+ * hostname and rotates the provisioning key over SSH, delete wipes it and returns it to the pool
+ * (details in ./lifecycle, ./claim, ./keys and ./pool).
  *
  * The provider object is serialized with its closure into the `__provider` input, so its methods
  * only call the plain functions of ./lifecycle; there is exactly one provider object, which lets
@@ -12,7 +13,7 @@ import { createServer, deleteServer, diffServer, readServer, updateServer } from
 import type { NetcupServerInputs, NetcupServerOutputs, NetcupTuning } from "./lifecycle";
 
 /** Bump when the provider's behaviour changes; recorded in state, a change alone is a no-op update. */
-export const NETCUP_PROVIDER_VERSION = "1.0.0";
+export const NETCUP_PROVIDER_VERSION = "1.1.0";
 
 /** Image family installed unless told otherwise. */
 export const DEFAULT_NETCUP_IMAGE = "Debian 13";
@@ -64,8 +65,12 @@ export interface NetcupServerArgs {
   readonly serverName?: pulumi.Input<string>;
   /** FQDN set as hostname and IPv4 rDNS. */
   readonly hostname: pulumi.Input<string>;
-  /** Provisioning SSH public key installed for root. */
+  /** Provisioning SSH public key installed for root; a change is written to authorized_keys over SSH, never a reinstall. */
   readonly sshPublicKey: pulumi.Input<string>;
+  /** Private key of the provisioning pair; stored as a secret, used to log in for a key rotation. */
+  readonly sshPrivateKey?: pulumi.Input<string>;
+  /** SSH port of the server, for a key rotation. Default - 22. */
+  readonly sshPort?: pulumi.Input<number>;
   /** Image family, matched by name against the server's flavours. Default - `Debian 13`. */
   readonly image?: pulumi.Input<string>;
   /** SCP API base, e.g. `https://www.servercontrolpanel.de/scp-core`. */
@@ -94,6 +99,7 @@ export class NetcupServer extends pulumi.dynamic.Resource {
       ...args,
       image: args.image ?? DEFAULT_NETCUP_IMAGE,
       refreshToken: pulumi.secret(args.refreshToken),
+      sshPrivateKey: args.sshPrivateKey === undefined ? undefined : pulumi.secret(args.sshPrivateKey),
       providerVersion: NETCUP_PROVIDER_VERSION,
       serverName: args.serverName,
       // Output-only properties, registered so the engine fills them.
@@ -104,6 +110,6 @@ export class NetcupServer extends pulumi.dynamic.Resource {
       imageFlavourId: undefined,
       installedAt: undefined,
     };
-    super(netcupProvider, name, props, { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "refreshToken"] }, "netcup", "Server");
+    super(netcupProvider, name, props, { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "refreshToken", "sshPrivateKey"] }, "netcup", "Server");
   }
 }

@@ -16,6 +16,10 @@ export interface NetcupVpsArgs {
   readonly hostname: string;
   /** Provisioning SSH public key. */
   readonly sshPublicKey: string;
+  /** Private key of the provisioning pair (secret); lets a key rotation log in instead of replacing the server. */
+  readonly sshPrivateKey?: pulumi.Input<string>;
+  /** SSH port of the server. Default - 22. */
+  readonly sshPort?: number;
   /** Image family. Default - `Debian 13`. */
   readonly image?: string;
   /** Adopt this named pool server instead of any free one. */
@@ -39,6 +43,8 @@ export function createNetcupVps(resourceName: string, args: NetcupVpsArgs, paren
     serverName: args.serverName,
     hostname: args.hostname,
     sshPublicKey: args.sshPublicKey,
+    sshPrivateKey: args.sshPrivateKey,
+    sshPort: args.sshPort,
     image: args.image,
     apiUrl: args.apiUrl,
     tokenUrl: args.tokenUrl,

@@ -120,6 +120,9 @@ function createVps(name: string, args: TenantArgs, parent: pulumi.Resource): Vps
         product: TIERS[spec.tier].netcupProduct,
         hostname: spec.domain,
         sshPublicKey: hub.provisioningPublicKey,
+        // Lets a key rotation rewrite authorized_keys over SSH instead of replacing the server.
+        sshPrivateKey: args.host?.provisioningPrivateKey,
+        sshPort: args.host?.sshPort,
         image: HOST_IMAGE.netcup,
         apiUrl: args.netcup.apiUrl,
         tokenUrl: args.netcup.tokenUrl,

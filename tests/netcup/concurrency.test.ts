@@ -25,8 +25,8 @@ describe("racing creates", () => {
     if ("rateLimit" in faults) fake.faults.rateLimit(faults.rateLimit ?? 0, 0, /^\/api\//);
     if ("slow" in faults) fake.faults.slow(faults.slow ?? 0, 30, /^\/api\/v1\/servers/);
     const owners = Array.from({ length: racers }, (_, i) => `tenant-${i + 1}`);
-    // A settle time well above the fake's latency on a busy machine (production default: 2 s).
-    const results = await Promise.allSettled(owners.map((owner) => createServer(inputsFor(fake, { owner, tuning: { ...FAST, claimSettleMs: 500 } }))));
+    // The production settle time: a claim slower than it is lost by design, and this machine is busy.
+    const results = await Promise.allSettled(owners.map((owner) => createServer(inputsFor(fake, { owner, tuning: { ...FAST, claimSettleMs: 2_000 } }))));
     const winners = new Map<string, string>();
     results.forEach((result, i) => {
       if (result.status === "fulfilled") winners.set(owners[i], result.value.id);

@@ -32,11 +32,12 @@ describe("fake SCP install hook", () => {
     expect(fake.violations).toEqual([]);
   });
 
-  it("a hook that fails ends the install task in ERROR with its reason, and the claim is released", async () => {
+  it("a hook that fails ends the install task in ERROR with its reason, and the server stays claimed for the tenant (the install started)", async () => {
     fake = await startFake({ servers: [{ product: "RS 4000 G12" }], onImageInstall: async () => { throw new Error("container did not boot"); } });
     const error = (await createServer(inputsFor(fake)).then(() => undefined, (e: unknown) => e)) as Error;
-    expect(error.message).toMatch(/step "install image".*ERROR: container did not boot.*returned to the pool/);
-    expect(orphans(fake, new Map())).toEqual([]);
+    expect(error.message).toMatch(/step "install image".*ERROR: container did not boot.*stays claimed for the tenant/);
+    const [server] = [...fake.servers.values()];
+    expect(orphans(fake, new Map([["nordlicht-studio", String(server.id)]]))).toEqual([]);
     expect(fake.violations).toEqual([]);
   });
 });

@@ -32,9 +32,9 @@ afterEach(async () => {
   await fake.stop();
 });
 
-async function create(owner = "nordlicht-studio"): Promise<{ id: string; outs: NetcupServerOutputs }> {
+async function create(owner = "nordlicht-studio", record = true): Promise<{ id: string; outs: NetcupServerOutputs }> {
   const result = await createServer(inputsFor(fake, { owner }));
-  owned.set(owner, result.id);
+  if (record) owned.set(owner, result.id);
   return result;
 }
 
@@ -70,27 +70,42 @@ describe("faults during create", () => {
     expect(fake.counts().token).toBe(2);
   });
 
-  it("a 5xx to the image install is not repeated: clean error naming the step, server back in the pool", async () => {
+  /** The one server claimed for the tenant after a failed create; the retry must adopt it. */
+  const heldForTenant = () => [...fake.servers.values()].filter((s) => s.nickname === "letsbe-tenant:nordlicht-studio");
+
+  it("a 5xx to the image install is not repeated: clean error naming the step, the server stays claimed, the retry adopts it", async () => {
     fake.faults.serverErrors(1, 503, /\/image$/, "POST");
-    const error = await failure(create());
-    expect(error.message).toMatch(/step "install image" on server v\d+: .*503.*returned to the pool/);
+    const error = await failure(create("nordlicht-studio", false));
+    expect(error.message).toMatch(/step "install image" on server v\d+: .*503.*stays claimed for the tenant/);
     expect(fake.log.filter((c) => c.method === "POST" && c.path.endsWith("/image"))).toHaveLength(1);
-    expect([...fake.servers.values()].filter((s) => s.nickname !== "letsbe-pool")).toEqual([]);
+    const held = heldForTenant();
+    expect(held).toHaveLength(1);
+    expect((await create()).id).toBe(String(held[0].id));
   });
 
-  it("the install task ends in ERROR: clean error, server released, a retry succeeds", async () => {
+  it("the install task ends in ERROR: clean error, the server stays claimed (never pooled half-installed), the retry adopts it", async () => {
     fake.faults.failNextInstalls(1);
-    const error = await failure(create());
+    const error = await failure(create("nordlicht-studio", false));
     expect(error.name).toBe("NetcupStepError");
-    expect(error.message).toMatch(/step "install image".*ServerImageSetupTask.*ERROR.*returned to the pool/);
-    expect([...fake.servers.values()].every((s) => s.nickname === "letsbe-pool")).toBe(true);
-    await create();
+    expect(error.message).toMatch(/step "install image".*ServerImageSetupTask.*ERROR.*stays claimed for the tenant/);
+    const held = heldForTenant();
+    expect(held).toHaveLength(1);
+    expect((await create()).id).toBe(String(held[0].id));
   });
 
-  it("rDNS refused after the install: clean error naming the step, claim released", async () => {
+  it("rDNS refused after the install: clean error naming the step, the installed server stays claimed, the retry adopts it", async () => {
     fake.faults.serverErrors(6, 500, /^\/api\/v1\/rdns\/ipv4$/);
-    const error = await failure(create());
+    const error = await failure(create("nordlicht-studio", false));
     expect(error.message).toContain('step "set IPv4 rDNS"');
+    const held = heldForTenant();
+    expect(held).toHaveLength(1);
+    expect((await create()).id).toBe(String(held[0].id));
+  });
+
+  it("a failure before any install (SSH key registration refused): the untouched server goes back to the pool", async () => {
+    fake.faults.serverErrors(6, 500, /\/ssh-keys$/);
+    const error = await failure(create("nordlicht-studio", false));
+    expect(error.message).toMatch(/step "register SSH key".*returned to the pool/);
     expect([...fake.servers.values()].every((s) => s.nickname === "letsbe-pool")).toBe(true);
   });
 

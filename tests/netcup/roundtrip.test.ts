@@ -72,12 +72,14 @@ describe("serialized NetcupServer provider", () => {
     expect(read.props).toMatchObject({ ipv4: created.outs.ipv4, serverName: created.outs.serverName, hostname: "nordlicht-studio.de" });
   });
 
-  it("diff: hostname updates, key/image/product/region/name replace delete-first, a provider version alone is a no-op update", async () => {
+  it("diff: hostname and key update, image/product/region/name replace delete-first, a provider version alone is a no-op update", async () => {
     const news = { ...loaded.inputs };
     expect(await loaded.provider.diff(created.id, created.outs, news)).toMatchObject({ changes: false, replaces: [] });
     expect(await loaded.provider.diff(created.id, created.outs, { ...news, hostname: "studio.nordlicht-studio.de" })).toMatchObject({ changes: true, replaces: [] });
     expect(await loaded.provider.diff(created.id, created.outs, { ...news, providerVersion: "9.9.9" })).toMatchObject({ changes: true, replaces: [] });
-    for (const [key, value] of [["sshPublicKey", OTHER_KEY], ["image", "Debian 12"], ["product", "RS 8000 G12"], ["region", "us"]] as const) {
+    // A key rotation is written over SSH: replacing would wipe the tenant.
+    expect(await loaded.provider.diff(created.id, created.outs, { ...news, sshPublicKey: OTHER_KEY })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    for (const [key, value] of [["image", "Debian 12"], ["product", "RS 8000 G12"], ["region", "us"]] as const) {
       expect(await loaded.provider.diff(created.id, created.outs, { ...news, [key]: value })).toEqual({ changes: true, replaces: [key], deleteBeforeReplace: true });
     }
     expect(await loaded.provider.diff(created.id, created.outs, { ...news, serverName: "v0000000000009999999" })).toMatchObject({ replaces: ["serverName"], deleteBeforeReplace: true });

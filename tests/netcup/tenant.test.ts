@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { runUnderMocks } from "../../automation/plan/mockRuntime";
 import { NetcupServer } from "../../components/netcup/provider";
+import { createNetcupVps } from "../../components/netcup/vps";
 import { Tenant } from "../../components/tenant/tenant";
 import { DEFAULT_RELEASE, REGIONS, TIERS, type RegionId, type TierId } from "../../tenants/catalog";
 import type { TenantSpec } from "../../tenants/schema";
@@ -50,6 +51,22 @@ describe("Tenant on Netcup", () => {
     expect(records.filter((r) => r.plainInputs.type === "A").map((r) => r.plainInputs.content)).toContain(plainOutputs.ipv4);
     const shown = JSON.stringify({ outputs, plainOutputs, inputs: resources.map((r) => r.inputs) });
     expect(shown).not.toContain(REFRESH_TOKEN);
+  });
+
+  it("createNetcupVps hands the NetcupServer the provisioning private key and SSH port for a key rotation, the key only as a secret", async () => {
+    const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnever-shown-in-plain-state\n-----END OPENSSH PRIVATE KEY-----";
+    const { resources } = await runUnderMocks(async () => {
+      const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
+      createNetcupVps("acme-bakery", {
+        owner: "acme-bakery", region: "eu", site: "Nuremberg", product: "RS 1000 G12", hostname: "acme-bakery.eu.letsbe.biz",
+        sshPublicKey: hubFixture().provisioningPublicKey, sshPrivateKey: pulumi.secret(PRIVATE_KEY), sshPort: 2222,
+        apiUrl: "https://scp.example/scp-core", tokenUrl: "https://scp.example/token", refreshToken: pulumi.secret(REFRESH_TOKEN),
+      }, parent);
+    }, { project: "letsbe-tenant", stack: "acme-bakery" });
+    const server = one(resources, NETCUP);
+    expect(server.plainInputs).toMatchObject({ sshPrivateKey: PRIVATE_KEY, sshPort: 2222 });
+    expect(server.secretPaths).toContain("sshPrivateKey");
+    expect(JSON.stringify(server.inputs)).not.toContain("never-shown-in-plain-state");
   });
 
   it("without Netcup API access: an input error naming the property", async () => {

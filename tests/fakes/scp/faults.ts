@@ -13,6 +13,12 @@ export interface FaultRule {
   readonly retryAfterSeconds?: number;
   /** Delay before handling (a slow answer), ms. */
   readonly delayMs?: number;
+  /** Hold the request, before handling it, until this settles (a claim that lands late, on cue). */
+  readonly hold?: Promise<unknown>;
+  /** Handle the request, then drop the connection without answering (a lost answer). */
+  readonly dropAnswer?: boolean;
+  /** Called when the rule hits, before anything else happens (lets a test act at that moment). */
+  readonly onHit?: () => void;
 }
 
 export class Faults {
@@ -43,6 +49,11 @@ export class Faults {
 
   slow(times: number, delayMs: number, path?: RegExp): this {
     return this.inject({ times, delayMs, path });
+  }
+
+  /** The next `times` matching requests are applied but their answer is lost (connection dropped). */
+  loseAnswers(times: number, path?: RegExp, method?: string): this {
+    return this.inject({ times, dropAnswer: true, path, method });
   }
 
   /** The next `times` image installs end in ERROR. */

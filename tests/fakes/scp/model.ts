@@ -66,6 +66,8 @@ export interface SeedServer {
   readonly nickname?: string | null;
   readonly uefi?: boolean;
   readonly disabled?: boolean;
+  /** Primary IPv4. Default - one from 198.18.0.0/15 (a loopback address lets a test reach a fake SSH host). */
+  readonly ipv4?: string;
 }
 
 const TEMPLATE_IDS: Record<string, number> = { "RS 1000 G12": 1355, "RS 2000 G12": 1356, "RS 4000 G12": 1357, "RS 2000 G12 Pro": 1358, "RS 8000 G12": 1359 };
@@ -86,7 +88,7 @@ export function buildServer(index: number, seed: SeedServer): FakeServer {
     uefi: seed.uefi ?? true,
     disabled: seed.disabled ?? false,
     // 198.18.0.0/15 is reserved for benchmarks, like the recorded (anonymised) addresses.
-    ipv4: `198.18.${Math.floor(index / 250)}.${(index % 250) + 2}`,
+    ipv4: seed.ipv4 ?? `198.18.${Math.floor(index / 250)}.${(index % 250) + 2}`,
     ipv6Prefix: `2001:db8:${(0x1000 + index).toString(16)}:1::`,
     installed: undefined,
     installCount: 0,

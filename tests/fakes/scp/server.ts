@@ -40,6 +40,7 @@ export interface FakeScpOptions {
 export interface LoggedCall {
   readonly method: string;
   readonly path: string;
+  /** 0 when a fault dropped the answer. */
   readonly status: number;
   readonly kind: "token" | "api" | "task-poll";
 }
@@ -228,7 +229,9 @@ export class FakeScp {
     const kind: LoggedCall["kind"] = isToken ? "token" : method === "GET" && /^\/api\/v1\/tasks\/[^/]+$/.test(path) ? "task-poll" : "api";
     let reply: Reply;
     const fault = this.faults.take(method, path);
+    fault?.onHit?.();
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault?.hold) await fault.hold.then(() => undefined, () => undefined);
     if (fault?.status) {
       reply = {
         status: fault.status,
@@ -240,7 +243,12 @@ export class FakeScp {
     } else {
       reply = this.api(method, url, path, req.headers as Record<string, string>, raw);
     }
-    this.log.push({ method, path, status: reply.status, kind });
+    this.log.push({ method, path, status: fault?.dropAnswer ? 0 : reply.status, kind });
+    if (fault?.dropAnswer) {
+      // Applied, but the client never hears of it.
+      res.socket?.destroy();
+      return;
+    }
     res.writeHead(reply.status, { ...(reply.body === undefined ? {} : { "content-type": "application/json" }), ...(reply.headers ?? {}) });
     res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
   }
