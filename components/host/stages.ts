@@ -27,6 +27,17 @@ export const STAGE_SECRETS: Readonly<Partial<Record<BaseStage, readonly StageSec
 
 export const BOOTSTRAP_DIR = "/var/lib/letsbe/bootstrap";
 
+/**
+ * Prints the host's ECDSA P-256 key as `type base64`, the form `remote.Connection.hostKey` takes.
+ * ECDSA because it is what the provider's Go SSH client asks for first among plain host keys
+ * (golang.org/x/crypto/ssh defaultHostKeyAlgos), so the pin matches whether or not the client
+ * narrows its algorithms to the pinned key's type. Fails, naming the file, on a host without one.
+ */
+export const HOST_KEY_FILE = "/etc/ssh/ssh_host_ecdsa_key.pub";
+export const RECORD_HOST_KEY_COMMAND =
+  `set -eu; f=${HOST_KEY_FILE}; [ -s "$f" ] || { echo "no host key $f" >&2; exit 1; }; `
+  + `set -- $(cat "$f"); [ "$1" = ecdsa-sha2-nistp256 ] || { echo "$f holds $1, not ecdsa-sha2-nistp256" >&2; exit 1; }; printf '%s %s' "$1" "$2"`;
+
 export interface HostParams {
   /** Short host name, e.g. the tenant slug. */
   readonly hostname: string;
@@ -34,7 +45,7 @@ export interface HostParams {
   readonly domain: string;
   /** Addresses allowed to reach SSH (the Hub's management CIDRs). */
   readonly managementCidrs: readonly string[];
-  /** SSH port the firewall opens to the management CIDRs. Default - 22. */
+  /** SSH port sshd listens on and the firewall opens to the management CIDRs (only). Default - 22. */
   readonly sshPort?: number;
   /** Extra public TCP ports beyond 80 and 443 (mail ports when a mail tool is chosen). Default - none. */
   readonly publicTcpPorts?: readonly number[];
@@ -117,8 +128,10 @@ function stageParams(stage: BaseStage, p: HostParams): Record<string, string> {
         LB_SSH_PORT: sshPort,
         LB_PUBLIC_TCP_PORTS: [...(p.publicTcpPorts ?? [])].sort((a, b) => a - b).join(" "),
       };
+    case "ssh":
+      return { LB_SSH_PORT: sshPort };
     case "fail2ban":
-      return { LB_SSH_PORT: sshPort, LB_MGMT_CIDRS: [...p.managementCidrs].sort().join(" ") };
+      return { LB_MGMT_CIDRS: [...p.managementCidrs].sort().join(" ") };
     case "tls":
       return {
         LB_DOMAIN: p.domain,

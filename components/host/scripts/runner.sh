@@ -14,13 +14,28 @@ lb_shred_secrets() {
   if [[ -n "${LB_SECRETS_FILE:-}" && -e "$LB_SECRETS_FILE" ]]; then shred -u -z "$LB_SECRETS_FILE"; fi
 }
 
-# Secret file lines are NAME=base64(value); decoding without eval keeps values inert.
+# Secret file lines are NAME=base64(value), split at the first "=" (base64 padding is "=" too).
+# Each value is checked and decoded without eval, so values stay inert; an error names the
+# variable or the line, never the value.
 lb_load_secrets() {
-  local name value
-  while IFS='=' read -r name value; do
-    [[ -z "$name" ]] && continue
-    [[ "$name" =~ ^[A-Z][A-Z0-9_]*$ ]] || lb_fail "bad secret name in the secrets file"
-    printf -v "LB_SECRET_$name" '%s' "$(printf '%s' "$value" | base64 -d)"
+  local line name value decoded number=0
+  local -A seen=()
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    number=$((number + 1))
+    [[ -z "$line" ]] && continue
+    [[ "$line" == *=* ]] || lb_fail "secrets file line $number has no '=' (want NAME=base64)"
+    name="${line%%=*}"
+    value="${line#*=}"
+    [[ "$name" =~ ^[A-Z][A-Z0-9_]*$ ]] || lb_fail "secrets file line $number: the name is not [A-Z][A-Z0-9_]*"
+    [[ -z "${seen[$name]:-}" ]] || lb_fail "secret $name is given twice in the secrets file"
+    seen[$name]=1
+    if [[ ! "$value" =~ ^[A-Za-z0-9+/]*={0,2}$ ]] || (( ${#value} % 4 != 0 )); then
+      lb_fail "secret $name is not valid base64 (line $number of the secrets file)"
+    fi
+    # The trailing "x" keeps trailing newlines of the value, which $(...) would strip.
+    decoded="$(printf '%s' "$value" | base64 -d 2>/dev/null && printf x)" \
+      || lb_fail "secret $name does not decode as base64 (line $number of the secrets file)"
+    printf -v "LB_SECRET_$name" '%s' "${decoded%x}"
   done <"$LB_SECRETS_FILE"
 }
 

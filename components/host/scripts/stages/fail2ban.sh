@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Stage: fail2ban on sshd, reading the journal (Debian 13 hosts have no auth.log), sandboxed by a
-# systemd drop-in. The nginx jails come with the nginx stage, once nginx and its logs exist.
+# Stage: fail2ban, sandboxed by a systemd drop-in, for the ports that are public: its jails are
+# nginx's on 80 and 443, written by the nginx stage once nginx and its logs exist. No sshd jail:
+# SSH is open only to the management CIDRs, which are all in ignoreip, so it could never ban
+# anyone (components/host/HARDENING.md).
 set -euo pipefail
 if ! declare -F lb_changed >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=../lib.sh
@@ -8,7 +10,7 @@ if ! declare -F lb_changed >/dev/null; then
 fi
 
 stage_main() {
-  lb_require LB_SSH_PORT
+  lb_require LB_MGMT_CIDRS
   lb_apt fail2ban python3-systemd
   # jail.local rather than a jail.d file: the file Debian leaves to the administrator.
   if [[ -e /etc/fail2ban/jail.d/letsbe.local ]]; then
@@ -22,12 +24,11 @@ banaction = ufw
 bantime = 1h
 findtime = 10m
 maxretry = 5
-ignoreip = 127.0.0.1/8 ::1 ${LB_MGMT_CIDRS:-}
+ignoreip = 127.0.0.1/8 ::1 $LB_MGMT_CIDRS
 
+# Debian's jail.d/defaults-debian.conf turns it on; only management reaches SSH (see above).
 [sshd]
-enabled = true
-backend = systemd
-port = $LB_SSH_PORT
+enabled = false
 CONF
   local changed=$LB_LAST_CHANGED
   # Bans go through ufw, which rewrites /etc/ufw/user*.rules and may load netfilter modules:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stage: SSH hardening: keys only, no forwarding of any kind, verbose logging (key fingerprints
-# in the journal), no SHA-1 MACs. Validated with sshd -t and checked in the effective
+# Stage: SSH hardening: the configured port only, keys only, no forwarding of any kind, verbose
+# logging (key fingerprints in the journal), no SHA-1 MACs. Validated with sshd -t and checked in the effective
 # configuration (an earlier drop-in could override ours), then reloaded, which keeps the
 # session that applies it. Root login by key stays: it is the provisioning path.
 set -euo pipefail
@@ -17,9 +17,17 @@ LB_SSHD_EFFECTIVE=(
 )
 
 stage_main() {
-  # 00- sorts first: sshd keeps the first value it reads for a keyword.
-  lb_put /etc/ssh/sshd_config.d/00-letsbe.conf 0600 root:root <<'CONF'
-# Managed by LetsBe bootstrap.
+  lb_require LB_SSH_PORT
+  if [[ ! "$LB_SSH_PORT" =~ ^[1-9][0-9]{0,4}$ ]] || ((LB_SSH_PORT > 65535)); then
+    lb_fail "LB_SSH_PORT must be a TCP port, not '$LB_SSH_PORT'"
+  fi
+  # A socket-activated sshd takes its port from ssh.socket, not from Port.
+  if systemctl is-active --quiet ssh.socket; then lb_fail "sshd runs socket-activated (ssh.socket): its Port setting would not apply"; fi
+  # 00- sorts first: sshd keeps the first value it reads for a keyword (Port adds up instead,
+  # which the check of the effective configuration below catches).
+  lb_put /etc/ssh/sshd_config.d/00-letsbe.conf 0600 root:root <<CONF
+# Managed by LetsBe bootstrap. The port is the one ufw (and a cloud firewall) opens to management.
+Port $LB_SSH_PORT
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
@@ -50,6 +58,7 @@ CONF
   sshd -t || lb_fail "sshd -t rejects the configuration"
   local effective line
   effective="$(sshd -T -C user=root,host=localhost,addr=127.0.0.1)"
+  [[ "$(grep '^port ' <<<"$effective")" == "port $LB_SSH_PORT" ]] || lb_fail "sshd does not listen on port $LB_SSH_PORT alone (another Port line adds to it)"
   for line in "${LB_SSHD_EFFECTIVE[@]}"; do
     grep -qx "$line" <<<"$effective" || lb_fail "sshd does not end up with '$line' (another drop-in overrides it)"
   done

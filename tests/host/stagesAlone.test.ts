@@ -1,0 +1,129 @@
+/**
+ * Single stages on a fresh Debian 13 host container, without the whole bootstrap: the runner's
+ * secrets parser (strict, checked, loud without the value) and the SSH port, which ufw and sshd
+ * both follow (issue 13 part 5).
+ */
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { utils } from "ssh2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HostParams, StagePlan, planStage, renderSecretsFile, scriptsDir } from "../../components/host/stages";
+import { SshSession } from "./lib/ssh";
+import { docker, freePort, hostInfra } from "./lib/infra";
+
+const NAME = `letsbe-host-alone-${process.pid}`;
+let engine = "running";
+let privateKey = "";
+let session: SshSession;
+let address = "";
+let gateway = "";
+
+/** A scripts folder whose `layout` stage only reports the registration token the runner loaded. */
+function probeScripts(): string {
+  const dir = mkdtempSync(join(tmpdir(), "letsbe-probe-"));
+  cpSync(scriptsDir(), dir, { recursive: true });
+  writeFileSync(join(dir, "stages", "layout.sh"),
+    "stage_main() { printf 'loaded=%s\\n' \"$(lb_secret REGISTRATION_TOKEN | base64 -w0)\"; }\n");
+  return dir;
+}
+
+const PARAMS: HostParams = { hostname: "alone", domain: "alone.example.net", managementCidrs: ["198.51.100.0/24"], acmeEmail: "ops@example.net" };
+
+async function run(plan: StagePlan, stdin?: string) {
+  await session.upload(plan.remotePath, plan.script);
+  return session.exec(plan.command, stdin);
+}
+
+describe("single stages on a fresh host", () => {
+  beforeAll(async () => {
+    engine = hostInfra("engine").trim();
+    hostInfra("image");
+    const keys = utils.generateKeyPairSync("ed25519", { comment: "letsbe-provisioning-test" });
+    privateKey = keys.private;
+    const dir = mkdtempSync(join(tmpdir(), "letsbe-host-"));
+    writeFileSync(join(dir, "provisioning.pub"), `${keys.public}\n`);
+    const port = await freePort();
+    hostInfra("run", NAME, String(port), join(dir, "provisioning.pub"));
+    address = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", NAME).trim();
+    gateway = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}", NAME).trim();
+    session = await SshSession.connect({ host: "127.0.0.1", port, username: "root", privateKey });
+  });
+
+  afterAll(() => {
+    session?.close();
+    hostInfra("stop", NAME);
+    if (engine === "started") hostInfra("engine-stop");
+  });
+
+  describe("the runner's secrets parser", () => {
+    const plan = planStage("layout", PARAMS, probeScripts());
+    const loaded = async (stdin: string) => {
+      const result = await run(plan, stdin);
+      return { ...result, value: /^loaded=(.*)$/m.exec(result.stdout)?.[1] };
+    };
+
+    it("keeps every byte of a value, its single-'=' padding and trailing newline too", async () => {
+      // base64 of "ab" ends in one "="; IFS='=' used to drop it and base64 -d's complaint was hidden.
+      for (const value of ["ab", "token with = and spaces\n", "x=y==\n\n"]) {
+        const result = await loaded(renderSecretsFile({ REGISTRATION_TOKEN: value }, ["REGISTRATION_TOKEN"]));
+        expect(result.code, result.stderr).toBe(0);
+        expect(Buffer.from(result.value ?? "", "base64").toString("utf8")).toBe(value);
+      }
+    });
+
+    it("refuses a value that is not base64, naming the variable and never showing the value", async () => {
+      for (const bad of ["c2VjcmV0LXZhbHVl!", "c2VjcmV0LXZhbHVl=", "c2Vj=cmV0"]) {
+        const result = await run(plan, `REGISTRATION_TOKEN=${bad}\n`);
+        expect(result.code, bad).not.toBe(0);
+        expect(result.stderr, bad).toMatch(/secret REGISTRATION_TOKEN (is not valid base64|does not decode)/);
+        expect(result.stderr + result.stdout, bad).not.toContain(bad);
+        expect(result.stdout, bad).not.toContain("loaded=");
+      }
+    });
+
+    it("refuses a line without '=', a bad name and a name given twice, by line, without the content", async () => {
+      const cases: [string, RegExp][] = [
+        ["c2VjcmV0LXZhbHVl\n", /line 1 has no '='/],
+        ["lower_case=c2VjcmV0LXZhbHVl\n", /line 1: the name is not/],
+        ["\nREGISTRATION_TOKEN=YWI=\nREGISTRATION_TOKEN=YWI=\n", /secret REGISTRATION_TOKEN is given twice/],
+      ];
+      for (const [stdin, message] of cases) {
+        const result = await run(plan, stdin);
+        expect(result.code, stdin).not.toBe(0);
+        expect(result.stderr, stdin).toMatch(message);
+        expect(result.stderr, stdin).not.toContain("c2VjcmV0LXZhbHVl");
+      }
+      // The tmpfs copy is shredded however the stage ends.
+      expect(await session.run("find /run/letsbe/secrets -mindepth 1 | wc -l")).toBe("0\n");
+    });
+  });
+
+  describe("a configured SSH port", () => {
+    const SSH_PORT = 2222;
+
+    it("is the port ufw opens to management and the port sshd listens on, and 22 is closed", async () => {
+      const params: HostParams = { ...PARAMS, managementCidrs: [`${gateway}/32`], sshPort: SSH_PORT };
+      for (const stage of ["firewall", "ssh"] as const) {
+        const result = await run(planStage(stage, params));
+        expect(result.code, `${stage}: ${result.stderr}`).toBe(0);
+      }
+      const rules = (await session.run("ufw show added")).split("\n").filter((l) => l.startsWith("ufw ")).sort();
+      expect(rules).toEqual(["ufw allow 443/tcp", "ufw allow 80/tcp", `ufw allow from ${gateway} to any port ${SSH_PORT} proto tcp`]);
+      const listening = (await session.run("ss -ltnH '( sport = :22 or sport = :2222 )'")).trim().split("\n").map((l) => l.trim().split(/\s+/)[3]);
+      expect(listening.length).toBeGreaterThan(0);
+      for (const local of listening) expect(local).toMatch(/:2222$/);
+      expect(await session.run("sshd -T -C user=root,host=localhost,addr=127.0.0.1 | grep '^port '")).toBe(`port ${SSH_PORT}\n`);
+      // A new connection on the configured port, from the management address, with the provisioning key.
+      const moved = await SshSession.connect({ host: address, port: SSH_PORT, username: "root", privateKey });
+      try {
+        expect(await moved.run("echo reached")).toBe("reached\n");
+        // A second run of the ssh stage over the moved port changes nothing.
+        const again = await moved.exec(planStage("ssh", params).command);
+        expect(again.stdout).toContain("letsbe-stage ssh changes=0");
+      } finally {
+        moved.close();
+      }
+    });
+  });
+});
