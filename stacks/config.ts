@@ -12,6 +12,12 @@ export function optionalConfigObject<S extends z.ZodType>(config: pulumi.Config,
   return raw === undefined ? undefined : parseConfigValue(config, key, raw, schema);
 }
 
+/** A plain (string) config value checked by its schema; absent stays undefined. */
+export function optionalConfigValue<S extends z.ZodType>(config: pulumi.Config, key: string, schema: S): z.output<S> | undefined {
+  const raw = config.get(key);
+  return raw === undefined ? undefined : parseConfigValue(config, key, raw, schema);
+}
+
 function parseConfigValue<S extends z.ZodType>(config: pulumi.Config, key: string, raw: unknown, schema: S): z.output<S> {
   const result = schema.safeParse(raw);
   if (!result.success) throw new InvalidInputError(zodProblems(configSource(config, key), result.error));

@@ -4,6 +4,8 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { posix } from "node:path";
 import { RegionId } from "../../tenants/catalog";
 import { BACKUP_STATUS_DIR, HUB_DB, HUB_SERVICES, HUB_SERVICE_IDS, HubImages, HubServiceId, pinnedRef } from "./services";
 
@@ -44,9 +46,16 @@ export interface HubContainers {
 const LOG_OPTS = { "max-size": "20m", "max-file": "5" };
 
 export function createHubContainers(name: string, args: HubContainersArgs, parent: pulumi.Resource): HubContainers {
+  // Host keys are trusted on first use per installation: a new file for each (re)installed server,
+  // checked strictly after that first contact. One machine-wide known_hosts refuses a reinstalled hub.
+  const installation = new random.RandomId(`${name}-ssh-installation`, { byteLength: 8 }, { parent, replaceWith: [args.server] });
+  const knownHosts = pulumi.interpolate`${posix.dirname(args.sshIdentityFile)}/known_hosts.${name}.${installation.hex}`;
   const provider = new docker.Provider(`${name}-docker-engine`, {
     host: pulumi.interpolate`ssh://root@${args.host}:22`,
-    sshOpts: ["-i", args.sshIdentityFile, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=30"],
+    sshOpts: [
+      "-i", args.sshIdentityFile, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30",
+      "-o", pulumi.interpolate`UserKnownHostsFile=${knownHosts}`, "-o", "StrictHostKeyChecking=accept-new",
+    ],
   }, { parent, dependsOn: args.dependsOn });
   // A replaced server is a blank Docker engine: networks, images and containers go with it
   // (volumes are protected and recreated empty by the engine on first mount; their data comes from backup).
@@ -84,6 +93,7 @@ export function createHubContainers(name: string, args: HubContainersArgs, paren
     const service = HUB_SERVICES[id];
     return service.hostPort === undefined ? [] : [{ internal: service.containerPort, external: service.hostPort, ip: "127.0.0.1", protocol: "tcp" }];
   };
+  // Fixed names and host ports: a replaced container must go before its successor starts.
   const container = (id: HubServiceId, extra: Omit<docker.ContainerArgs, "image" | "name">, dependsOn: pulumi.Resource[] = []) =>
     new docker.Container(`${name}-${id}`, {
       name: HUB_SERVICES[id].containerName,
@@ -98,7 +108,7 @@ export function createHubContainers(name: string, args: HubContainersArgs, paren
       logOpts: LOG_OPTS,
       labels: [{ label: "letsbe.role", value: "hub" }, { label: "letsbe.image.tag", value: args.images[id].current.tag }],
       ...extra,
-    }, { ...opts, dependsOn: [...args.dependsOn, ...dependsOn] });
+    }, { ...opts, dependsOn: [...args.dependsOn, ...dependsOn], deleteBeforeReplace: true });
 
   const db = container("postgres", {
     envs: pulumi.secret(pulumi.all([args.dbPassword]).apply(([password]) => [

@@ -35,6 +35,10 @@ export interface HubArgs {
   readonly backup: HubBackupArgs;
   /** Let's Encrypt account address. */
   readonly acmeEmail: string;
+  /** ACME directory. Default - Let's Encrypt production. */
+  readonly acmeServer?: string;
+  /** Issue the certificate during bootstrap. Default - true. */
+  readonly issueCertificate?: boolean;
   /** Zone-scoped Cloudflare token (DNS edit) for the DNS-01 certificate of the hub name (secret). */
   readonly cloudflareDnsToken: pulumi.Input<string>;
   /** Protect server, addresses and the database volume. Default - true. */
@@ -77,7 +81,8 @@ export class Hub extends pulumi.ComponentResource {
     // SSH, fail2ban, TLS by DNS-01, base nginx): the very stages every tenant runs.
     const base = createBaseStages(name, {
       connection: { host: vps.ipv4, privateKey: args.provisioningPrivateKey },
-      params: { hostname: args.serverName, domain: args.domain, managementCidrs: args.managementCidrs, acmeEmail: args.acmeEmail },
+      params: { hostname: args.serverName, domain: args.domain, managementCidrs: args.managementCidrs,
+        acmeEmail: args.acmeEmail, acmeServer: args.acmeServer, issueCertificate: args.issueCertificate },
       secrets: { cloudflareDnsToken: args.cloudflareDnsToken },
       server: vps.server,
     }, { parent: this });

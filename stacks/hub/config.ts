@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ImagePin, REGIONS, REGION_IDS } from "../../tenants/catalog";
 import { InvalidInputError, zodProblems } from "../../tenants/schema";
-import { configSource, optionalConfigObject, requireConfigObject } from "../config";
+import { configSource, optionalConfigObject, optionalConfigValue, requireConfigObject } from "../config";
 import { HUB_PROJECT, hubOutputsSchema } from "../contract";
 import { HUB_RESERVED_ENV, HUB_SERVICE_IDS, HubImages, HubServiceId } from "../../components/hub/services";
 
@@ -109,6 +109,10 @@ export interface HubStackConfig {
   readonly netcupRefreshToken?: pulumi.Output<string>;
   /** Address certbot registers with Let's Encrypt. Default - `ssl@letsbe.biz` (seed 001 §10.1). */
   readonly acmeEmail: string;
+  /** ACME directory certbot asks. Default - Let's Encrypt production (certbot's own default). */
+  readonly acmeServer?: string;
+  /** Issue the hub certificate during bootstrap. Default - true; false keeps the self-signed placeholder. */
+  readonly issueCertificate: boolean;
   /** Private key file the local `ssh` uses for the docker provider. Default - `~/.ssh/letsbe-provisioning`. */
   readonly sshIdentityFile: string;
   /** Protect the server, its addresses and the database volume. Default - true. */
@@ -146,6 +150,8 @@ export function readHubConfig(): HubStackConfig {
     cloudflareDnsToken: config.requireSecret("cloudflareDnsToken"),
     netcupRefreshToken: server.provider === "netcup" ? config.requireSecret("netcupRefreshToken") : undefined,
     acmeEmail: config.get("acmeEmail") ?? "ssl@letsbe.biz",
+    acmeServer: optionalConfigValue(config, "acmeServer", z.url()),
+    issueCertificate: config.getBoolean("issueCertificate") ?? true,
     sshIdentityFile: config.get("sshIdentityFile") ?? "~/.ssh/letsbe-provisioning",
     protect: config.getBoolean("protect") ?? true,
   };

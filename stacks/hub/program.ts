@@ -81,6 +81,8 @@ export async function hubProgram(): Promise<ExportedHubOutputs> {
     secretEnvironment: config.secretEnvironment,
     backup: { ...config.backup, rcloneConfig: config.rcloneConfig },
     acmeEmail: config.acmeEmail,
+    acmeServer: config.acmeServer,
+    issueCertificate: config.issueCertificate,
     cloudflareDnsToken: config.cloudflareDnsToken,
     protect: config.protect,
   });

@@ -4,7 +4,7 @@
  */
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,7 @@ import { loadTenantSpecs } from "../../tenants/load";
 import { EngineEnv, REPO, engineEnv } from "./lib/engine";
 import { PreviewRecorder, plannedResources } from "./lib/preview";
 import { upContractHub } from "./lib/hub";
+import { hubWorkDir } from "./lib/hubStack";
 
 const ORG = "organization";
 let engine: EngineEnv;
@@ -32,9 +33,7 @@ beforeAll(async () => {
 
 /** A work folder for the hub program as an operator's checkout has it: Pulumi.yaml, the stack's config file, secrets set. */
 async function hubStack(stack: string) {
-  const dir = mkdtempSync(join(tmpdir(), "letsbe-hub-"));
-  symlinkSync(join(REPO, "dist", "stacks", "hub"), join(dir, "program"), "dir");
-  writeFileSync(join(dir, "Pulumi.yaml"), "name: letsbe-hub\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: program/index.js\n");
+  const dir = hubWorkDir(stack);
   copyFileSync(join(REPO, `Pulumi.${stack}.yaml`), join(dir, `Pulumi.${stack}.yaml`));
   // Its own backend folder: the tenants' fixture hub stack of the same name lives in the other.
   mkdirSync(join(engine.backendDir, "hub-preview"));

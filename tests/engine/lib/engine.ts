@@ -26,8 +26,9 @@ export interface EngineEnv {
 /** The passphrase is a test value; the secrets test searches state for it and for every other test secret. */
 export const TEST_PASSPHRASE = "engine-tier-passphrase-7c1f";
 
-export function engineEnv(extra: Readonly<Record<string, string>> = {}): EngineEnv {
-  const backendDir = mkdtempSync(join(tmpdir(), "letsbe-engine-state-"));
+/** `backendDir`: a folder to keep the file backend in (the estate's); default - a fresh temporary one. */
+export function engineEnv(extra: Readonly<Record<string, string>> = {}, backendDir = mkdtempSync(join(tmpdir(), "letsbe-engine-state-"))): EngineEnv {
+  mkdirSync(backendDir, { recursive: true });
   const env: Record<string, string> = {
     PATH: `${engineBin()}:${process.env.PATH ?? ""}`,
     PULUMI_HOME: pluginHome(REPO),

@@ -34,12 +34,27 @@ export const STANDINS = [
   "letsbe/openclaw:s1:healthy", "letsbe/safety-wrapper:s1:healthy", "letsbe/secrets-proxy:s1:healthy",
   "letsbe/safety-wrapper:s2-broken:broken", "letsbe/openclaw:s3:healthy-v3",
   "tools/uptime_kuma:s1:healthy", "tools/vaultwarden:s1:healthy",
+  // The hub's services: the apps answer their HTTP health probes; s2 is a release of different content.
+  "letsbe/hub-postgres:s1:healthy", "letsbe/hub-web-api:s1:healthy-http", "letsbe/hub-worker:s1:healthy-http",
+  "letsbe/notifications:s1:healthy-http", "letsbe/hub-web-api:s2:healthy-v2-http", "letsbe/hub-worker:s2:healthy-v2-http",
+  "letsbe/notifications:s2:healthy-v2-http",
 ] as const;
+
+export interface EstateOptions {
+  /**
+   * "contract": a hub stack of outputs only (what tenants read), quick; "none": no hub stack, for
+   * a caller that brings the real hub up itself (tests/engine/lib/hubStack.ts).
+   */
+  readonly hub?: "contract" | "none";
+  /** Folder for the estate's files and its file backend. Default - `.cache/engine/estate-<pid>`, backend in a temporary folder. */
+  readonly dir?: string;
+}
 
 export interface Estate {
   readonly engine: EngineEnv;
   readonly dockerd: string;
   readonly registryPid: string;
+  readonly registryPort: number;
   readonly dir: string;
   readonly pins: Record<string, ImagePin>;
   readonly privateKey: string;
@@ -66,7 +81,7 @@ async function timed<T>(timings: Record<string, number>, label: string, body: ()
   }
 }
 
-export async function startEstate(prefix: string): Promise<Estate> {
+export async function startEstate(prefix: string, options: EstateOptions = {}): Promise<Estate> {
   const timings: Record<string, number> = {};
   const partial: Partial<Estate> & { timings: Record<string, number> } = { timings };
   try {
@@ -74,7 +89,7 @@ export async function startEstate(prefix: string): Promise<Estate> {
     Object.assign(partial, { dockerd });
     await timed(timings, "infra:image", () => hostInfra("image"));
     hostInfra("network", ESTATE_NETWORK.name, ESTATE_NETWORK.subnet, ESTATE_NETWORK.gateway);
-    const dir = join(REPO, ".cache", "engine", `estate-${process.pid}`);
+    const dir = options.dir ?? join(REPO, ".cache", "engine", `estate-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     const registryPort = await freePort();
     const registryPid = execFileSync("bash", [REGISTRY_SCRIPT, "start", String(registryPort), join(dir, "registry")], { encoding: "utf8", timeout: 600_000 }).trim();
@@ -110,8 +125,10 @@ export async function startEstate(prefix: string): Promise<Estate> {
     });
     Object.assign(partial, { fleet, scp, cloudflare, hetzner });
     const zoneId = [...cloudflare.zones.values()][0].id;
-    const engine = engineEnv();
-    await timed(timings, "hub", () => upContractHub(engine, { provisioningPublicKey: keys.public, managementCidrs: [`${ESTATE_NETWORK.gateway}/32`] }));
+    const engine = options.dir ? engineEnv({}, join(options.dir, "backend")) : engineEnv();
+    if ((options.hub ?? "contract") === "contract") {
+      await timed(timings, "hub", () => upContractHub(engine, { provisioningPublicKey: keys.public, managementCidrs: [`${ESTATE_NETWORK.gateway}/32`] }));
+    }
     const secrets: Record<string, string> = {
       "letsbe-tenant:provisioningPrivateKey": keys.private,
       "letsbe-tenant:cloudflareDnsToken": "cf-dns-token-estate-4b7d",
@@ -136,7 +153,7 @@ export async function startEstate(prefix: string): Promise<Estate> {
     const store = new MemoryTenantStore();
     const workspace = new SettingsWorkspace(local, settings);
     const flow = new OrderFlow({ workspace, store, org: ESTATE_ORG, secrets, attempts: 1, timeoutMs: 3_600_000 });
-    return { ...partial, engine, dockerd, registryPid, dir, pins, privateKey: keys.private, publicKey: keys.public, scp, cloudflare, zoneId, hetzner, fleet, store, flow, workspace, secrets, timings } as Estate;
+    return { ...partial, engine, dockerd, registryPid, registryPort, dir, pins, privateKey: keys.private, publicKey: keys.public, scp, cloudflare, zoneId, hetzner, fleet, store, flow, workspace, secrets, timings } as Estate;
   } catch (error) {
     await stopEstate(partial);
     throw error;

@@ -3,6 +3,11 @@
 # pushed to it, so compose files pinned by digest are exercised as in production.
 # Prints one line per pushed image: REPOSITORY TAG DIGEST.
 # Usage: standins.sh REPO:TAG:KIND...   KIND healthy* passes its health probes, anything else fails them.
+#   KIND postgres: a real PostgreSQL server from Debian's packages, started as the official image
+#     is (POSTGRES_USER superuser, POSTGRES_PASSWORD, POSTGRES_DB; local socket trusted).
+#   KIND pg-migrate-broken: a tool release that migrates its database (a `notes` table gains a
+#     column, its rows are rewritten, a table is added) at $POSTGRES_HOST, notes that it did in
+#     the server's `postgres` database (table standin_migrations), then fails its probes.
 # With LB_STANDIN_REGISTRY=HOST:PORT it pushes to that (already running) registry instead of its own.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -39,6 +44,13 @@ build() {
   for applet in sh sleep mkdir cat echo date wget test; do ln -s busybox "$dir/bin/$applet"; done
   echo "$kind" >"$dir/standin/version"
   [[ "$kind" == healthy* ]] && touch "$dir/standin/healthy"
+  # *-http kinds also answer HTTP on :3000 (the hub services' /health and /api/health probes).
+  if [[ "$kind" == *-http ]]; then
+    ln -s busybox "$dir/bin/httpd"
+    mkdir -p "$dir/standin/www/api"
+    echo "$kind" >"$dir/standin/www/health"
+    echo "$kind" >"$dir/standin/www/api/health"
+  fi
   # Health probes the rendered compose file uses; a stand-in answers by its kind.
   for probe in curl pg_isready mysqladmin redis-cli; do
     printf '#!/bin/sh\ntest -f /standin/healthy\n' >"$dir/usr/local/bin/$probe"
@@ -53,6 +65,7 @@ for d in /data /var/lib/postgresql/data /var/lib/mysql /var/www/html /app/data; 
     [ -f /standin/healthy ] || echo scribbled >"$d/marker"
   fi
 done
+[ -d /standin/www ] && [ -f /standin/healthy ] && httpd -p 3000 -h /standin/www
 trap 'exit 0' TERM INT
 while :; do sleep 1 & wait $!; done
 RUN
@@ -61,10 +74,110 @@ RUN
   rm -rf "$dir"
 }
 
+# The PostgreSQL kinds: Debian's server and client binaries with the libraries they load, busybox.
+build_postgres() {
+  local kind="$1" dir version lib bin
+  if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
+    # Packages only: a cluster on the host itself is not wanted.
+    install -d /etc/postgresql-common
+    echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.conf
+    apt-get install -y -qq --no-install-recommends postgresql >/dev/null \
+      || { apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql >/dev/null; }
+  fi
+  version="$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/postgres' | sort -V | tail -n 1 | cut -d/ -f5)"
+  dir="$(mktemp -d)"
+  mkdir -p "$dir/bin" "$dir/usr/local/bin" "$dir/standin" "$dir/etc" "$dir/usr/share" "$dir/var/run/postgresql" \
+    "$dir/var/lib/postgresql/data" "$dir/usr/lib/postgresql"
+  chmod 1777 "$dir/var/run/postgresql"
+  install -d -m 1777 "$dir/tmp"
+  cp /bin/busybox "$dir/bin/busybox"
+  for applet in sh sleep mkdir cat echo date test chown chmod su rm printf kill head; do ln -s busybox "$dir/bin/$applet"; done
+  cp -a "/usr/lib/postgresql/$version" "$dir/usr/lib/postgresql/"
+  # Without the JIT (LLVM alone is over 100 MB); the server runs without it.
+  rm -rf "$dir/usr/lib/postgresql/$version/lib/llvmjit"* "$dir/usr/lib/postgresql/$version/lib/bitcode"
+  mkdir -p "$dir/usr/share/postgresql"
+  cp -a "/usr/share/postgresql/$version" "$dir/usr/share/postgresql/"
+  cp -a /usr/share/zoneinfo "$dir/usr/share/zoneinfo"
+  # Every shared library the binaries and modules load, at the path the loader looks for it.
+  for bin in "$dir/usr/lib/postgresql/$version/bin/"* "$dir/usr/lib/postgresql/$version/lib/"*.so; do
+    ldd "$bin" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+  done | sort -u | while read -r lib; do
+    mkdir -p "$dir$(dirname "$lib")"
+    cp -L "$lib" "$dir$lib"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:999:999:postgres:/var/lib/postgresql:/bin/sh\n' >"$dir/etc/passwd"
+  printf 'root:x:0:\npostgres:x:999:\n' >"$dir/etc/group"
+  echo "$kind" >"$dir/standin/version"
+  # Probes other than pg_isready (the real one) answer by the kind: neither postgres kind is a web tool.
+  for probe in curl mysqladmin redis-cli; do
+    printf '#!/bin/sh\ntest -f /standin/healthy\n' >"$dir/usr/local/bin/$probe"
+    chmod 0755 "$dir/usr/local/bin/$probe"
+  done
+  if [[ "$kind" == postgres ]]; then
+    cat >"$dir/standin/run" <<'RUN'
+#!/bin/sh
+# As the official image: initialise an empty data folder once (superuser POSTGRES_USER with
+# POSTGRES_PASSWORD, database POSTGRES_DB), then run the server as the postgres user.
+set -e
+PGDATA=/var/lib/postgresql/data
+user="${POSTGRES_USER:-postgres}"
+chown postgres:postgres "$PGDATA"
+chmod 0700 "$PGDATA"
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  printf '%s\n' "${POSTGRES_PASSWORD:?}" >/tmp/pwfile
+  chown postgres /tmp/pwfile
+  su -s /bin/sh postgres -c "export PATH=$PATH; initdb -D $PGDATA -U '$user' --pwfile=/tmp/pwfile --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C >/dev/null"
+  rm -f /tmp/pwfile
+  echo "listen_addresses = '*'" >>"$PGDATA/postgresql.conf"
+  echo 'host all all all scram-sha-256' >>"$PGDATA/pg_hba.conf"
+  db="${POSTGRES_DB:-$user}"
+  if [ "$db" != postgres ]; then
+    su -s /bin/sh postgres -c "export PATH=$PATH; pg_ctl -D $PGDATA -o \"-c listen_addresses=''\" -w start >/dev/null && createdb -U '$user' '$db' && pg_ctl -D $PGDATA -m fast -w stop >/dev/null"
+  fi
+fi
+# PID 1 stays root: a docker inside a container without CAP_SYS_PTRACE (the test hosts) cannot
+# exec into a container whose first process runs as another user. TERM means a fast shutdown.
+su -s /bin/sh postgres -c "export PATH=$PATH; exec postgres -D $PGDATA" &
+pid=$!
+# su stays between: the server's own pid is in its pid file.
+trap 'kill -INT "$(head -n 1 "$PGDATA/postmaster.pid")" 2>/dev/null' TERM INT
+while kill -0 "$pid" 2>/dev/null; do wait "$pid" || true; done
+RUN
+  else
+    cat >"$dir/standin/run" <<'RUN'
+#!/bin/sh
+# A tool upgrade that migrates its database and then never becomes healthy.
+for d in /data /var/www/html /app/data; do
+  if [ -d "$d" ]; then
+    echo "$(cat /standin/version) $(date -u +%FT%TZ)" >>"$d/standin.log"
+    echo scribbled >"$d/marker"
+  fi
+done
+PGPASSWORD="$POSTGRES_PASSWORD" psql -v ON_ERROR_STOP=1 -q -h "$POSTGRES_HOST" -U "$POSTGRES_USER" -d "$POSTGRES_DB" <<'SQL'
+ALTER TABLE notes ADD COLUMN migrated boolean NOT NULL DEFAULT true;
+UPDATE notes SET body = 'migrated ' || body;
+CREATE TABLE schema_v2 (version integer);
+INSERT INTO schema_v2 VALUES (2);
+SQL
+# Recorded in the server's maintenance database, which no tenant backup or snapshot holds.
+PGPASSWORD="$POSTGRES_PASSWORD" psql -q -h "$POSTGRES_HOST" -U "$POSTGRES_USER" -d postgres \
+  -c 'CREATE TABLE IF NOT EXISTS standin_migrations (at timestamptz DEFAULT now()); INSERT INTO standin_migrations DEFAULT VALUES'
+trap 'exit 0' TERM INT
+while :; do sleep 1 & wait $!; done
+RUN
+  fi
+  chmod 0755 "$dir/standin/run"
+  tar -C "$dir" -c . | docker import -c 'ENTRYPOINT ["/standin/run"]' -c "ENV PATH=/usr/lib/postgresql/$version/bin:/usr/local/bin:/bin TZ=UTC" - "standin:$kind" >/dev/null
+  rm -rf "$dir"
+}
+
 declare -A built=()
 for item in "$@"; do
   IFS=: read -r repo tag kind <<<"$item"
-  [[ -n "${built[$kind]:-}" ]] || { build "$kind"; built[$kind]=1; }
+  if [[ -z "${built[$kind]:-}" ]]; then
+    case "$kind" in postgres | pg-migrate-broken) build_postgres "$kind" ;; *) build "$kind" ;; esac
+    built[$kind]=1
+  fi
   docker tag "standin:$kind" "$REGISTRY/$repo:$tag"
   docker push -q "$REGISTRY/$repo:$tag" >/dev/null
   digest="$(docker image inspect -f '{{range .RepoDigests}}{{println .}}{{end}}' "$REGISTRY/$repo:$tag" | grep "^$REGISTRY/$repo@" | head -1)"
