@@ -40,6 +40,12 @@ export interface ManifestService {
   readonly image: string;
   /** Compose volume keys this service mounts (snapshotted before its image changes). */
   readonly volumes: string[];
+  /** sha256 of the service's compose definition: a changed one is recreated, so snapshotted first. */
+  readonly config: string;
+  /** Services it waits for (compose `depends_on`): snapshotted with it, since it may migrate them. */
+  readonly dependsOn: string[];
+  /** A database sidecar: backed up by a dump through its container, never by copying its volume. */
+  readonly database?: { readonly engine: "postgres" | "mysql"; readonly name: string; readonly user: string };
 }
 
 /** What the apply script reads: pins, services with their volumes, secrets to generate on the host. */
@@ -81,7 +87,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
   const services: Record<string, Service> = {};
   const manifestServices: Record<string, ManifestService> = {};
   const envFiles: Record<string, string[]> = { [`${SECRETS_DIR}/hub.env`]: [] };
-  const add = (name: string, image: CatalogImage, volume: string | undefined, dataPath: string, service: Service) => {
+  const add = (name: string, image: CatalogImage, volume: string | undefined, dataPath: string, service: Service, database?: ManifestService["database"]) => {
     services[name] = {
       image: imageRef(image),
       restart: "unless-stopped",
@@ -89,7 +95,9 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
       ...(volume ? { volumes: [`${volume}:${dataPath}`] } : {}),
       logging: { driver: "json-file", options: { "max-size": "10m", "max-file": "3" } },
     };
-    manifestServices[name] = { image: imageRef(image), volumes: volume ? [volume] : [] };
+    const dependsOn = Object.keys((service.depends_on ?? {}) as Record<string, unknown>).sort();
+    const config = createHash("sha256").update(JSON.stringify(services[name])).digest("hex");
+    manifestServices[name] = { image: imageRef(image), volumes: volume ? [volume] : [], config, dependsOn, ...(database ? { database } : {}) };
   };
 
   const core = (key: keyof typeof CORE_SERVICES, image: CatalogImage, extra: Service) => {
@@ -136,7 +144,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
         env_file: [envFile],
         environment: dbEnv,
         healthcheck: healthcheck(db.probe),
-      });
+      }, { engine: tool.database, name, user: name });
       database = { host: `${name}-db`, name, user: name };
       Object.assign(environment, dbEnv, runtime.databaseEnv ? runtime.databaseEnv(database) : { DATABASE_HOST: database.host });
       dependsOn[`${name}-db`] = { condition: "service_healthy" };

@@ -1,4 +1,4 @@
-/** The compose stage as plain data: files copied to the host, the apply command, its trigger. */
+/** The compose stage as plain data: files copied to the host (the project and its scripts), the apply command, its trigger. */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RenderedCompose } from "./render";
@@ -19,12 +19,23 @@ export interface ComposeStagePlan {
   readonly trigger: string;
 }
 
-export function applyScript(): string {
-  const candidates = [join(__dirname, "apply.sh"), join(__dirname, "..", "..", "..", "components", "compose", "apply.sh")];
+/** A script shipped beside this module (apply.sh, data.sh, backup.sh, restore.sh), from the sources or next to the build. */
+export function composeScript(name: string): string {
+  const candidates = [join(__dirname, name), join(__dirname, "..", "..", "..", "components", "compose", name)];
   const found = candidates.find((file) => existsSync(file));
-  if (!found) throw new Error(`apply.sh not found (looked in ${candidates.join(", ")})`);
+  if (!found) throw new Error(`${name} not found (looked in ${candidates.join(", ")})`);
   return readFileSync(found, "utf8");
 }
+
+export function applyScript(): string {
+  return composeScript("apply.sh");
+}
+
+/**
+ * The scripts beside the project on the host: the apply, the data helpers it shares with the
+ * daily backup (run by the layout stage's timer) and the restore.
+ */
+export const STACK_SCRIPTS = ["apply.sh", "data.sh", "backup.sh", "restore.sh"] as const;
 
 /** `waitTimeoutS`: how long `up --wait` may take, seconds. Default - 600. */
 export function planComposeStage(rendered: RenderedCompose, waitTimeoutS = 600): ComposeStagePlan {
@@ -33,7 +44,7 @@ export function planComposeStage(rendered: RenderedCompose, waitTimeoutS = 600):
     { name: "compose", remotePath: `${incoming}/compose.yaml`, content: rendered.composeYaml },
     { name: "manifest", remotePath: `${incoming}/manifest.json`, content: rendered.manifestJson },
     { name: "sites", remotePath: `${incoming}/sites.conf`, content: rendered.nginxConf },
-    { name: "apply", remotePath: `${STACK_DIR}/apply.sh`, content: applyScript() },
+    ...STACK_SCRIPTS.map((script) => ({ name: script.replace(/\.sh$/, ""), remotePath: `${STACK_DIR}/${script}`, content: composeScript(script) })),
   ];
   return {
     files,

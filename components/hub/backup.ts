@@ -1,7 +1,8 @@
 /**
  * Hub database backups (seed 001 §2.3, §8.3): a systemd timer runs the backup script daily;
  * it dumps the database, rotates daily/weekly/monthly dumps, mirrors them off-site with rclone
- * and writes backup-status.json for monitoring.
+ * and writes backup-status.json for monitoring. `letsbe-hub-restore` loads a dump back (local or
+ * off-site), stopping the hub's containers only for the swap.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_DIR, BACKUP_STATUS_DIR, BACKUP_STATUS_FILE, HUB_DB, HUB_SERVICES } from "./services";
@@ -23,6 +24,7 @@ export interface HubBackupArgs {
 }
 
 export const BACKUP_SCRIPT_PATH = "/usr/local/sbin/letsbe-hub-backup";
+export const RESTORE_SCRIPT_PATH = "/usr/local/sbin/letsbe-hub-restore";
 export const BACKUP_ENV_PATH = "/etc/letsbe/hub-backup.env";
 export const RCLONE_CONFIG_PATH = "/etc/letsbe/rclone.conf";
 export const BACKUP_UNIT = "letsbe-hub-backup";
@@ -35,6 +37,8 @@ export function renderBackupEnv(args: HubBackupArgs): string {
     DB_CONTAINER: HUB_SERVICES.postgres.containerName,
     DB_USER: HUB_DB.user,
     DB_NAME: HUB_DB.name,
+    // Stopped by the restore while the restored database takes the live one's place.
+    APP_CONTAINERS: `"${(["hubWebApi", "hubWorker", "notifications"] as const).map((id) => HUB_SERVICES[id].containerName).join(" ")}"`,
     RCLONE_REMOTE: args.rcloneRemote,
     RCLONE_CONFIG: RCLONE_CONFIG_PATH,
     KEEP_DAILY: args.keepDaily ?? 14,
@@ -79,13 +83,14 @@ export function renderBackupTimer(args: Pick<HubBackupArgs, "schedule">): string
   ].join("\n");
 }
 
-/** The stage that installs the backup: script, settings, secret rclone config, units. */
+/** The stage that installs the backup: scripts (backup, restore), settings, secret rclone config, units. */
 export function hubBackupStage(args: HubBackupArgs): StageScript {
   return {
-    title: "letsbe-hub backup: script, rclone config, systemd timer",
+    title: "letsbe-hub backup: backup and restore scripts, rclone config, systemd timer",
     vars: { TIMER_UNIT: `${BACKUP_UNIT}.timer`, STATUS_DIR: BACKUP_STATUS_DIR },
     files: [
       { path: BACKUP_SCRIPT_PATH, mode: "0755", content: hubScript("backup.sh") },
+      { path: RESTORE_SCRIPT_PATH, mode: "0755", content: hubScript("restore.sh") },
       { path: BACKUP_ENV_PATH, mode: "0600", content: renderBackupEnv(args) },
       { path: RCLONE_CONFIG_PATH, mode: "0600", content: pulumi.secret(args.rcloneConfig) },
       { path: `/etc/systemd/system/${BACKUP_UNIT}.service`, mode: "0644", content: renderBackupService() },

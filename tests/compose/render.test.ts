@@ -134,7 +134,10 @@ describe("the rendered compose project", () => {
 
   it("lists in the manifest each service's image and volumes, and the secrets the host generates", () => {
     const { manifest } = render(["nextcloud", "ghost"]);
-    expect(manifest.services["nextcloud-db"]).toEqual({ image: lockedRef("docker.io/library/postgres", "16-alpine"), volumes: ["nextcloud-db-data"] });
+    expect(manifest.services["nextcloud-db"]).toEqual({
+      image: lockedRef("docker.io/library/postgres", "16-alpine"), volumes: ["nextcloud-db-data"], config: expect.stringMatching(/^[0-9a-f]{64}$/),
+      dependsOn: [], database: { engine: "postgres", name: "nextcloud", user: "nextcloud" },
+    });
     expect(manifest.envFiles["/opt/letsbe/secrets/ghost.env"]).toEqual(["APP_SECRET", "MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD"]);
     expect(manifest.release).toEqual(DEFAULT_RELEASE);
   });

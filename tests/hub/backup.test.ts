@@ -134,9 +134,12 @@ describe("hub backup installation", () => {
     expect(env).toContain("KEEP_DAILY=14\nKEEP_WEEKLY=8\nKEEP_MONTHLY=3");
     expect(env).toContain("RCLONE_REMOTE=offsite:b/eu\n");
     expect(env).toContain("DB_CONTAINER=letsbe-hub-db\n");
+    // The restore stops exactly the hub's application containers for the swap, never the database.
+    expect(env).toContain('APP_CONTAINERS="letsbe-hub letsbe-hub-worker letsbe-hub-notifications"\n');
     const stage = hubBackupStage({ rcloneRemote: "offsite:b/eu", rcloneConfig: "x" });
     expect(stage.files.map((f) => [f.path, f.mode])).toEqual([
       ["/usr/local/sbin/letsbe-hub-backup", "0755"],
+      ["/usr/local/sbin/letsbe-hub-restore", "0755"],
       ["/etc/letsbe/hub-backup.env", "0600"],
       ["/etc/letsbe/rclone.conf", "0600"],
       ["/etc/systemd/system/letsbe-hub-backup.service", "0644"],

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stage: the letsbe system user (not root-equivalent: not in the docker group), the /opt/letsbe
-# layout, the Hub registration token (root-only) and the daily backup timer.
+# layout, the Hub registration token (root-only) and the daily backup (timer, rclone, off-site settings).
 set -euo pipefail
 if ! declare -F lb_changed >/dev/null; then
   # shellcheck source-path=SCRIPTDIR source=../lib.sh
@@ -29,30 +29,26 @@ stage_main() {
   if [[ -n "$token" ]]; then
     printf 'LETSBE_REGISTRATION_TOKEN=%s\n' "$token" | lb_put /opt/letsbe/secrets/hub.env 0600 root:root
   fi
-  lb_put /opt/letsbe/bin/backup.sh 0755 root:root <<'SCRIPT'
-#!/usr/bin/env bash
-# Daily copy of the LetsBe compose project's named volumes; keeps the last 7 days.
-set -euo pipefail
-dest="/opt/letsbe/backups/$(date -u +%Y-%m-%d)"
-install -d -m 0700 "$dest"
-for volume in $(docker volume ls -q --filter label=com.docker.compose.project=letsbe); do
-  tar -C "$(docker volume inspect -f '{{.Mountpoint}}' "$volume")" -czf "$dest/$volume.tar.gz" .
-done
-find /opt/letsbe/backups -mindepth 1 -maxdepth 1 -type d -mtime +7 -exec rm -rf {} +
-SCRIPT
+  lb_backup
   lb_put /etc/systemd/system/letsbe-backup.service 0644 root:root <<'UNIT'
 [Unit]
-Description=LetsBe daily volume backup
-After=docker.service
+Description=LetsBe daily backup (database dumps, volumes, off-site copy)
+After=docker.service network-online.target
+Wants=network-online.target
+# The script comes with the compose stage; before the first release there is nothing to back up.
+ConditionPathExists=/opt/letsbe/stack/backup.sh
 
 [Service]
 Type=oneshot
-ExecStart=/opt/letsbe/bin/backup.sh
+ExecStart=/bin/bash /opt/letsbe/stack/backup.sh
+Nice=10
+IOSchedulingClass=best-effort
+IOSchedulingPriority=7
 UNIT
   local unit_changed=$LB_LAST_CHANGED
   lb_put /etc/systemd/system/letsbe-backup.timer 0644 root:root <<'UNIT'
 [Unit]
-Description=LetsBe daily volume backup
+Description=LetsBe daily backup
 
 [Timer]
 OnCalendar=daily
@@ -64,4 +60,24 @@ WantedBy=timers.target
 UNIT
   if [[ $unit_changed == 1 || $LB_LAST_CHANGED == 1 ]]; then systemctl daemon-reload; fi
   lb_enable letsbe-backup.timer
+}
+
+# The daily backup's settings and off-site credentials (the script itself is the compose
+# stage's /opt/letsbe/stack/backup.sh). LB_BACKUP_REMOTE is rclone's `remote:path`; the rclone
+# config defining it is the BACKUP_RCLONE_CONFIG secret.
+lb_backup() {
+  local config
+  lb_apt rclone
+  lb_dir /etc/letsbe 0755 root:root
+  printf '# Managed by LetsBe bootstrap.\nRCLONE_REMOTE=%s\nRCLONE_CONFIG=/etc/letsbe/backup-rclone.conf\nKEEP_DAYS=%s\n' \
+    "${LB_BACKUP_REMOTE:-}" "${LB_BACKUP_KEEP_DAYS:-7}" | lb_put /etc/letsbe/backup.env 0600 root:root
+  config="$(lb_secret BACKUP_RCLONE_CONFIG)"
+  if [[ -n "$config" ]]; then
+    printf '%s\n' "$config" | lb_put /etc/letsbe/backup-rclone.conf 0600 root:root
+  fi
+  # The script before the dumps (tarred live database folders) goes.
+  if [[ -e /opt/letsbe/bin/backup.sh ]]; then
+    rm -f /opt/letsbe/bin/backup.sh
+    lb_changed "removed /opt/letsbe/bin/backup.sh (replaced by /opt/letsbe/stack/backup.sh)"
+  fi
 }
