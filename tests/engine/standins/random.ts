@@ -1,5 +1,5 @@
-/** `random` stand-in: RandomPassword generated with node's CSPRNG under the same inputs as the real provider. */
-import { randomInt } from "node:crypto";
+/** `random` stand-in: RandomPassword and RandomId from node's CSPRNG, under the same inputs and outputs as the real provider. */
+import { randomBytes, randomInt } from "node:crypto";
 import { secret } from "./config";
 import { Props, TypeHandler } from "./generic";
 
@@ -36,11 +36,34 @@ export function password(inputs: Props): string {
   return chars.slice(0, length).join("");
 }
 
+/** RandomId's outputs: the bytes in four encodings, each after the optional prefix; the id is the URL-safe base64. */
+export function randomIdOutputs(inputs: Props): Props {
+  const byteLength = Number(inputs.byteLength);
+  if (!Number.isInteger(byteLength) || byteLength < 1) throw new Error(`RandomId: byteLength must be a positive whole number, got ${String(inputs.byteLength)}`);
+  const prefix = typeof inputs.prefix === "string" ? inputs.prefix : "";
+  const bytes = randomBytes(byteLength);
+  return {
+    ...inputs,
+    b64Std: prefix + bytes.toString("base64"),
+    b64Url: prefix + bytes.toString("base64url"),
+    hex: prefix + bytes.toString("hex"),
+    dec: prefix + BigInt(`0x${bytes.toString("hex")}`).toString(10),
+  };
+}
+
 export const randomHandlers: Readonly<Record<string, TypeHandler>> = {
   "random:index/randomPassword:RandomPassword": {
     replaceOn: ["*"],
     async create(_urn, inputs) {
       return { id: "none", outs: { result: secret(password(inputs)) } };
+    },
+    async delete() {},
+  },
+  "random:index/randomId:RandomId": {
+    replaceOn: ["*"],
+    async create(_urn, inputs) {
+      const outs = randomIdOutputs(inputs);
+      return { id: String(outs.b64Url), outs };
     },
     async delete() {},
   },
