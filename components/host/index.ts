@@ -2,13 +2,14 @@
  * The host stages as Pulumi resources: per stage one `remote.CopyToRemote` (the bundled
  * script) and one `remote.Command` (running it), chained in order. A stage's trigger is the
  * hash of its script and parameters only, so a change re-runs that stage and nothing else;
- * the compose stage hashes the rendered project, so a tool-set change re-runs only it.
+ * the compose stage hashes the rendered project, so a tool-set change re-runs only it. First of
+ * all, one command records the host key at install; every later connection is pinned to it.
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { RenderedCompose } from "../compose/render";
 import { parseApplyResult, planComposeStage } from "../compose/stage";
-import { BASE_STAGES, BaseStage, HostParams, StagePlan, StageSecret, planBaseStages, renderSecretsFile } from "./stages";
+import { BASE_STAGES, BaseStage, HostParams, RECORD_HOST_KEY_COMMAND, StagePlan, StageSecret, planBaseStages, renderSecretsFile } from "./stages";
 
 export { BASE_STAGES, HostParams } from "./stages";
 
@@ -44,7 +45,10 @@ export interface BaseStagesArgs {
 }
 
 export interface BaseStagesResult {
+  /** The connection pinned to the host key recorded at install: what every later command uses. */
   readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+  /** Records the host key, right after install (and again when the server is replaced). */
+  readonly hostKey: command.remote.Command;
   readonly stages: Readonly<Record<BaseStage, command.remote.Command>>;
   /** The last stage: whatever needs a bootstrapped host depends on it. */
   readonly done: command.remote.Command;
@@ -83,6 +87,11 @@ export function hostConnection(args: HostConnectionArgs): pulumi.Output<command.
   });
 }
 
+/** The connection, checking the host key recorded at install on every dial. */
+export function pinnedConnection(args: HostConnectionArgs, hostKey: pulumi.Input<string>): pulumi.Output<command.types.input.remote.ConnectionArgs> {
+  return pulumi.all([hostConnection(args), hostKey]).apply(([connection, key]) => ({ ...connection, hostKey: String(key ?? "").trim() }));
+}
+
 function secretsInput(plan: StagePlan, secrets: HostSecrets): pulumi.Output<string> | undefined {
   if (plan.secrets.length === 0) return undefined;
   const values = pulumi.all([secrets.cloudflareDnsToken, secrets.registrationToken ?? ""]).apply(([cf, reg]) =>
@@ -92,10 +101,16 @@ function secretsInput(plan: StagePlan, secrets: HostSecrets): pulumi.Output<stri
 
 /** The hardening and base stages, usable for any Debian 13 host (tenant or hub). */
 export function createBaseStages(name: string, args: BaseStagesArgs, opts: pulumi.CustomResourceOptions = {}): BaseStagesResult {
-  const connection = hostConnection(args.connection);
-  const stages: Partial<Record<BaseStage, command.remote.Command>> = {};
-  let previous: pulumi.Input<pulumi.Resource>[] = [args.server, ...(args.dependsOn ?? [])];
   opts = { ...opts, replaceWith: [args.server] };
+  // The one connection that takes whatever answers: right after install, before any secret is
+  // sent. It runs once per server (no trigger; the server's replacement replaces it).
+  const hostKey = new command.remote.Command(`${name}-host-key`, {
+    connection: hostConnection(args.connection),
+    create: RECORD_HOST_KEY_COMMAND,
+  }, { ...opts, dependsOn: [args.server, ...(args.dependsOn ?? [])] });
+  const connection = pinnedConnection(args.connection, hostKey.stdout);
+  const stages: Partial<Record<BaseStage, command.remote.Command>> = {};
+  let previous: pulumi.Input<pulumi.Resource>[] = [hostKey];
   for (const plan of planBaseStages(args.params)) {
     const copy = new command.remote.CopyToRemote(`${name}-${plan.name}-script`, {
       connection,
@@ -116,7 +131,7 @@ export function createBaseStages(name: string, args: BaseStagesArgs, opts: pulum
     previous = [run];
   }
   const all = stages as Record<BaseStage, command.remote.Command>;
-  return { connection, stages: all, done: all[BASE_STAGES[BASE_STAGES.length - 1]] };
+  return { connection, hostKey, stages: all, done: all[BASE_STAGES[BASE_STAGES.length - 1]] };
 }
 
 /** The compose project: its files copied, then applied with the health gate, after bootstrap and DNS. */

@@ -51,7 +51,7 @@ describe("host stages under the mock runtime", () => {
   it("declares a copy and a command per stage, in order, then the compose stage", async () => {
     const { resources } = await planHost(params, ["nextcloud"]);
     const commands = byType(resources, COMMAND);
-    expect(commands.map((r) => r.name)).toEqual([...BASE_STAGES.map((s) => `acme-host-${s}`), "acme-host-compose"]);
+    expect(commands.map((r) => r.name)).toEqual(["acme-host-host-key", ...BASE_STAGES.map((s) => `acme-host-${s}`), "acme-host-compose"]);
     expect(byType(resources, COPY)).toHaveLength(BASE_STAGES.length + 4);
     for (let i = 1; i < commands.length; i++) expect(commands[i].dependencies, commands[i].name).toContain(commands[i - 1].urn);
   });

@@ -1,14 +1,14 @@
 /**
- * Single stages on a fresh Debian 13 host container, without the whole bootstrap: the runner's
- * secrets parser (strict, checked, loud without the value) and the SSH port, which ufw and sshd
- * both follow (issue 13 part 5).
+ * Single stages on a fresh Debian 13 host container, without the whole bootstrap: the host key the
+ * bootstrap pins, the runner's secrets parser (strict, checked, loud without the value) and the
+ * SSH port, which ufw and sshd both follow (issue 13 part 5).
  */
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { utils } from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HostParams, StagePlan, planStage, renderSecretsFile, scriptsDir } from "../../components/host/stages";
+import { HostParams, RECORD_HOST_KEY_COMMAND, StagePlan, planStage, renderSecretsFile, scriptsDir } from "../../components/host/stages";
 import { SshSession } from "./lib/ssh";
 import { docker, freePort, hostInfra } from "./lib/infra";
 
@@ -54,6 +54,47 @@ describe("single stages on a fresh host", () => {
     session?.close();
     hostInfra("stop", NAME);
     if (engine === "started") hostInfra("engine-stop");
+  });
+
+  describe("the recorded host key", () => {
+    /** Connects as the provider's Go client would (ECDSA P-256 first), accepting only `pinned`. */
+    const connectPinned = async (pinned: string) => {
+      const [type, blob] = pinned.split(" ");
+      let presented = "";
+      try {
+        const pinnedSession = await SshSession.connect({
+          host: address, port: 22, username: "root", privateKey,
+          algorithms: { serverHostKey: ["ecdsa-sha2-nistp256", "ssh-ed25519"] },
+          hostVerifier: (key: Buffer) => { presented = key.toString("base64"); return presented === blob; },
+        });
+        pinnedSession.close();
+        return { accepted: true, presented, type };
+      } catch {
+        return { accepted: false, presented, type };
+      }
+    };
+
+    it("is the key the server presents to a client that prefers ECDSA, and another key is refused", async () => {
+      const recorded = await session.run(RECORD_HOST_KEY_COMMAND);
+      expect(recorded).toMatch(/^ecdsa-sha2-nistp256 [A-Za-z0-9+/]+=*$/);
+      expect(await connectPinned(recorded)).toMatchObject({ accepted: true });
+      // The host's ed25519 key is not what such a client is shown: a pin on it would refuse the host.
+      const other = (await session.run("cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub")).trim();
+      const refused = await connectPinned(other);
+      expect(refused.accepted).toBe(false);
+      expect(refused.presented).toBe(recorded.split(" ")[1]);
+    });
+
+    it("fails, naming the file, on a host without that key", async () => {
+      await session.run("mv /etc/ssh/ssh_host_ecdsa_key.pub /root/ecdsa.pub.away");
+      try {
+        const result = await session.exec(RECORD_HOST_KEY_COMMAND);
+        expect(result.code).not.toBe(0);
+        expect(result.stderr).toContain("no host key /etc/ssh/ssh_host_ecdsa_key.pub");
+      } finally {
+        await session.run("mv /root/ecdsa.pub.away /etc/ssh/ssh_host_ecdsa_key.pub");
+      }
+    });
   });
 
   describe("the runner's secrets parser", () => {
