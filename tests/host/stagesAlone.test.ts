@@ -1,7 +1,8 @@
 /**
  * Single stages on a fresh Debian 13 host container, without the whole bootstrap: the host key the
- * bootstrap pins, the runner's secrets parser (strict, checked, loud without the value) and the
- * SSH port, which ufw and sshd both follow (issue 13 part 5).
+ * bootstrap pins, the runner's secrets parser (strict, checked, loud without the value), the
+ * SSH port, which ufw and sshd both follow, and nginx reloading when the certificate link moves
+ * (issue 13 part 5).
  */
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -165,6 +166,43 @@ describe("single stages on a fresh host", () => {
       } finally {
         moved.close();
       }
+    });
+  });
+
+  describe("the certificate link", () => {
+    const DOMAIN = PARAMS.domain;
+    const live = `/etc/letsencrypt/live/${DOMAIN}`;
+    const params: HostParams = { ...PARAMS, issueCertificate: false };
+    const tls = () => run(planStage("tls", params), renderSecretsFile({ CLOUDFLARE_DNS_TOKEN: "cf-token-alone" }, ["CLOUDFLARE_DNS_TOKEN"]));
+    const served = () => session.run(`echo | openssl s_client -connect 127.0.0.1:443 -servername ${DOMAIN} 2>/dev/null | openssl x509 -noout -subject -nameopt RFC2253`);
+    // `systemctl reload nginx` only signals the master: its old workers may answer for a moment.
+    const expectServed = async (cn: string) => {
+      let subject = await served();
+      for (let i = 0; i < 20 && subject !== `subject=CN=${cn}\n`; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        subject = await served();
+      }
+      expect(subject).toBe(`subject=CN=${cn}\n`);
+    };
+
+    it("moves to the issued certificate only with a reload nginx accepts, and retries on the next run", async () => {
+      for (const result of [await tls(), await run(planStage("nginx", params))]) expect(result.code, result.stderr).toBe(0);
+      await expectServed(DOMAIN);
+      // Stands in for what certbot leaves behind, while some other nginx configuration is broken.
+      await session.run(`install -d -m 0700 ${live} && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj '/CN=issued.${DOMAIN}' `
+        + `-keyout ${live}/privkey.pem -out ${live}/fullchain.pem 2>/dev/null`);
+      await session.run("printf 'not nginx;\\n' > /etc/nginx/conf.d/zz-broken.conf");
+      const refused = await tls();
+      // Before, the stage succeeded, the link pointed at the issued certificate, and nginx kept the placeholder for good.
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain("nginx -t rejects the configuration: /etc/letsbe/tls/current stays on /etc/letsbe/tls/placeholder");
+      expect(await session.run("readlink /etc/letsbe/tls/current")).toBe("/etc/letsbe/tls/placeholder\n");
+      await expectServed(DOMAIN);
+      await session.run("rm /etc/nginx/conf.d/zz-broken.conf");
+      const switched = await tls();
+      expect(switched.code, switched.stderr).toBe(0);
+      expect(await session.run("readlink /etc/letsbe/tls/current")).toBe(`${live}\n`);
+      await expectServed(`issued.${DOMAIN}`);
     });
   });
 });

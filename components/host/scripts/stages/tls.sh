@@ -12,14 +12,22 @@ fi
 LB_TLS=/etc/letsbe/tls
 
 lb_tls_link() {
-  local target="$LB_TLS/placeholder"
+  local target="$LB_TLS/placeholder" previous
   [[ -f "/etc/letsencrypt/live/$LB_DOMAIN/fullchain.pem" ]] && target="/etc/letsencrypt/live/$LB_DOMAIN"
-  if [[ "$(readlink "$LB_TLS/current" || true)" != "$target" ]]; then
+  previous="$(readlink "$LB_TLS/current" || true)"
+  if [[ "$previous" != "$target" ]]; then
     ln -sfn "$target" "$LB_TLS/current"
+    # nginx holds the old certificate in memory until it reloads (on a first run it is not
+    # installed yet). A reload nginx would refuse must not leave the link switched and nginx on
+    # the old certificate: the link goes back and the stage fails, so the next run switches again.
+    if systemctl is-active --quiet nginx.service; then
+      if ! nginx -t -q; then
+        if [[ -n "$previous" ]]; then ln -sfn "$previous" "$LB_TLS/current"; else rm -f "$LB_TLS/current"; fi
+        lb_fail "nginx -t rejects the configuration: $LB_TLS/current stays on $previous and nginx is not reloaded"
+      fi
+      systemctl reload nginx.service
+    fi
     lb_changed "$LB_TLS/current -> $target"
-    # nginx still holds the old certificate in memory until it reloads (on a later run, when the
-    # issued certificate replaces the placeholder; on a first run nginx is not installed yet).
-    if systemctl is-active --quiet nginx.service && nginx -t -q; then systemctl reload nginx.service; fi
   fi
 }
 
@@ -42,10 +50,11 @@ stage_main() {
   printf 'dns_cloudflare_api_token = %s\n' "$token" | lb_put /etc/letsencrypt/letsbe-cloudflare.ini 0600 root:root
   lb_put /etc/letsencrypt/renewal-hooks/deploy/letsbe-nginx.sh 0755 root:root <<HOOK
 #!/bin/sh
-# Switch nginx to the issued certificate and reload it.
+# Switch nginx to the issued certificate and reload it; a configuration nginx rejects fails the
+# hook (certbot reports it) instead of a reload nginx would ignore.
 set -eu
 ln -sfn "/etc/letsencrypt/live/$LB_DOMAIN" "$LB_TLS/current"
-if systemctl is-active --quiet nginx; then systemctl reload nginx; fi
+if systemctl is-active --quiet nginx; then nginx -t -q && systemctl reload nginx; fi
 HOOK
   local server=()
   [[ -n "${LB_ACME_SERVER:-}" ]] && server=(--server "$LB_ACME_SERVER")
