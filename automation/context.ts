@@ -3,7 +3,7 @@
  * variables, validated with zod): workspace, tenant store, secrets, Netcup pool, limits.
  */
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { z } from "zod";
 import { TENANT_PROJECT } from "../stacks/contract";
 import { PROVIDER_SECRET_CONFIG, TENANT_SECRET_CONFIG } from "../stacks/secrets";
@@ -11,13 +11,13 @@ import { DEFAULT_NETCUP_API_URL, DEFAULT_NETCUP_TOKEN_URL } from "../stacks/tena
 import { InvalidInputError, zodProblems } from "../tenants/schema";
 import { OrderFlow, TenantSecrets } from "./orders/flow";
 import { ServerPool, netcupServerPool } from "./orders/provider";
-import { FileTenantStore } from "./orders/store";
-import { createWorkspace } from "./workspace/select";
+import { TenantStore } from "./orders/store";
+import { createTenantStore, createWorkspace } from "./workspace/select";
 import { TenantWorkspace } from "./workspace/types";
 
 const envSchema = z.object({
   LETSBE_ORG: z.string().min(1).default("letsbe"),
-  /** Tenant records, jobs and rollout journals live here. Default - `.letsbe/` in the working directory. */
+  /** The service's job journal and rollout journals live here (tenant records are in the backend). Default - `.letsbe/` in the working directory. */
   LETSBE_DATA_DIR: z.string().default(".letsbe"),
   /** Operations at once (K). */
   LETSBE_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(4),
@@ -33,7 +33,7 @@ export interface AutomationContext {
   readonly env: ContextEnv;
   readonly dataDir: string;
   readonly workspace: TenantWorkspace;
-  readonly store: FileTenantStore;
+  readonly store: TenantStore;
   readonly flow: OrderFlow;
 }
 
@@ -73,7 +73,7 @@ export async function createContext(processEnv: NodeJS.ProcessEnv, programRoot: 
   const env = readContextEnv(processEnv);
   const dataDir = resolve(env.LETSBE_DATA_DIR);
   const workspace = await createWorkspace(processEnv, programRoot);
-  const store = new FileTenantStore(join(dataDir, "tenants"));
+  const store = createTenantStore(processEnv, dataDir);
   const secrets = readSecrets(processEnv);
   const netcupToken = secrets[`${TENANT_PROJECT}:netcupRefreshToken`];
   const pool: ServerPool | undefined = netcupToken

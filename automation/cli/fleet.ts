@@ -5,7 +5,8 @@ import { DEFAULT_RELEASE } from "../../tenants/catalog";
 import { ReleaseOverride, releaseOverrideSchema } from "../../tenants/release";
 import { InvalidInputError, zodProblems } from "../../tenants/schema";
 import { AutomationContext, readContextEnv } from "../context";
-import { FileTenantStore, TenantRecord } from "../orders/store";
+import { TenantRecord } from "../orders/store";
+import { createTenantStore } from "../workspace/select";
 import { HubMetricsSource } from "../rollout/hubMetrics";
 import { FileJournal, durationsFrom } from "../rollout/journal";
 import { flowUpdater, runRollout } from "../rollout/rollout";
@@ -39,7 +40,7 @@ export type FleetData = Pick<AutomationContext, "dataDir" | "store">;
 
 export function fleetData(env: NodeJS.ProcessEnv): FleetData {
   const dataDir = resolve(readContextEnv(env).LETSBE_DATA_DIR);
-  return { dataDir, store: new FileTenantStore(join(dataDir, "tenants")) };
+  return { dataDir, store: createTenantStore(env, dataDir) };
 }
 
 const IMAGE_REF = /^([^@]+):([^:@/]+)@(sha256:[0-9a-f]{64})$/;

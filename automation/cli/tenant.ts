@@ -1,5 +1,5 @@
 /** `letsbe tenant up|preview|destroy <slug>`. */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { InvalidInputError, TenantSpec, requiredWhereMissing, tenantSpecSchema, zodProblems } from "../../tenants/schema";
@@ -18,8 +18,16 @@ export interface SpecArgs {
   readonly spec?: string;
 }
 
+function specFile(slug: string, args: SpecArgs): string {
+  return args.spec ?? join(args.tenants ?? join(repoRoot(), "tenants"), `${slug}.yaml`);
+}
+
+function specFileExists(slug: string, args: SpecArgs): boolean {
+  return args.spec !== undefined || existsSync(specFile(slug, args));
+}
+
 export function loadSpec(slug: string, args: SpecArgs): TenantSpec {
-  const file = args.spec ?? join(args.tenants ?? join(repoRoot(), "tenants"), `${slug}.yaml`);
+  const file = specFile(slug, args);
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -70,7 +78,8 @@ export async function tenantUp(context: AutomationContext, slug: string, args: S
 
 export async function tenantPreview(context: AutomationContext, slug: string, args: SpecArgs, io: CliIo): Promise<number> {
   const existing = await context.store.get(slug);
-  const spec = existing?.status === "active" ? existing.spec : loadSpec(slug, args);
+  // The spec file is what is previewed (an edited one in a pull request); a tenant without one in the repo, as recorded.
+  const spec = existing?.status === "active" && !specFileExists(slug, args) ? existing.spec : loadSpec(slug, args);
   const outcome = await context.flow.preview(slug, `preview-${slug}`, (event) => {
     if (event.resource) io.out(`${formatEvent(event)}\n`);
   }, spec);

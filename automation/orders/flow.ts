@@ -130,10 +130,13 @@ export class OrderFlow {
         // Pinned before the first `up`: a retry reuses this decision instead of asking the pool again.
         await this.admitRecord(order, record);
       } else {
-        if (!record.provisionedAt && record.orderId === order.orderId) {
-          // Never came up: a corrected resubmission replaces the spec; the provider stays pinned.
-          record = { ...record, spec: { ...order.spec, provider: record.spec.provider }, updatedAt: new Date().toISOString() };
-          await this.options.store.put(record);
+        // The order's spec is applied (a corrected resubmission, an edited tier or tool list); the provider
+        // stays pinned, and so do the release pins unless the order brings its own (a CI run must not revert a rollout).
+        const spec: TenantSpec = { ...order.spec, provider: record.spec.provider };
+        const release = order.release ?? record.release;
+        if (JSON.stringify(spec) !== JSON.stringify(record.spec) || JSON.stringify(release) !== JSON.stringify(record.release)) {
+          record = { ...record, spec, ...(release ? { release } : {}), updatedAt: new Date().toISOString() };
+          await this.admitRecord(order, record);
         }
         emit("AWAITING_SERVER", "provider", `provider ${record.spec.provider} (pinned by an earlier run of this order)`);
       }
@@ -161,11 +164,12 @@ export class OrderFlow {
     }, slots);
   }
 
-  /** What an `up` would change, without changing anything; `spec` previews a tenant not created yet. */
+  /** What an `up` would change, without changing anything; `spec` (a tenant not created yet, or an edited one) is previewed. */
   preview(slug: string, operationId: string, listener?: EventListener, spec?: TenantSpec): Promise<OperationOutcome> {
     return this.exclusive(slug, async () => {
       const existing = await this.options.store.get(slug);
-      const record: TenantRecord = existing?.status === "active" ? existing
+      // A given spec is what is previewed (an edited spec in a pull request), with an existing tenant's provider pin.
+      const record: TenantRecord = existing?.status === "active" ? (spec ? { ...existing, spec: { ...spec, provider: existing.spec.provider } } : existing)
         : spec ? { slug, orderId: operationId, spec, status: "active", updatedAt: new Date().toISOString() }
         : await this.active(slug);
       return this.apply("preview", operationId, record, this.emitter(operationId, slug, listener));

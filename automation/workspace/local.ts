@@ -10,6 +10,7 @@ import { ConcurrentUpdateError, Deployment, LocalWorkspace, PulumiCommand, Stack
 import { DECOMMISSION_TAG } from "../../policy/lib/tags";
 import { TENANT_PROJECT } from "../../stacks/contract";
 import { EngineDiagnostics } from "./diagnostics";
+import { clearingDeadLocks } from "./locks";
 import { EngineEvent, OperationResult, StackBusyError, StackOperation, TenantWorkspace } from "./types";
 
 export interface LocalTenantWorkspaceOptions {
@@ -116,7 +117,8 @@ export class LocalTenantWorkspace implements TenantWorkspace {
       );
       await stack.setAllConfig({ ...op.config });
       if (op.decommission) await stack.setTag(DECOMMISSION_TAG, op.decommission);
-      return await run(stack, onEvent);
+      // A lock left by a dead operation is cleared as the CLI says (`pulumi cancel`), then this one runs.
+      return await clearingDeadLocks(() => stack.cancel(), () => run(stack, onEvent));
     } catch (error) {
       throw translateError(op.slug, diagnostics.explain(operation, op.slug, error));
     } finally {
@@ -134,6 +136,8 @@ export class LocalTenantWorkspace implements TenantWorkspace {
 }
 
 const SKIP_VERSION_CHECK = "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK";
+/** Variables the SDK's run() sets itself after it is called: never unset. */
+const SDK_SET = new Set(["PULUMI_AUTOMATION_API", "PATH"]);
 
 type Run = (args: string[], cwd: string, env: Record<string, string>, ...rest: unknown[]) => Promise<unknown>;
 
@@ -149,7 +153,7 @@ export function onlyGivenEnv(base: PulumiCommand): PulumiCommand {
   // "env" is not an absolute path, so the SDK leaves the given PATH alone.
   const wrapped = Object.create(base, { command: { value: "env", enumerable: true } }) as PulumiCommand & { run: Run };
   wrapped.run = (args, cwd, env, ...rest) => {
-    const unset = Object.keys(process.env).filter((name) => !(name in env)).flatMap((name) => ["-u", name]);
+    const unset = Object.keys(process.env).filter((name) => !(name in env) && !SDK_SET.has(name)).flatMap((name) => ["-u", name]);
     return baseRun.call(wrapped, [...unset, base.command, ...args], cwd, env, ...rest);
   };
   return wrapped;

@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { InvalidInputError, zodProblems } from "../../tenants/schema";
+import { FileTenantStore, StackTenantStore, TenantStore } from "../orders/store";
 import { LocalTenantWorkspace } from "./local";
 import { RemoteTenantWorkspace } from "./remote";
 import { SimulatedWorkspace, hubReferencesFromRepo } from "./simulated";
@@ -62,5 +63,24 @@ export async function createWorkspace(env: NodeJS.ProcessEnv, programRoot: strin
       });
     case "simulated":
       return new SimulatedWorkspace({ hubs: await hubReferencesFromRepo(settings.LETSBE_ORG) });
+  }
+}
+
+/**
+ * Where the fleet's record lives: the Pulumi backend the workspace's stacks are in (the stacks' config
+ * and tags), so the service, an operator's CLI and CI see one fleet. The simulated workspace's stacks
+ * exist only in its process, so its rehearsal record stays in the data folder.
+ */
+export function createTenantStore(env: NodeJS.ProcessEnv, dataDir: string): TenantStore {
+  const settings = readWorkspaceEnv(env);
+  const forwarded = Object.fromEntries(FORWARDED.filter((k) => env[k] !== undefined).map((k) => [k, env[k] as string]));
+  switch (settings.LETSBE_WORKSPACE) {
+    case "local":
+      return new StackTenantStore({ envVars: forwarded, stackPrefix: settings.LETSBE_STACK_PREFIX, org: settings.LETSBE_ORG, workRoot: settings.LETSBE_WORK_ROOT });
+    case "remote":
+      // Remote stacks are Pulumi Cloud stacks of the organization: the same record, read with the CLI here.
+      return new StackTenantStore({ envVars: forwarded, stackPrefix: `${settings.LETSBE_ORG}/`, org: settings.LETSBE_ORG });
+    case "simulated":
+      return new FileTenantStore(join(dataDir, "tenants"));
   }
 }
