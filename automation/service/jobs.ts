@@ -104,7 +104,10 @@ export class JobManager {
         return;
       }
       job.resumed += 1;
+      // What the last run ended with no longer holds.
       job.resumable = undefined;
+      job.reason = undefined;
+      job.failedStep = undefined;
       this.record(job, { orderId: job.orderId, slug: job.slug, state: job.state ?? "AWAITING_SERVER", step: "program", message: "service restarted: job resumed", at: new Date().toISOString() });
       this.start(job);
       report.resumed.push(job.id);

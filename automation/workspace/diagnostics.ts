@@ -80,9 +80,17 @@ export class EngineDiagnostics {
     const firstUrn = this.failed?.urn ?? [...this.byResource.keys()][0];
     const resource = this.failed ?? (firstUrn ? resourceOfUrn(firstUrn) : undefined);
     const details = [...(firstUrn ? this.byResource.get(firstUrn) ?? [] : []), ...this.violations, ...this.stackErrors];
-    if (!resource && details.length === 0) return error;
-    return new EngineOperationError(operation, slug, resource, details, error);
+    // Nothing in the events (the CLI stopped before the engine ran: backend, passphrase, program install): its own `error:` lines.
+    const said = resource || details.length > 0 ? details : cliErrorLines(error.message);
+    if (!resource && said.length === 0) return error;
+    return new EngineOperationError(operation, slug, resource, said, error);
   }
+}
+
+/** The distinct `error: ...` lines of a CLI run's output, as the CommandError carries it. */
+export function cliErrorLines(text: string): string[] {
+  const lines = [...text.matchAll(/^\s*error: (.+)$/gm)].map((m) => clean(m[1])).filter((line) => line !== "" && !GENERIC.test(line));
+  return [...new Set(lines)];
 }
 
 function isStackUrn(urn: string): boolean {

@@ -93,6 +93,15 @@ describe("failure reasons leave the flow scrubbed", () => {
     expect(outcome.reason).toBe(`create of command:remote:Command "leak-one-bootstrap" failed: Process exited with status 1: token ${SECRET_MARK} refused`);
   });
 
+  it("takes the CLI's own error lines when the engine sent no event (it stopped before the update began)", () => {
+    const cliError = Object.assign(Object.create(CommandError.prototype) as CommandError, {
+      message: "code: 255\n stdout: \n stderr: Command failed with exit code 255: pulumi preview --stack one\nerror: incorrect passphrase\n\n err?: Error: Command failed\nerror: incorrect passphrase\n",
+    });
+    const explained = new EngineDiagnostics().explain("preview", "one", cliError);
+    expect(explained).toBeInstanceOf(EngineOperationError);
+    expect((explained as Error).message).toBe("preview of stack one failed: incorrect passphrase");
+  });
+
   it("leaves a failure the engine did not explain as it is", () => {
     const plain = new Error("no such hub stack");
     expect(new EngineDiagnostics().explain("up", "x", plain)).toBe(plain);

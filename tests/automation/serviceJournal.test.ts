@@ -140,6 +140,7 @@ describe("service journal: shutdown", () => {
     expect(second.jobs.recover().resumed).toEqual([job.id]);
     const done = await second.jobs.settled(job.id);
     expect(done).toMatchObject({ status: "succeeded", resumed: 1 });
+    expect(done.reason).toBeUndefined();
     expect(working.ops).toEqual(["up term-one"]);
   });
 });
