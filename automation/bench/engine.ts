@@ -13,7 +13,7 @@ import { OrderFlow } from "../orders/flow";
 import { MemoryTenantStore } from "../orders/store";
 import { repoRoot } from "../plan/stackConfig";
 import { LocalTenantWorkspace } from "../workspace/local";
-import { hubReferencesFromRepo } from "../workspace/simulated";
+import { hubReferencesFromRepo } from "../plan/hubReferences";
 import { PROVIDER_SECRET_CONFIG, TENANT_SECRET_CONFIG, placeholders } from "../../stacks/secrets";
 import { loadTenantSpecs } from "../../tenants/load";
 import { engineBinDir, engineBuilt, pluginHome, recordedFiguresFile } from "../engine/paths";

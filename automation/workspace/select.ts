@@ -5,7 +5,8 @@ import { InvalidInputError, zodProblems } from "../../tenants/schema";
 import { FileTenantStore, StackTenantStore, TenantStore } from "../orders/store";
 import { LocalTenantWorkspace } from "./local";
 import { RemoteTenantWorkspace } from "./remote";
-import { SimulatedWorkspace, hubReferencesFromRepo } from "./simulated";
+import { hubReferencesFromRepo } from "../plan/hubReferences";
+import { SimulatedWorkspace } from "./simulated";
 import { TenantWorkspace } from "./types";
 
 const envSchema = z.object({

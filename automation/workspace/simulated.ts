@@ -6,12 +6,10 @@
  */
 import { createHash } from "node:crypto";
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
-import { TENANT_PROJECT, hubStackName, hubStackReferenceName } from "../../stacks/contract";
+import { TENANT_PROJECT, hubStackReferenceName } from "../../stacks/contract";
 import { tenantProgram } from "../../stacks/tenant/program";
-import { REGION_IDS } from "../../tenants/catalog";
 import { RecordedResource, runUnderMocks } from "../plan/mockRuntime";
-import { HubReference, planHubStack } from "../plan/planStacks";
-import { hubRunOptions, repoRoot } from "../plan/stackConfig";
+import { HubReference } from "../plan/planStacks";
 import { EngineEvent, OperationResult, StackOperation, StackOutput, TenantWorkspace } from "./types";
 
 /** A failure to inject into one attempt. */
@@ -230,28 +228,4 @@ export function busyError(slug: string): ConcurrentUpdateError {
   const ctor = ConcurrentUpdateError as unknown as new (result: { stderr: string; toString(): string }) => ConcurrentUpdateError;
   const stderr = `error: [409] Conflict: Another update is currently in progress. (stack ${slug})`;
   return new ctor({ stderr, toString: () => `code: 255\n stderr: ${stderr}\n` });
-}
-
-const hubCache = new Map<string, Promise<Record<string, HubReference>>>();
-
-/** Hub outputs of every region, as the offline plan computes them from the hub stacks' config (once per process). */
-export function hubReferencesFromRepo(org: string, root: string = repoRoot()): Promise<Record<string, HubReference>> {
-  const key = `${org}\u0000${root}`;
-  let hubs = hubCache.get(key);
-  if (!hubs) {
-    hubs = planHubs(org, root);
-    hubCache.set(key, hubs);
-    hubs.catch(() => hubCache.delete(key));
-  }
-  return hubs;
-}
-
-async function planHubs(org: string, root: string): Promise<Record<string, HubReference>> {
-  const hubs: Record<string, HubReference> = {};
-  for (const region of REGION_IDS) {
-    const outcome = await planHubStack(hubRunOptions(root, hubStackName(region), { org }));
-    if (!outcome.plainOutputs) throw new Error(`hub stack ${hubStackName(region)} did not plan: ${outcome.errors.map((e) => e.message).join("; ")}`);
-    hubs[region] = { outputs: outcome.plainOutputs, secretOutputs: outcome.secretOutputs ?? [] };
-  }
-  return hubs;
 }

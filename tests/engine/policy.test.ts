@@ -11,7 +11,7 @@ import { judgeStack } from "../../automation/plan/judge";
 import { runUnderMocks } from "../../automation/plan/mockRuntime";
 import { tenantRunOptions } from "../../automation/plan/stackConfig";
 import { LocalTenantWorkspace } from "../../automation/workspace/local";
-import { hubReferencesFromRepo } from "../../automation/workspace/simulated";
+import { hubReferencesFromRepo } from "../../automation/plan/hubReferences";
 import { TENANT_PROJECT } from "../../stacks/contract";
 import { PROVIDER_SECRET_CONFIG, TENANT_SECRET_CONFIG, placeholders } from "../../stacks/secrets";
 import { tenantProgram } from "../../stacks/tenant/program";

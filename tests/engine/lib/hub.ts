@@ -4,7 +4,7 @@
  * itself runs on the estate), with whatever the estate sets over them.
  */
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { hubReferencesFromRepo } from "../../../automation/workspace/simulated";
+import { hubReferencesFromRepo } from "../../../automation/plan/hubReferences";
 import type { EngineEnv } from "./engine";
 
 export const ESTATE_ORG = "organization"; // the file backend's only organization
