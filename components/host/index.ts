@@ -29,6 +29,8 @@ export interface HostSecrets {
   readonly cloudflareDnsToken: pulumi.Input<string>;
   /** Token the host registers with the Hub. Optional for hosts that do not register. */
   readonly registrationToken?: pulumi.Input<string>;
+  /** rclone.conf defining the remote of `HostParams.backupRemote` (the daily backup's off-site copy). */
+  readonly backupRcloneConfig?: pulumi.Input<string>;
 }
 
 export interface BaseStagesArgs {
@@ -94,8 +96,8 @@ export function pinnedConnection(args: HostConnectionArgs, hostKey: pulumi.Input
 
 function secretsInput(plan: StagePlan, secrets: HostSecrets): pulumi.Output<string> | undefined {
   if (plan.secrets.length === 0) return undefined;
-  const values = pulumi.all([secrets.cloudflareDnsToken, secrets.registrationToken ?? ""]).apply(([cf, reg]) =>
-    renderSecretsFile({ CLOUDFLARE_DNS_TOKEN: cf, REGISTRATION_TOKEN: reg } satisfies Record<StageSecret, string>, plan.secrets));
+  const values = pulumi.all([secrets.cloudflareDnsToken, secrets.registrationToken ?? "", secrets.backupRcloneConfig ?? ""]).apply(([cf, reg, rclone]) =>
+    renderSecretsFile({ CLOUDFLARE_DNS_TOKEN: cf, REGISTRATION_TOKEN: reg, BACKUP_RCLONE_CONFIG: rclone } satisfies Record<StageSecret, string>, plan.secrets));
   return pulumi.secret(values);
 }
 

@@ -18,10 +18,10 @@ export const BASE_STAGES = [
 export type BaseStage = (typeof BASE_STAGES)[number];
 
 /** Secrets a stage reads; each reaches the host only on the stage's standard input. */
-export type StageSecret = "REGISTRATION_TOKEN" | "CLOUDFLARE_DNS_TOKEN";
+export type StageSecret = "REGISTRATION_TOKEN" | "CLOUDFLARE_DNS_TOKEN" | "BACKUP_RCLONE_CONFIG";
 
 export const STAGE_SECRETS: Readonly<Partial<Record<BaseStage, readonly StageSecret[]>>> = {
-  layout: ["REGISTRATION_TOKEN"],
+  layout: ["REGISTRATION_TOKEN", "BACKUP_RCLONE_CONFIG"],
   tls: ["CLOUDFLARE_DNS_TOKEN"],
 };
 
@@ -58,6 +58,11 @@ export interface HostParams {
    * serves its self-signed placeholder until certbot is run (a host whose zone is not delegated yet).
    */
   readonly issueCertificate?: boolean;
+  /**
+   * rclone destination (`remote:path`) of the daily backup's off-site copy; the remote is defined
+   * by the BACKUP_RCLONE_CONFIG secret. Default - none (the backup unit then reports it and fails).
+   */
+  readonly backupRemote?: string;
   /** Default - "UTC". */
   readonly timezone?: string;
   /** Default - "C.UTF-8". */
@@ -130,6 +135,8 @@ function stageParams(stage: BaseStage, p: HostParams): Record<string, string> {
       };
     case "ssh":
       return { LB_SSH_PORT: sshPort };
+    case "layout":
+      return p.backupRemote ? { LB_BACKUP_REMOTE: p.backupRemote } : {};
     case "fail2ban":
       return { LB_MGMT_CIDRS: [...p.managementCidrs].sort().join(" ") };
     case "tls":

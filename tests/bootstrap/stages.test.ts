@@ -52,7 +52,8 @@ describe("host stages under the mock runtime", () => {
     const { resources } = await planHost(params, ["nextcloud"]);
     const commands = byType(resources, COMMAND);
     expect(commands.map((r) => r.name)).toEqual(["acme-host-host-key", ...BASE_STAGES.map((s) => `acme-host-${s}`), "acme-host-compose"]);
-    expect(byType(resources, COPY)).toHaveLength(BASE_STAGES.length + 4);
+    // The compose stage copies 7: compose.yaml, manifest.json, sites.conf, apply.sh, data.sh, backup.sh, restore.sh.
+    expect(byType(resources, COPY)).toHaveLength(BASE_STAGES.length + 7);
     for (let i = 1; i < commands.length; i++) expect(commands[i].dependencies, commands[i].name).toContain(commands[i - 1].urn);
   });
 

@@ -20,7 +20,7 @@ const FRESH = `letsbe-restore-test-${process.pid}`;
 const HEALTH = { intervalS: 2, timeoutS: 5, retries: 3, startPeriodS: 30 };
 const OFFSITE = "/srv/letsbe-offsite";
 const RCLONE_CONFIG = "[offsite]\ntype = local\n";
-const OPTIONS: HostOptions = { layoutEnv: { LB_BACKUP_REMOTE: `offsite:${OFFSITE}` }, layoutSecrets: { BACKUP_RCLONE_CONFIG: RCLONE_CONFIG } };
+const OPTIONS: HostOptions = { backupRemote: `offsite:${OFFSITE}`, backupRcloneConfig: RCLONE_CONFIG };
 const ITEMS = [
   "letsbe/openclaw:s1:healthy", "letsbe/safety-wrapper:s1:healthy", "letsbe/secrets-proxy:s1:healthy",
   "tools/nextcloud:s1:healthy", "sidecars/postgres:pg:postgres",
@@ -54,7 +54,7 @@ describe("daily backups that restore", () => {
     stopEngineIfStarted();
   });
 
-  step("installs the backup's off-site settings root-only, and rclone, from the layout stage", async () => {
+  step("installs the backup's off-site settings (HostParams.backupRemote, the BACKUP_RCLONE_CONFIG secret) root-only, and rclone, from the layout stage", async () => {
     expect(await first.run("cat /etc/letsbe/backup.env")).toBe(
       `# Managed by LetsBe bootstrap.\nRCLONE_REMOTE=offsite:${OFFSITE}\nRCLONE_CONFIG=/etc/letsbe/backup-rclone.conf\nKEEP_DAYS=7\n`);
     expect(await first.run("stat -c '%a %U' /etc/letsbe/backup.env /etc/letsbe/backup-rclone.conf")).toBe("600 root\n600 root\n");

@@ -147,3 +147,37 @@ describe("hub backup installation", () => {
     ]);
   });
 });
+
+describe("hub restore script", () => {
+  const restore = (...args: string[]) => {
+    const script = join(root, "restore.sh");
+    writeFileSync(script, hubScript("restore.sh"));
+    return spawnSync("bash", [script, ...args], {
+      encoding: "utf8",
+      env: {
+        PATH: `${join(root, "bin")}:/usr/bin:/bin`, HUB_BACKUP_ENV: join(root, "absent.env"), BACKUP_DIR: backupDir,
+        DB_CONTAINER: "letsbe-hub-db", DB_USER: "letsbe_hub", DB_NAME: "letsbe_hub", DOCKER_LOG: join(root, "docker.log"),
+      },
+    });
+  };
+
+  beforeEach(() => stub("docker", 'echo "$*" >> "$DOCKER_LOG"'));
+
+  it.each([
+    [["--bogus"], "unknown option --bogus"],
+    [["notes.txt"], "'notes.txt' is not a hub dump (hub_*.sql.gz)"],
+    [["hub_20260101_000000.sql.gz", "hub_20260102_000000.sql.gz"], "one dump at most"],
+  ])("exits 2 on %j, naming the problem, and touches no container", (args, message) => {
+    const result = restore(...args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(existsSync(join(root, "docker.log"))).toBe(false);
+  });
+
+  it("fails before touching the database when the dump named is not there", () => {
+    const result = restore("hub_20260101_000000.sql.gz");
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`no dump hub_20260101_000000.sql.gz in ${backupDir}`);
+    expect(existsSync(join(root, "docker.log"))).toBe(false);
+  });
+});

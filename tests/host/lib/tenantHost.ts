@@ -25,10 +25,10 @@ export interface TenantHost {
 }
 
 export interface HostOptions {
-  /** Parameters the layout stage reads beyond the plan's (the off-site backup settings). */
-  readonly layoutEnv?: Readonly<Record<string, string>>;
-  /** Secrets the layout stage reads beyond the plan's, `NAME` to value. */
-  readonly layoutSecrets?: Readonly<Record<string, string>>;
+  /** The daily backup's off-site destination (`HostParams.backupRemote`). */
+  readonly backupRemote?: string;
+  /** rclone.conf defining it (the BACKUP_RCLONE_CONFIG stage secret). */
+  readonly backupRcloneConfig?: string;
 }
 
 let engine = "";
@@ -46,12 +46,9 @@ export function stopEngineIfStarted(): void {
 /** What `remote.CopyToRemote` + `remote.Command` do for one stage. */
 export async function runStage(session: SshSession, plan: StagePlan, options: HostOptions = {}): Promise<void> {
   await session.upload(plan.remotePath, plan.script);
-  const extraEnv = plan.name === "layout" ? Object.entries(options.layoutEnv ?? {}).map(([k, v]) => `${k}='${v}' `).join("") : "";
-  const extraSecrets = plan.name === "layout"
-    ? Object.entries(options.layoutSecrets ?? {}).map(([k, v]) => `${k}=${Buffer.from(v, "utf8").toString("base64")}\n`).join("")
-    : "";
-  const stdin = plan.secrets.length > 0 ? renderSecretsFile(TEST_SECRETS, plan.secrets) + extraSecrets : undefined;
-  const result = await session.exec(`${extraEnv}${plan.command}`, stdin);
+  const values = { ...TEST_SECRETS, ...(options.backupRcloneConfig ? { BACKUP_RCLONE_CONFIG: options.backupRcloneConfig } : {}) };
+  const stdin = plan.secrets.length > 0 ? renderSecretsFile(values, plan.secrets) : undefined;
+  const result = await session.exec(plan.command, stdin);
   if (result.code !== 0) throw new Error(`stage ${plan.name} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
 }
 
@@ -69,6 +66,7 @@ export async function startTenantHost(name: string, options: HostOptions = {}): 
     managementCidrs: [`${gateway}/32`],
     acmeEmail: "ops@example.net",
     issueCertificate: false,
+    ...(options.backupRemote ? { backupRemote: options.backupRemote } : {}),
   };
   const session = await SshSession.connect({ host: "127.0.0.1", port, username: "root", privateKey: keys.private });
   for (const plan of planBaseStages(params)) await runStage(session, plan, options);
