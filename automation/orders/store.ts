@@ -5,11 +5,12 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigMap, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { ConfigMap, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { z } from "zod";
 import { TENANT_PROJECT } from "../../stacks/contract";
 import { ReleaseOverride, releaseOverrideSchema } from "../../tenants/release";
 import { InvalidInputError, SLUG_PATTERN, TenantSpec, parseTenantSpec, zodProblems } from "../../tenants/schema";
+import { CHILD_ENV_INHERITED, onlyGivenEnv } from "../workspace/local";
 import { KeyedLock } from "./limits";
 
 export interface TenantRecord {
@@ -249,11 +250,15 @@ export class StackTenantStore implements TenantStore {
   }
 
   private ws(): Promise<LocalWorkspace> {
-    this.workspace ??= LocalWorkspace.create({
+    // The CLI child gets what the workspace's does: the few inherited variables and the backend's, no LETSBE_SECRET_*.
+    const inherited = Object.fromEntries(CHILD_ENV_INHERITED.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k] as string]));
+    const envVars = { ...inherited, ...this.options.envVars };
+    this.workspace ??= PulumiCommand.get({ skipVersionCheck: !!envVars.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK }).then(onlyGivenEnv).then((pulumiCommand) => LocalWorkspace.create({
       workDir: mkdtempSync(join(this.options.workRoot ?? tmpdir(), "letsbe-fleet-")),
       projectSettings: { name: TENANT_PROJECT, runtime: "nodejs" },
-      envVars: { ...this.options.envVars },
-    });
+      envVars, pulumiCommand,
+    }));
+    this.workspace.catch(() => { this.workspace = undefined; });
     return this.workspace;
   }
 }
