@@ -124,9 +124,15 @@ describe("the hub stack on the estate, through the real CLI", () => {
     }
   });
 
-  step("a plain destroy is refused while the stack is protected", async () => {
+  step("a plain destroy stops at the protected server and volumes; the next up restores the containers", async () => {
+    // The engine deletes the unprotected dependents (containers, networks) before it refuses the
+    // protected: the data and the server survive, the service does not until the next up.
     await expect(pulumiAsync(estate.engine, ["destroy", "--yes", "--skip-preview", "--non-interactive", "-s", STACK], dir)).rejects.toThrow(/protect/);
-    expect(containerState()["letsbe-hub"]).toMatch(/^healthy /);
+    expect(hubServer().nickname).not.toBe("letsbe-pool");
+    expect(onHub("docker volume ls -q").split("\n")).toEqual(expect.arrayContaining(["hub-db-data", "hub-jobs", "hub-logs"]));
+    await upHub(estate.engine, dir, STACK);
+    for (const [name, state] of Object.entries(containerState())) expect(state, name).toMatch(/^healthy /);
+    expect(healthThroughNginx()).toBe("healthy-v2-http");
   });
 
   step("decommission removes the containers and DNS, and hands the Netcup server back to the pool", async () => {
