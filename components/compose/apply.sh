@@ -8,7 +8,9 @@
 # databases, re-apply the previous compose file and pins kept in $LB_STACK_DIR/current, and
 # fail naming the unhealthy services.
 # Last line on success: LETSBE_RESULT {"release":...,"previousRelease":...}
-set -Eeuo pipefail
+set -euo pipefail
+# Functions and subshells report through the ERR trap too.
+set -E
 # Whatever stops the script says where, so a failed apply never ends silent.
 trap 'printf "[letsbe-compose] error: %s exited %s (apply.sh line %s)\n" "$BASH_COMMAND" "$?" "$LINENO" >&2' ERR
 

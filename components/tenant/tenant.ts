@@ -52,6 +52,10 @@ export interface TenantHostArgs {
   readonly composeWaitTimeoutS?: number;
   /** Request the wildcard certificate in bootstrap (false: a zone not delegated yet). Default - true. */
   readonly issueCertificate?: boolean;
+  /** rclone `remote:path` of the daily backup's off-site copy. Default - none (the backup unit fails, saying so). */
+  readonly backupRemote?: string;
+  /** rclone.conf defining that remote (secret). */
+  readonly backupRcloneConfig?: pulumi.Input<string>;
 }
 
 /** One customer: a VPS, DNS to it, and (later stages) the host and its compose stack. */
@@ -147,8 +151,9 @@ function createTenantHost(name: string, args: TenantArgs, host: TenantHostArgs, 
       publicTcpPorts: mail ? MAIL_PORTS : [],
       acmeEmail: spec.contactEmail,
       issueCertificate: host.issueCertificate,
+      backupRemote: host.backupRemote,
     },
-    secrets: { cloudflareDnsToken: host.cloudflareDnsToken, registrationToken: host.registrationToken },
+    secrets: { cloudflareDnsToken: host.cloudflareDnsToken, registrationToken: host.registrationToken, backupRcloneConfig: host.backupRcloneConfig },
     dependsOn: [vps.server],
     compose: {
       rendered: renderCompose({ slug: spec.slug, domain: spec.domain, tools: spec.tools, release: args.release, ...args.images }),

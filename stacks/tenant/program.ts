@@ -39,6 +39,8 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
       registrationToken: config.requireSecret("registrationToken"),
       sshPort: config.getNumber("sshPort"),
       issueCertificate: config.getBoolean("issueCertificate"),
+      backupRemote: config.get("backupRemote"),
+      backupRcloneConfig: config.getSecret("backupRcloneConfig"),
     },
     netcup: spec.provider === "netcup"
       ? {
