@@ -50,6 +50,8 @@ export function createNetcupVps(resourceName: string, args: NetcupVpsArgs, paren
     tokenUrl: args.tokenUrl,
     refreshToken: args.refreshToken,
     tuning: args.tuning,
-  }, { parent, protect: args.protect ?? true });
+    // A named server is the only one its resource can claim: on replacement the old resource must wipe
+    // and release it first, or its delete would wipe the server its successor has just installed.
+  }, { parent, protect: args.protect ?? true, deleteBeforeReplace: args.serverName !== undefined });
   return { provider: "netcup", serverId: server.serverId, ipv4: server.ipv4, ipv6: server.ipv6, server };
 }
