@@ -8,9 +8,11 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engineBinDir, pluginHome, recordedFiguresFile } from "../../../automation/engine/paths";
+import { repoRoot } from "../../fakes/scp/spec";
 import { dirname } from "node:path";
 
-export const REPO = join(__dirname, "..", "..", "..");
+/** The checkout, from the sources or from the compiled `dist/` (the estate's command runs there). */
+export const REPO = repoRoot();
 
 export function engineBin(): string {
   const bin = engineBinDir(REPO);

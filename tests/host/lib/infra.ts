@@ -2,8 +2,10 @@
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { repoRoot } from "../../fakes/scp/spec";
 
-const SCRIPT = join(__dirname, "..", "infra", "host.sh");
+// From the checkout, so the compiled estate command finds the script too (tsc copies no .sh).
+const SCRIPT = join(repoRoot(), "tests", "host", "infra", "host.sh");
 
 export function hostInfra(...args: string[]): string {
   return execFileSync("bash", [SCRIPT, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 900_000 });
