@@ -65,7 +65,7 @@ describe("workflows", () => {
     }
   });
 
-  it("pull requests: type-check, lint, tests; the offline plan of both hubs posted to the PR; previews with the pack only with credentials", () => {
+  it("pull requests: type-check, lint, tests; the offline plan of both hubs posted to the PR, and of each affected tenant", () => {
     const wf = load("pull-request.yaml");
     expect(Object.keys(wf.on)).toEqual(["pull_request"]);
     const check = scripts(wf.jobs.check!);
@@ -81,14 +81,12 @@ describe("workflows", () => {
     expect(post?.env?.API).toContain("/issues/${{ github.event.pull_request.number }}/comments");
     expect(stepRunning(plan, /exit 1/)?.if).toBe("steps.plan.outputs.exit-code != '0'");
 
-    const preview = wf.jobs.preview!;
-    expect(needsOf(preview)).toEqual(["check", "affected"]);
-    const creds = preview.steps[0]!;
-    expect(creds.id).toBe("creds");
-    expect(creds.run).toContain("::notice title=pulumi preview skipped::");
-    for (const step of preview.steps.slice(1)) expect(step.if, step.name ?? step.uses).toBe("steps.creds.outputs.available == 'true'");
-    expect(scripts(preview)).toContain('pulumi preview --stack "letsbe/${stack}" --policy-pack policy');
-    expect(scripts(preview)).toContain('npm run --silent letsbe -- tenant preview "${slug}"');
+    // Unreviewed code gets no credential: the affected tenants get the offline plan only.
+    const tenants = wf.jobs.tenants!;
+    expect(needsOf(tenants)).toEqual(["affected"]);
+    expect(tenants.env?.TENANTS).toBe("${{ needs.affected.outputs.tenants }}");
+    expect(scripts(tenants)).toContain('npm run --silent plan -- --stack "tenant:${slug}"');
+    expect(JSON.stringify(wf)).not.toMatch(/secrets\.(?!GITHUB_TOKEN\b)/);
   });
 
   it("main: prod-eu, then prod-us, each behind the production environment; then changed tenants through the automation CLI", () => {
@@ -97,13 +95,13 @@ describe("workflows", () => {
     const eu = wf.jobs["up-prod-eu"]!;
     const us = wf.jobs["up-prod-us"]!;
     const tenants = wf.jobs.tenants!;
-    expect(needsOf(eu)).toEqual(["check", "approval"]);
+    expect(needsOf(eu)).toEqual(["gitea", "check", "approval"]);
     const gate = scripts(wf.jobs.approval!);
     expect(gate).toContain('"${API}/commits/${GITHUB_SHA}/pull"');
     expect(gate).toContain('select(.state == "APPROVED" and .stale != true and .dismissed != true)');
     expect(gate).toMatch(/"\$\{login\}" != "\$\{author\}"/);
     expect(needsOf(us)).toEqual(["up-prod-eu"]);
-    expect(needsOf(tenants)).toEqual(["up-prod-us"]);
+    expect(needsOf(tenants)).toEqual(["gitea", "approval", "up-prod-us"]);
     for (const job of [wf.jobs.approval!, eu, us, tenants]) expect(job.environment).toBe("production");
     expect(scripts(eu)).toContain("pulumi up --stack letsbe/prod-eu --policy-pack policy --yes");
     expect(scripts(us)).toContain("pulumi up --stack letsbe/prod-us --policy-pack policy --yes");
