@@ -1,26 +1,21 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import { PlatformNames, domainRelation, normaliseDomain, platformDomainProblems } from "../tenants/domains";
-import { HUB_PROJECT } from "../tenants/projects";
 import { ResourceLike, TYPES, isTenantStack, parseUrn } from "./lib/resources";
 
 /**
- * The hub's names as a tenant stack sees them: the outputs of its reference to `letsbe-hub`, which
- * the engine records for the read (`outputs.tenantBaseDomain`, the host of `outputs.hubUrl`). The
- * offline plan records only the reference's name; there the tenant program has already applied the
- * same rules with the hub's outputs, and the policy judges the platform domains alone.
+ * The hub's names, from the policy config (`--policy-pack-config`: `{"domains-disjoint":
+ * {"tenantBaseDomain": "eu.letsbe.biz", "hubDomain": "hub.eu.letsbe.biz"}}`). A stack cannot show
+ * them: the engine keeps reads such as the hub's StackReference out of what a stack policy sees
+ * (`reads`, not `news`), and the offline plan records only the reference's name. Without them the
+ * platform domains and reserved labels are judged; the tenant program has already applied the
+ * base-domain rules with the hub's outputs.
  */
-export function hubNamesOf(resources: readonly ResourceLike[]): PlatformNames {
-  for (const r of resources) {
-    if (r.type !== TYPES.stackReference || String(r.props.name ?? r.name).split("/")[1] !== HUB_PROJECT) continue;
-    const outputs = r.props.outputs;
-    if (outputs === null || typeof outputs !== "object") return {};
-    const { tenantBaseDomain, hubUrl } = outputs as Record<string, unknown>;
-    return {
-      ...(typeof tenantBaseDomain === "string" ? { tenantBaseDomain } : {}),
-      ...(typeof hubUrl === "string" && URL.canParse(hubUrl) ? { hubDomain: new URL(hubUrl).hostname } : {}),
-    };
-  }
-  return {};
+export function hubNamesOf(config: Record<string, unknown>): PlatformNames {
+  const { tenantBaseDomain, hubDomain } = config;
+  return {
+    ...(typeof tenantBaseDomain === "string" && tenantBaseDomain !== "" ? { tenantBaseDomain } : {}),
+    ...(typeof hubDomain === "string" && hubDomain !== "" ? { hubDomain } : {}),
+  };
 }
 
 /** Record names of the stack, normalised, `*.` taken off; names that are no DNS name (`@`) are left out. */
@@ -33,10 +28,16 @@ function recordNames(resources: readonly ResourceLike[]): { name: string; urn: s
 
 export const domainsDisjoint: StackValidationPolicy = {
   name: "domains-disjoint",
-  description: "A tenant's DNS records stay inside its own domain, which is one unreserved label under the hub's tenant base domain or off the platform's domains, and never the hub's name.",
+  description: "A tenant's DNS records stay inside its own domain, which is never a platform domain nor contains one, sits inside one only as one unreserved label, and (given the hub's names in the policy config) is one label under the base domain and never the hub's name.",
   enforcementLevel: "mandatory",
   severity: "critical",
   tags: ["isolation", "dns", "tenancy"],
+  configSchema: {
+    properties: {
+      tenantBaseDomain: { type: "string" },
+      hubDomain: { type: "string" },
+    },
+  },
   remediationSteps: "Give the tenant one label under the base domain that tenants/domains.ts does not reserve, or a domain of its own with its zone; never a record outside it.",
   validateStack: (args, report) => {
     const tenantResources = args.resources.filter((r) => isTenantStack(r.urn));
@@ -52,6 +53,6 @@ export const domainsDisjoint: StackValidationPolicy = {
         report(`record "${n.name}" of tenant "${slug}" lies outside the tenant's domain "${apex.name}": a tenant's records stay inside its own domain`, n.urn);
       }
     }
-    for (const message of platformDomainProblems(slug, apex.name, hubNamesOf(args.resources))) report(message, apex.urn);
+    for (const message of platformDomainProblems(slug, apex.name, hubNamesOf(args.getConfig<Record<string, unknown>>()))) report(message, apex.urn);
   },
 };
