@@ -39,6 +39,8 @@ describe("production workspaces drive the Automation API as documented", () => {
   const config = { "letsbe-tenant:hubOrg": { value: "letsbe" }, "letsbe-tenant:registrationToken": { value: "reg-S3CR3T", secret: true } };
 
   it("LocalWorkspace: one work directory per operation, config set, events and signal passed, lock conflicts translated", async () => {
+    // Plain config only: secrets go to the real CLI's stdin, proven in tests/engine/configArgs.test.ts.
+    const plainConfig = { "letsbe-tenant:hubOrg": { value: "letsbe" }, "letsbe-tenant:region": { value: "eu" } };
     const seen: Array<{ workDir: string; settings: unknown; linked: boolean }> = [];
     const calls: string[] = [];
     const spy = vi.spyOn(LocalWorkspace, "createOrSelectStack").mockImplementation((async (args: { stackName: string; workDir: string }, opts: { projectSettings: unknown }) => {
@@ -58,13 +60,13 @@ describe("production workspaces drive the Automation API as documented", () => {
     try {
       const workspace = new LocalTenantWorkspace({ programDir: join(__dirname, "..", "..", "stacks", "tenant"), stackPrefix: "letsbe/", policyPacks: ["/repo/policy"] });
       const signal = new AbortController().signal;
-      const result = await workspace.up({ slug: "one-a", config, signal, onEvent: () => undefined });
+      const result = await workspace.up({ slug: "one-a", config: plainConfig, signal, onEvent: () => undefined });
       expect(result).toEqual({ outputs: { slug: { value: "x", secret: false } }, changes: { create: 3 } });
-      await expect(workspace.up({ slug: "locked", config })).rejects.toBeInstanceOf(StackBusyError);
+      await expect(workspace.up({ slug: "locked", config: plainConfig })).rejects.toBeInstanceOf(StackBusyError);
       expect(calls).toEqual([
-        "config letsbe-tenant:hubOrg,letsbe-tenant:registrationToken", "up events=function signal=true policy=/repo/policy",
+        "config letsbe-tenant:hubOrg,letsbe-tenant:region", "up events=function signal=true policy=/repo/policy",
         // Events always go to the workspace's own diagnostics collector, whether the caller listens or not.
-        "config letsbe-tenant:hubOrg,letsbe-tenant:registrationToken", "up events=function signal=false policy=/repo/policy",
+        "config letsbe-tenant:hubOrg,letsbe-tenant:region", "up events=function signal=false policy=/repo/policy",
       ]);
       expect(spy.mock.calls.map((c) => (c[0] as { stackName: string }).stackName)).toEqual(["letsbe/one-a", "letsbe/locked"]);
       expect(seen[0].workDir).not.toBe(seen[1].workDir);
