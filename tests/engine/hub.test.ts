@@ -44,7 +44,7 @@ const containerState = () => Object.fromEntries(CONTAINERS.map((name) => [name, 
 
 beforeAll(async () => {
   estate = await startEstate(`letsbe-hub-${process.pid}`, { hub: "none" });
-  const [server] = estate.scp.addServers([{ product: "RS 2000 G12", site: "Nuremberg" }]);
+  const server = estate.addPoolServer({ product: "RS 2000 G12", site: "Nuremberg" });
   const keyFile = join(estate.dir, "provisioning-key");
   writeFileSync(keyFile, estate.privateKey, { mode: 0o600 });
   inputs = {

@@ -34,7 +34,7 @@ const hubImages = () => ({
 async function ensureHub(region: RegionId, say: (line: string) => void): Promise<void> {
   if (hubs.has(region)) return;
   const stack = `prod-${region}`;
-  const [server] = estate.scp.addServers([{ product: "RS 2000 G12", site: REGIONS[region].netcupSite }]);
+  const server = estate.addPoolServer({ product: "RS 2000 G12", site: REGIONS[region].netcupSite });
   const keyFile = join(estate.dir, "provisioning-key");
   writeFileSync(keyFile, estate.privateKey, { mode: 0o600 });
   const dir = hubWorkDir(stack, estateHubConfig({
@@ -62,7 +62,7 @@ async function up(tenantsDir: string | undefined, say: (line: string) => void): 
   let ok = true;
   for (const spec of specs) {
     // Pool servers of the tier's product, so that each Netcup tenant finds one to claim.
-    if (spec.provider === "netcup") estate.scp.addServers([{ product: tierProduct(spec), site: REGIONS[spec.region].netcupSite }]);
+    if (spec.provider === "netcup") estate.addPoolServer({ product: tierProduct(spec), site: REGIONS[spec.region].netcupSite });
     say(`tenant ${spec.slug}: provision (${spec.provider}, ${spec.tier})`);
     const order = parseOrder({ orderId: `estate-${spec.slug}`, tenant: spec, release: standInRelease(estate.pins) });
     const outcome = await estate.flow.provision(order);

@@ -18,13 +18,36 @@ import { HostFleet, authorizedKeysOf } from "./hosts";
 import { FakeCloudflare } from "../../fakes/cloudflare/server";
 import { FakeHetzner } from "../../fakes/hetzner/server";
 import { FakeScp } from "../../fakes/scp/server";
+import type { FakeServer, SeedServer } from "../../fakes/scp/model";
 import { randomBytes } from "node:crypto";
 import { freePort, hostInfra } from "../../host/lib/infra";
 import { EngineEnv, REPO, engineEnv } from "./engine";
 import { ESTATE_ORG, upContractHub } from "./hub";
 import { SettingsWorkspace } from "./settings";
 
-export const ESTATE_NETWORK = { name: "letsbe-estate", subnet: "198.18.0.0/22", gateway: "198.18.0.1" };
+/**
+ * Which /22 of 198.18.0.0/15 the estate takes (LETSBE_ESTATE_BLOCK, 0-31, default 0): estates in
+ * different blocks run side by side on one Docker engine (networks, addresses and names apart).
+ */
+export const ESTATE_BLOCK = estateBlock(process.env.LETSBE_ESTATE_BLOCK);
+const octet = (offset: number) => 4 * ESTATE_BLOCK + offset;
+export const ESTATE_NETWORK = {
+  name: ESTATE_BLOCK === 0 ? "letsbe-estate" : `letsbe-estate-${ESTATE_BLOCK}`,
+  subnet: `198.18.${octet(0)}.0/22`,
+  gateway: `198.18.${octet(0)}.1`,
+};
+
+function estateBlock(raw: string | undefined): number {
+  if (raw === undefined || raw === "") return 0;
+  if (!/^\d+$/.test(raw) || Number(raw) > 31) throw new Error(`LETSBE_ESTATE_BLOCK: must be a whole number from 0 to 31, got "${raw}"`);
+  return Number(raw);
+}
+
+/** The n-th Netcup pool server's address: the block's first two /24s, from .2. */
+function poolAddress(n: number): string {
+  if (n >= 500) throw new Error("the estate has addresses for 500 Netcup servers");
+  return `198.18.${octet(Math.floor(n / 250))}.${(n % 250) + 2}`;
+}
 export const ZONE_NAME = "estate.example.net";
 const REGISTRY_SCRIPT = join(REPO, "tests", "engine", "infra", "registry.sh");
 const STANDINS_SCRIPT = join(REPO, "tests", "host", "infra", "standins.sh");
@@ -60,6 +83,8 @@ export interface Estate {
   readonly privateKey: string;
   readonly publicKey: string;
   readonly scp: FakeScp;
+  /** A further Netcup server at the estate's next pool address. */
+  readonly addPoolServer: (seed: Omit<SeedServer, "ipv4">) => FakeServer;
   readonly cloudflare: FakeCloudflare;
   readonly hetzner: FakeHetzner;
   readonly zoneId: string;
@@ -106,14 +131,14 @@ export async function startEstate(prefix: string, options: EstateOptions = {}): 
     const fleet = new HostFleet(prefix, ESTATE_NETWORK.gateway, registryPort, ESTATE_NETWORK.name);
     const scp = await FakeScp.start({
       // Two of the lite tier's product: a replaced server is claimed before its predecessor is released.
-      servers: [{ product: TIERS.lite.netcupProduct, site: "Nuremberg" }, { product: TIERS.lite.netcupProduct, site: "Nuremberg" }, { product: TIERS.scale.netcupProduct, site: "Nuremberg" }],
+      servers: [TIERS.lite.netcupProduct, TIERS.lite.netcupProduct, TIERS.scale.netcupProduct].map((product, n) => ({ product, site: "Nuremberg", ipv4: poolAddress(n) })),
       onImageInstall: fleet.installHook(),
     });
     const cloudflare = await FakeCloudflare.start({ zones: [{ name: ZONE_NAME }] });
     // A Hetzner server's host is started with the keys its cloud-init user data names, at its primary IPv4.
     const hetzner = await FakeHetzner.start({
       token: randomBytes(32).toString("hex"), // the real provider insists on 64 characters
-      ipv4: (index) => `198.18.2.${10 + index}`,
+      ipv4: (index) => `198.18.${octet(2)}.${10 + index}`,
       onServerCreate: async (server) => {
         const keys = authorizedKeysOf(server.userData ?? "");
         if (!server.ipv4 || keys.length === 0) throw new Error(`server ${server.name}: no IPv4 or no SSH key in its user data`);
@@ -153,7 +178,8 @@ export async function startEstate(prefix: string, options: EstateOptions = {}): 
     const store = new MemoryTenantStore();
     const workspace = new SettingsWorkspace(local, settings);
     const flow = new OrderFlow({ workspace, store, org: ESTATE_ORG, secrets, attempts: 1, timeoutMs: 3_600_000 });
-    return { ...partial, engine, dockerd, registryPid, registryPort, dir, pins, privateKey: keys.private, publicKey: keys.public, scp, cloudflare, zoneId, hetzner, fleet, store, flow, workspace, secrets, timings } as Estate;
+    const addPoolServer = (seed: Omit<SeedServer, "ipv4">): FakeServer => scp.addServers([{ ...seed, ipv4: poolAddress(scp.servers.size) }])[0];
+    return { ...partial, addPoolServer, engine, dockerd, registryPid, registryPort, dir, pins, privateKey: keys.private, publicKey: keys.public, scp, cloudflare, zoneId, hetzner, fleet, store, flow, workspace, secrets, timings } as Estate;
   } catch (error) {
     await stopEstate(partial);
     throw error;
