@@ -49,6 +49,8 @@ function poolAddress(n: number): string {
   return `198.18.${octet(Math.floor(n / 250))}.${(n % 250) + 2}`;
 }
 export const ZONE_NAME = "estate.example.net";
+/** A real hub on the estate puts a region's tenants under `<region>.<zone>` (lib/hubStack.ts). */
+export const estateTenantBaseDomain = (region: string) => `${region}.${ZONE_NAME}`;
 const REGISTRY_SCRIPT = join(REPO, "tests", "engine", "infra", "registry.sh");
 const STANDINS_SCRIPT = join(REPO, "tests", "host", "infra", "standins.sh");
 
@@ -177,7 +179,11 @@ export async function startEstate(prefix: string, options: EstateOptions = {}): 
     });
     const store = new MemoryTenantStore();
     const workspace = new SettingsWorkspace(local, settings);
-    const flow = new OrderFlow({ workspace, store, org: ESTATE_ORG, secrets, attempts: 1, timeoutMs: 3_600_000 });
+    const flow = new OrderFlow({
+      workspace, store, org: ESTATE_ORG, secrets, attempts: 1, timeoutMs: 3_600_000,
+      // Admission judges domains against the hub tenants will read: the caller's real one, or the contract's.
+      ...((options.hub ?? "contract") === "none" ? { tenantBaseDomain: estateTenantBaseDomain } : {}),
+    });
     const addPoolServer = (seed: Omit<SeedServer, "ipv4">): FakeServer => scp.addServers([{ ...seed, ipv4: poolAddress(scp.servers.size) }])[0];
     return { ...partial, addPoolServer, engine, dockerd, registryPid, registryPort, dir, pins, privateKey: keys.private, publicKey: keys.public, scp, cloudflare, zoneId, hetzner, fleet, store, flow, workspace, secrets, timings } as Estate;
   } catch (error) {

@@ -12,6 +12,7 @@ import { dump, load } from "js-yaml";
 import type { ImagePin, RegionId } from "../../../tenants/catalog";
 import { DECOMMISSION_TAG } from "../../../policy/lib/tags";
 import { EngineEnv, REPO } from "./engine";
+import { estateTenantBaseDomain } from "./estate";
 
 /** A folder as an operator's checkout of one project has it: Pulumi.yaml and the compiled program. */
 export function projectWorkDir(project: "letsbe-hub" | "letsbe-tenant", root: string = tmpdir()): string {
@@ -32,7 +33,7 @@ export function hubWorkDir(stack: string, config?: Readonly<Record<string, unkno
 export function pulumiAsync(engine: EngineEnv, args: readonly string[], cwd: string, input?: string): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = execFile("pulumi", [...args], { cwd, encoding: "utf8", env: { ...process.env, ...engine.env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(Object.assign(new Error(`pulumi ${args.join(" ")} failed (${error.code}):\n${stderr}\n${stdout.slice(-4000)}`), { stdout, stderr }));
+      if (error) reject(Object.assign(new Error(`pulumi ${args.join(" ")} failed (${error.code}):\n${stderr}\n${stdout}`), { stdout, stderr }));
       else resolve({ stdout, stderr });
     });
     child.stdin?.end(input ?? "");
@@ -69,7 +70,7 @@ export function estateHubConfig(inputs: EstateHubInputs): Record<string, unknown
     "letsbe-hub:settings": {
       region,
       hubDomain: estateHubDomain(region, inputs.zoneName),
-      tenantBaseDomain: `${region}.${inputs.zoneName}`,
+      tenantBaseDomain: estateTenantBaseDomain(region),
       cloudflareZoneId: inputs.zoneId,
       managementCidrs: [...inputs.managementCidrs],
       provisioningPublicKey: inputs.publicKey,
