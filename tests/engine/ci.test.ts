@@ -156,7 +156,9 @@ describe("merge to main", () => {
     expect(tenantStacks()).toEqual([]);
   }, 900_000);
 
-  it("on Gitea 1.26, approved by a deploy approver, converges exactly the changed tenant through the CLI", async () => {
+  // Not asserted: that the up succeeds. The CLI cannot point the providers at this machine's fakes nor pass
+  // the pin gate without a `pins verify` of the catalog's registries, so the engine run stops there.
+  it("on Gitea 1.26, approved by a deploy approver, runs tenant up for exactly the changed tenant through the CLI", async () => {
     gitea.setVersion("1.26.0");
     const run = await deploy(workflow);
     expect(run.log).toContain("Gitea 1.26.0: concurrency is honoured");
