@@ -73,6 +73,7 @@ export class Hub extends pulumi.ComponentResource {
       fqdn: args.domain,
       choice: args.server,
       sshPublicKey: args.provisioningPublicKey,
+      sshPrivateKey: args.provisioningPrivateKey,
       managementCidrs: args.managementCidrs,
       labels,
       protect,

@@ -21,6 +21,8 @@ export interface HubServerArgs {
   readonly choice: HubServerChoice;
   /** Provisioning public key for root. */
   readonly sshPublicKey: string;
+  /** Its private half (secret): a Netcup key rotation logs in with it to rewrite authorized_keys. */
+  readonly sshPrivateKey: pulumi.Input<string>;
   /** Sources allowed to reach SSH. */
   readonly managementCidrs: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
@@ -53,6 +55,7 @@ export function createHubServer(resourceName: string, args: HubServerArgs, paren
         product: choice.product,
         hostname: args.fqdn,
         sshPublicKey: args.sshPublicKey,
+        sshPrivateKey: args.sshPrivateKey,
         image: HOST_IMAGE.netcup,
         serverName: choice.netcupServerName,
         apiUrl: choice.access.apiUrl,

@@ -50,8 +50,9 @@ export function createNetcupVps(resourceName: string, args: NetcupVpsArgs, paren
     tokenUrl: args.tokenUrl,
     refreshToken: args.refreshToken,
     tuning: args.tuning,
-    // A named server is the only one its resource can claim: on replacement the old resource must wipe
-    // and release it first, or its delete would wipe the server its successor has just installed.
-  }, { parent, protect: args.protect ?? true, deleteBeforeReplace: args.serverName !== undefined });
+    // Delete first: a create adopts a server already claimed for its owner (one a killed run left),
+    // which during a replacement is the live one, and the old resource's delete would then wipe the
+    // server its successor had just installed (a named server, the hub's, can only be that one).
+  }, { parent, protect: args.protect ?? true, deleteBeforeReplace: true });
   return { provider: "netcup", serverId: server.serverId, ipv4: server.ipv4, ipv6: server.ipv6, server };
 }

@@ -138,15 +138,16 @@ describe("a netcup tenant on the real engine", () => {
     await expectHardenedAndServing(poolServer().ipv4, estate.privateKey, ESTATE_NETWORK.gateway, [...CORE, "uptime-kuma", "vaultwarden"]);
   });
 
-  step("replace: `up --replace` of the server claims a fresh one, bootstraps it and serves again; the old one is wiped", async () => {
-    const before = poolServer();
+  step("replace: `up --replace` of the server gives a freshly installed one, bootstrapped and serving; no other is left claimed or unwiped", async () => {
+    const installedBefore = poolServer().installed?.at;
     const record = (await estate.store.get(SLUG))!;
     const serverUrn = lastRun().steps.find((st) => st.type === NETCUP_TYPE)!.urn;
     await estate.workspace.up({ slug: SLUG, config: estate.flow.stackConfig(record), replace: [serverUrn] });
+    // Delete first: the old server is wiped and pooled, then a pool server (perhaps the same) is claimed.
     const after = poolServer();
-    expect(after.id).not.toBe(before.id);
-    expect(before.nickname).toBe("letsbe-pool");
-    expect(before.installed?.sshKeys).toEqual([]);
+    expect(after.nickname).toBe(`letsbe-tenant:${SLUG}`);
+    expect(after.installed?.at).not.toBe(installedBefore);
+    for (const free of liteServers().filter((s) => s.nickname === "letsbe-pool")) expect(free.installed?.sshKeys ?? [], free.name).toEqual([]);
     const replaced = lastRun().steps.filter((st) => st.op === "create-replacement").map((st) => st.name);
     for (const stage of BASE_STAGES) expect(replaced, stage).toContain(`${SLUG}-host-${stage}`);
     expect(replaced).toContain(`${SLUG}-host-compose`);

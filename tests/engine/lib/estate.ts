@@ -26,10 +26,10 @@ import { ESTATE_ORG, upContractHub } from "./hub";
 import { SettingsWorkspace } from "./settings";
 
 /**
- * Which /22 of 198.18.0.0/15 the estate takes (LETSBE_ESTATE_BLOCK, 0-31, default 0): estates in
- * different blocks run side by side on one Docker engine (networks, addresses and names apart).
+ * Which /22 of 198.18.0.0/15 the estate takes (LETSBE_ESTATE_BLOCK, 0-31; default the vitest worker's
+ * number, else 0): estates in different blocks run side by side on one Docker engine.
  */
-export const ESTATE_BLOCK = estateBlock(process.env.LETSBE_ESTATE_BLOCK);
+export const ESTATE_BLOCK = estateBlock(process.env.LETSBE_ESTATE_BLOCK ?? process.env.VITEST_POOL_ID);
 const octet = (offset: number) => 4 * ESTATE_BLOCK + offset;
 export const ESTATE_NETWORK = {
   name: ESTATE_BLOCK === 0 ? "letsbe-estate" : `letsbe-estate-${ESTATE_BLOCK}`,
@@ -132,7 +132,7 @@ export async function startEstate(prefix: string, options: EstateOptions = {}): 
     const keys = utils.generateKeyPairSync("ed25519", { comment: "letsbe-provisioning-estate" });
     const fleet = new HostFleet(prefix, ESTATE_NETWORK.gateway, registryPort, ESTATE_NETWORK.name);
     const scp = await FakeScp.start({
-      // Two of the lite tier's product: a replaced server is claimed before its predecessor is released.
+      // Two of the lite tier's product: a replacement (delete first) may claim either.
       servers: [TIERS.lite.netcupProduct, TIERS.lite.netcupProduct, TIERS.scale.netcupProduct].map((product, n) => ({ product, site: "Nuremberg", ipv4: poolAddress(n) })),
       onImageInstall: fleet.installHook(),
     });
