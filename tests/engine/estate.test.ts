@@ -85,22 +85,25 @@ describe("up, status, the CLI, down", () => {
 
   step("status --json lists each stack with its resources and last result, and each host", async () => {
     const run = await estate("status", "--json");
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { stacks: Array<{ name: string; resources: number; lastResult: string | null }>; hosts: Array<{ name: string; address: string }> };
     const byName = Object.fromEntries(report.stacks.map((s) => [s.name, s]));
     expect(Object.keys(byName).sort()).toEqual(["organization/letsbe-hub/prod-eu", "organization/letsbe-tenant/estate-cloud", "organization/letsbe-tenant/estate-lite"]);
     for (const stack of report.stacks) expect(stack.resources, stack.name).toBeGreaterThan(10);
-    expect(byName["organization/letsbe-hub/prod-eu"].lastResult).toBe("succeeded");
+    for (const stack of report.stacks) expect(stack.lastResult, stack.name).toBe("succeeded");
     expect(report.hosts).toHaveLength(3);
     for (const host of report.hosts) expect(host.address.startsWith("198.18.")).toBe(true);
   });
 
   step("`estate -- pulumi` runs the built CLI against the estate's backend", async () => {
     const ls = await estate("pulumi", "stack", "ls", "--all", "--json");
-    expect(ls.code).toBe(0);
+    expect(ls.code, ls.stderr).toBe(0);
     expect((JSON.parse(ls.stdout) as Array<{ name: string }>).map((s) => s.name)).toContain("organization/letsbe-tenant/estate-lite");
     const outputs = await estate("pulumi", "stack", "output", "--json", "-s", "prod-eu");
-    expect(outputs.code).toBe(0);
+    expect(outputs.code, outputs.stderr).toBe(0);
+    const history = await estate("pulumi", "stack", "history", "--json", "-s", "organization/letsbe-tenant/estate-lite");
+    expect(history.code, history.stderr).toBe(0);
+    expect((JSON.parse(history.stdout) as Array<{ result: string }>)[0].result).toBe("succeeded");
     expect((JSON.parse(outputs.stdout) as { hubServerProvider: string }).hubServerProvider).toBe("netcup");
     const failing = await estate("pulumi", "stack", "select", "no-such-stack");
     expect(failing.code).not.toBe(0);

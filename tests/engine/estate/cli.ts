@@ -66,7 +66,9 @@ async function up(tenantsDir: string | undefined): Promise<number> {
 
 async function status(json: boolean): Promise<number> {
   const daemon = requireRunning();
-  const report = await (await fetch(`http://127.0.0.1:${daemon.port}/status`)).json() as {
+  const res = await fetch(`http://127.0.0.1:${daemon.port}/status`);
+  if (!res.ok) throw new Error(`the daemon could not report: ${(await res.text()).trim()}`);
+  const report = await res.json() as {
     stacks: Array<{ name: string; resources: number; lastResult: string | null }>; hosts: Array<{ name: string; address: string }>;
   };
   if (json) {

@@ -85,8 +85,13 @@ async function status(): Promise<unknown> {
     const name = String(entry.name);
     const [, project, stack] = name.split("/");
     const cwd = project === "letsbe-hub" ? checkouts.hub : checkouts.tenant;
-    const history = JSON.parse((await pulumiAsync(estate.engine, ["stack", "history", "--json", "-s", stack], cwd)).stdout) as Array<{ result: string }>;
-    stacks.push({ name, resources: entry.resourceCount ?? 0, lastUpdate: entry.lastUpdate ?? null, lastResult: history[0]?.result ?? null });
+    // One stack's unreadable history is reported with it; the listing goes on.
+    const history = await pulumiAsync(estate.engine, ["stack", "history", "--json", "-s", name], cwd)
+      .then((r) => ({ updates: JSON.parse(r.stdout) as Array<{ result: string }> }), (error: Error) => ({ error: error.message.split("\n").slice(0, 3).join(" ") }));
+    stacks.push({
+      name, project, stack, resources: entry.resourceCount ?? 0, lastUpdate: entry.lastUpdate ?? null,
+      lastResult: "updates" in history ? history.updates[0]?.result ?? null : null, ...("error" in history ? { historyError: history.error } : {}),
+    });
   }
   const hosts = estate.fleet.running.map((h) => ({ name: h.name, address: h.address }));
   return { stacks, hosts, hubs: Object.fromEntries([...hubs].map(([region, h]) => [region, { stack: h.stack, netcupServer: h.server, dir: h.dir }])) };
