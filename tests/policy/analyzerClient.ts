@@ -7,6 +7,7 @@ import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll } from "vitest";
 import { repoRoot } from "../../automation/plan/stackConfig";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -165,4 +166,20 @@ export function diagnostics(response: any): Diagnostic[] {
 
 export function notApplicable(response: any): { policyName: string; reason: string }[] {
   return response.getNotApplicableList().map((n: any) => ({ policyName: n.getPolicyName(), reason: n.getReason() }));
+}
+
+/** The built pack served for the enclosing suite (started before its tests, stopped after). */
+export function servedPack(): () => RunningPack {
+  let pack: RunningPack | undefined;
+  beforeAll(async () => {
+    ensurePackBuilt();
+    pack = await startPack();
+  });
+  afterAll(async () => {
+    await pack?.stop();
+  });
+  return () => {
+    if (!pack) throw new Error("the policy pack is not running (servedPack() registers it for the suite)");
+    return pack;
+  };
 }

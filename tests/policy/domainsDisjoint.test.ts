@@ -5,11 +5,11 @@
  * hub's StackReference under the engine: reads are kept out of the stack it is handed).
  */
 import { PolicyResource, StackValidationArgs } from "@pulumi/policy";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { domainsDisjoint } from "../../policy/domainsDisjoint";
 import { policies } from "../../policy/policies";
 import { RESERVED_LABELS } from "../../tenants/domains";
-import { RunningPack, analyzeStackRequest, analyzerPb, call, diagnostics, ensurePackBuilt, startPack } from "./analyzerClient";
+import { analyzerPb, analyzeStackRequest, call, diagnostics, servedPack } from "./analyzerClient";
 import { T, record, tenantStack } from "./fixtures";
 import { Fixture, resourceArgs, urnOf } from "./helpers";
 
@@ -103,18 +103,11 @@ describe("domains-disjoint", () => {
 });
 
 describe("domains-disjoint over the analyzer protocol, as the CLI sends a tenant stack", () => {
-  let pack: RunningPack;
-  beforeAll(async () => {
-    ensurePackBuilt();
-    pack = await startPack();
-  });
-  afterAll(async () => {
-    await pack?.stop();
-  });
+  const pack = servedPack();
 
   it("fails the stack of a tenant at the staging hub's name, mandatory", async () => {
     const wire = stackAt("hub.staging.letsbe.biz").map((f) => ({ ...f, urn: urnOf(f) }));
-    const found = diagnostics(await call(pack.client, "analyzeStack", analyzeStackRequest(wire))).filter((d) => d.policyName === "domains-disjoint");
+    const found = diagnostics(await call(pack().client, "analyzeStack", analyzeStackRequest(wire))).filter((d) => d.policyName === "domains-disjoint");
     expect(found.map((d) => d.enforcementLevel)).toEqual([analyzerPb.EnforcementLevel.MANDATORY]);
     expect(found[0]!.message).toContain('domain "hub.staging.letsbe.biz" of tenant "acme-bakery" takes "hub", a name reserved for the platform');
   });

@@ -4,9 +4,9 @@
  * stopped at the first unknown address with CrossGuard's advisory "can't run" note, judging nothing.
  */
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TOOLS, imageRef } from "../../tenants/catalog";
-import { RunningPack, analyzeRequest, analyzeStackRequest, call, diagnostics, ensurePackBuilt, startPack, urnOf } from "./analyzerClient";
+import { analyzeRequest, analyzeStackRequest, call, diagnostics, servedPack, urnOf } from "./analyzerClient";
 
 const TENANT = (type: string, name: string) => urnOf("acme-bakery", "letsbe-tenant", type, name);
 const SERVER = "hcloud:index/server:Server";
@@ -14,14 +14,7 @@ const RECORD = "cloudflare:index/dnsRecord:DnsRecord";
 const FIREWALL = "hcloud:index/firewall:Firewall";
 const COPY = "command:remote:CopyToRemote";
 
-let pack: RunningPack;
-beforeAll(async () => {
-  ensurePackBuilt();
-  pack = await startPack();
-});
-afterAll(async () => {
-  await pack?.stop();
-});
+const pack = servedPack();
 
 const server = { type: SERVER, name: "acme-bakery-server", urn: TENANT(SERVER, "acme-bakery-server"), protect: true,
   props: { name: "acme-bakery", serverType: "cpx31", location: "nbg1", labels: { tenant: "acme-bakery", region: "eu", tier: "build" }, ipv4Address: rpc.unknownValue, ipv6Address: rpc.unknownValue } };
@@ -30,7 +23,7 @@ const record = (fromServer: boolean) => ({ type: RECORD, name: "acme-bakery-apex
   dependencies: fromServer ? [server.urn] : [] });
 
 const stackFindings = async (fromServer: boolean) =>
-  diagnostics(await call(pack.client, "analyzeStack", analyzeStackRequest([server, record(fromServer)]))).filter((d) => d.policyName === "dns-sanity");
+  diagnostics(await call(pack().client, "analyzeStack", analyzeStackRequest([server, record(fromServer)]))).filter((d) => d.policyName === "dns-sanity");
 
 describe("the policies over the analyzer protocol, with values unknown at preview", () => {
   it("dns-sanity passes a record whose address comes from the tenant's server, and judges instead of giving up", async () => {
@@ -48,17 +41,17 @@ describe("the policies over the analyzer protocol, with values unknown at previe
   it("no-public-ssh reports a rule with a port not known yet open to everyone, and passes it from management", async () => {
     const rule = (sourceIps: string[]) => analyzeRequest({ type: FIREWALL, name: "fw", urn: TENANT(FIREWALL, "fw"),
       props: { name: "fw", labels: { "ssh-port": "2222" }, rules: [{ direction: "in", protocol: "tcp", port: rpc.unknownValue, sourceIps }] } });
-    const open = diagnostics(await call(pack.client, "analyze", rule(["::/0"]))).filter((d) => d.policyName === "no-public-ssh");
+    const open = diagnostics(await call(pack().client, "analyze", rule(["::/0"]))).filter((d) => d.policyName === "no-public-ssh");
     expect(open.map((d) => d.message.split("\n").slice(1).join("\n"))).toEqual(['firewall "fw" rule 0 opens port not known yet (SSH 22, 2222) to ::/0']);
-    expect(diagnostics(await call(pack.client, "analyze", rule(["198.51.100.10/32"]))).filter((d) => d.policyName === "no-public-ssh")).toEqual([]);
+    expect(diagnostics(await call(pack().client, "analyze", rule(["198.51.100.10/32"]))).filter((d) => d.policyName === "no-public-ssh")).toEqual([]);
   });
 
   it("internals-internal reports a service named nginx published publicly in the compose file, and passes the mail image on a mail port", async () => {
     const copy = (service: string, image: string, port: string) => analyzeRequest({ type: COPY, name: "compose", urn: TENANT(COPY, "compose"),
       props: { remotePath: "/opt/letsbe/compose.yaml", source: { [rpc.specialSigKey]: rpc.specialAssetSig, text: `name: letsbe\nservices:\n  ${service}:\n    image: ${image}\n    ports: ["${port}"]\n` } } });
-    const named = diagnostics(await call(pack.client, "analyze", copy("nginx", imageRef(TOOLS.nextcloud.image), "443:443"))).filter((d) => d.policyName === "internals-internal");
+    const named = diagnostics(await call(pack().client, "analyze", copy("nginx", imageRef(TOOLS.nextcloud.image), "443:443"))).filter((d) => d.policyName === "internals-internal");
     expect(named).toHaveLength(1);
     expect(named[0]?.message).toContain('compose service "nginx" publishes "443:443" on 0.0.0.0');
-    expect(diagnostics(await call(pack.client, "analyze", copy("stalwart", imageRef(TOOLS.stalwart.image), "25:25"))).filter((d) => d.policyName === "internals-internal")).toEqual([]);
+    expect(diagnostics(await call(pack().client, "analyze", copy("stalwart", imageRef(TOOLS.stalwart.image), "25:25"))).filter((d) => d.policyName === "internals-internal")).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
  * several ways, judged both in process and over the analyzer protocol, gives the same findings
  * (except secretness, which only the plan can see, and the production pin gate, which only the CLI applies).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { judgeStack } from "../../automation/plan/judge";
 import { RecordedResource, runUnderMocks } from "../../automation/plan/mockRuntime";
 import { tenantRunOptions } from "../../automation/plan/stackConfig";
@@ -11,16 +11,9 @@ import { TENANT_PROJECT } from "../../stacks/contract";
 import { tenantProgram } from "../../stacks/tenant/program";
 import { TOOLS } from "../../tenants/catalog";
 import { hubFixture, specFixture } from "../helpers/fixtures";
-import { RunningPack, analyzeRequest, analyzeStackRequest, call, diagnostics, ensurePackBuilt, startPack } from "./analyzerClient";
+import { analyzeRequest, analyzeStackRequest, call, diagnostics, servedPack } from "./analyzerClient";
 
-let pack: RunningPack;
-beforeAll(async () => {
-  ensurePackBuilt();
-  pack = await startPack();
-});
-afterAll(async () => {
-  await pack?.stop();
-});
+const pack = servedPack();
 
 /** Breaks the planned stack: a public tool, SSH open, an unprotected server in the wrong region, a proxied record. */
 function breakStack(resources: RecordedResource[]): RecordedResource[] {
@@ -55,8 +48,8 @@ describe("plan judge and CLI analyzer agree", () => {
     }));
     const found = [];
     // Analyze answers leave the urn empty: the engine attributes them to the resource it asked about.
-    for (const r of wire) found.push(...diagnostics(await call(pack.client, "analyze", analyzeRequest(r))).map((d) => ({ ...d, urn: d.urn || r.urn })));
-    found.push(...diagnostics(await call(pack.client, "analyzeStack", analyzeStackRequest(wire))));
+    for (const r of wire) found.push(...diagnostics(await call(pack().client, "analyze", analyzeRequest(r))).map((d) => ({ ...d, urn: d.urn || r.urn })));
+    found.push(...diagnostics(await call(pack().client, "analyzeStack", analyzeStackRequest(wire))));
     const level = (n: number) => (n === 1 ? "mandatory" : n === 0 ? "advisory" : String(n));
     // The analyzer prefixes each message with the policy's description line.
     const overGrpc = found.map((d) => `${d.policyName} | ${level(d.enforcementLevel)} | ${d.urn} | ${d.message.split("\n").slice(1).join("\n")}`);
