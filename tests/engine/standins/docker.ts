@@ -11,6 +11,9 @@ import { join } from "node:path";
 import { configValue, unwrapAll } from "./config";
 import { Props, TypeHandler } from "./generic";
 
+/** The released provider waits this long for a network's endpoints to go (terraform-provider-docker). */
+const NETWORK_REMOVE_TIMEOUT_MS = 30_000;
+
 type Json = Record<string, unknown>;
 
 /** Options as they may arrive: a list, or its JSON text (stack config, Configure variables). */
@@ -156,7 +159,19 @@ const networkHandler: TypeHandler = {
     return { id, outs: networkOuts(await mustInspect("network", id)) };
   },
   async delete(id) {
-    await docker(["network", "rm", id]).catch((e: unknown) => { if (!missing(e)) throw e; });
+    // As the released provider does: while containers still detach, "has active endpoints" is waited
+    // out (up to 30 s, 2 s apart) before the removal counts as failed.
+    const deadline = Date.now() + NETWORK_REMOVE_TIMEOUT_MS;
+    for (;;) {
+      try {
+        await docker(["network", "rm", id]);
+        return;
+      } catch (e: unknown) {
+        if (missing(e)) return;
+        if (!/has active endpoints/.test(String(e)) || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+    }
   },
   async read(id, _urn, props) {
     const n = await inspect("network", id);
