@@ -62,11 +62,8 @@ export function createHubContainers(name: string, args: HubContainersArgs, paren
   const opts: pulumi.CustomResourceOptions = { parent, provider, dependsOn: args.dependsOn, replaceWith: [args.server] };
 
   // Apps talk to the database on an internal network (no route out); the app network has egress.
-  // Retained on delete: they go with the server's engine when it is replaced, and the engine may schedule a
-  // delete-before-replace cascade's network removal while containers still use it (seen on the estate).
-  const networkOpts: pulumi.CustomResourceOptions = { ...opts, retainOnDelete: true };
-  const dbNetwork = new docker.Network(`${name}-db-network`, { name: "letsbe-hub-db", driver: "bridge", internal: true }, networkOpts);
-  const appNetwork = new docker.Network(`${name}-app-network`, { name: "letsbe-hub", driver: "bridge" }, networkOpts);
+  const dbNetwork = new docker.Network(`${name}-db-network`, { name: "letsbe-hub-db", driver: "bridge", internal: true }, opts);
+  const appNetwork = new docker.Network(`${name}-app-network`, { name: "letsbe-hub", driver: "bridge" }, opts);
   // All three hold state (the database, provisioning job records, logs): protected alike.
   const volume = (suffix: string, volumeName: string) =>
     new docker.Volume(`${name}-${suffix}`, { name: volumeName, labels: [{ label: "letsbe.role", value: "hub" }] }, { ...opts, replaceWith: undefined, protect: args.protect ?? true });

@@ -15,7 +15,6 @@ import { EstateHubInputs, decommissionHub, estateHubConfig, estateHubDomain, hub
 import { readTree, secretFragments } from "./lib/secrets";
 
 const STACK = "prod-eu";
-const NETCUP_TYPE = "pulumi-nodejs:dynamic/netcup:Server";
 const HUB_DOMAIN = estateHubDomain("eu", ZONE_NAME);
 const CONTAINERS = ["letsbe-hub-db", "letsbe-hub", "letsbe-hub-worker", "letsbe-hub-notifications"];
 const APPS = { hubWebApi: "letsbe/hub-web-api", hubWorker: "letsbe/hub-worker", notifications: "letsbe/notifications" } as const;
@@ -134,21 +133,6 @@ describe("the hub stack on the estate, through the real CLI", () => {
     await upHub(estate.engine, dir, STACK);
     for (const [name, state] of Object.entries(containerState())) expect(state, name).toMatch(/^healthy /);
     expect(healthThroughNginx()).toBe("healthy-v2-http");
-  });
-
-  step("up --replace of the server reinstalls the named Netcup server, re-runs the bootstrap and serves again", async () => {
-    const exported = JSON.parse((await pulumiAsync(estate.engine, ["stack", "export", "-s", STACK], dir)).stdout) as { deployment: { resources: Array<{ urn: string; type: string; protect?: boolean }> } };
-    const urn = exported.deployment.resources.find((r) => r.type === NETCUP_TYPE)!.urn;
-    const installedBefore = hubServer().installed?.at;
-    // Protected: an operator lifts the flag on this one resource, the program's `protect` sets it again.
-    await pulumiAsync(estate.engine, ["state", "unprotect", urn, "--yes", "-s", STACK], dir);
-    await pulumiAsync(estate.engine, ["up", "--yes", "--skip-preview", "--non-interactive", "--policy-pack", join(REPO, "policy"), "--replace", urn, "-s", STACK], dir);
-    expect(hubServer().nickname).not.toBe("letsbe-pool");
-    expect(hubServer().installed?.at).not.toBe(installedBefore);
-    for (const [name, state] of Object.entries(containerState())) expect(state, name).toMatch(/^healthy /);
-    expect(healthThroughNginx()).toBe("healthy-v2-http");
-    const after = JSON.parse((await pulumiAsync(estate.engine, ["stack", "export", "-s", STACK], dir)).stdout) as typeof exported;
-    expect(after.deployment.resources.find((r) => r.type === NETCUP_TYPE)?.protect).toBe(true);
   });
 
   step("decommission removes the containers and DNS, and hands the Netcup server back to the pool", async () => {
