@@ -11,6 +11,7 @@ import { parseOrder } from "../../../automation/orders/schema";
 import { REGIONS, type RegionId } from "../../../tenants/catalog";
 import type { TenantSpec } from "../../../tenants/schema";
 import { readBody } from "../../fakes/http";
+import { ESTATE_ORG } from "../lib/hub";
 import { ESTATE_NETWORK, Estate, ZONE_NAME, startEstate, stopEstate } from "../lib/estate";
 import { decommissionHub, estateHubConfig, hubWorkDir, initHubStack, projectWorkDir, pulumiAsync, upHub } from "../lib/hubStack";
 import { ESTATE_DIR, ESTATE_PREFIX, STATE_FILE, estateTenantSpecs, standInRelease } from "./model";
@@ -82,7 +83,9 @@ async function status(): Promise<unknown> {
   const listed = JSON.parse((await pulumiAsync(estate.engine, ["stack", "ls", "--all", "--json"], checkouts.tenant)).stdout) as Array<Record<string, unknown>>;
   const stacks = [];
   for (const entry of listed) {
-    const name = String(entry.name);
+    // The CLI names the stacks of the folder's own project (here the tenant project) without org and project.
+    const listedName = String(entry.name);
+    const name = listedName.includes("/") ? listedName : `${ESTATE_ORG}/letsbe-tenant/${listedName}`;
     const [, project, stack] = name.split("/");
     const cwd = project === "letsbe-hub" ? checkouts.hub : checkouts.tenant;
     // One stack's unreadable history is reported with it; the listing goes on.
