@@ -7,12 +7,16 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { utils } from "ssh2";
 import { beforeAll, describe, expect, it } from "vitest";
 import { setStackConfig } from "../../automation/workspace/stackConfig";
 import { engineEnv, type EngineEnv } from "./lib/engine";
 
+// The key is generated per run: no key material is kept in the repository.
+const PRIVATE_KEY = utils.generateKeyPairSync("ed25519").private;
+const KEY_LINE = PRIVATE_KEY.split("\n")[1];
 const SECRETS = {
-  "letsbe-tenant:provisioningPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUtZXN0YXRlLWFyZ3MtdGVzdA\n-----END OPENSSH PRIVATE KEY-----\n",
+  "letsbe-tenant:provisioningPrivateKey": `${PRIVATE_KEY}\n`,
   "letsbe-tenant:registrationToken": "  reg-token-argv-test-5d1c  ",
 };
 const PLAIN = { "letsbe-tenant:tools": "uptime_kuma" };
@@ -49,7 +53,7 @@ async function freshStack(name: string): Promise<Stack> {
   });
 }
 
-const leaks = (argv: readonly string[]) => argv.filter((line) => line.includes("reg-token-argv-test-5d1c") || line.includes("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUtZXN0YXRlLWFyZ3MtdGVzdA"));
+const leaks = (argv: readonly string[]) => argv.filter((line) => line.includes("reg-token-argv-test-5d1c") || line.includes(KEY_LINE));
 
 beforeAll(() => {
   engine = engineEnv();
