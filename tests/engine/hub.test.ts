@@ -11,13 +11,12 @@ import { afterAll, beforeAll, describe, expect } from "vitest";
 import { sequentialSteps } from "../host/lib/steps";
 import { ESTATE_NETWORK, Estate, ZONE_NAME, startEstate, stopEstate } from "./lib/estate";
 import { REPO } from "./lib/engine";
-import { EstateHubInputs, decommissionHub, estateHubConfig, estateHubDomain, hubWorkDir, initHubStack, pulumiAsync, setHubImages, upHub } from "./lib/hubStack";
+import { EstateHubInputs, HUB_APP_STANDINS, decommissionHub, estateHubConfig, estateHubDomain, estateHubImages, hubWorkDir, initHubStack, pulumiAsync, setHubImages, upHub } from "./lib/hubStack";
 import { readTree, secretFragments } from "./lib/secrets";
 
 const STACK = "prod-eu";
 const HUB_DOMAIN = estateHubDomain("eu", ZONE_NAME);
 const CONTAINERS = ["letsbe-hub-db", "letsbe-hub", "letsbe-hub-worker", "letsbe-hub-notifications"];
-const APPS = { hubWebApi: "letsbe/hub-web-api", hubWorker: "letsbe/hub-worker", notifications: "letsbe/notifications" } as const;
 let estate: Estate;
 let dir: string;
 let inputs: EstateHubInputs;
@@ -25,12 +24,6 @@ let hubAddress: string;
 let secrets: Record<string, string>;
 const { step } = sequentialSteps();
 
-const images = (release: "s1" | "s2") => ({
-  postgres: { current: estate.pins["letsbe/hub-postgres:s1"] },
-  ...Object.fromEntries(Object.entries(APPS).map(([id, repo]) => [id, release === "s1"
-    ? { current: estate.pins[`${repo}:s1`] }
-    : { current: estate.pins[`${repo}:s2`], previous: estate.pins[`${repo}:s1`] }])),
-});
 const onHub = (script: string) => estate.fleet.exec(hubAddress, script);
 const hubServer = () => [...estate.scp.servers.values()].find((s) => s.product === "RS 2000 G12")!;
 const healthThroughNginx = () => execFileSync("curl", [
@@ -50,7 +43,7 @@ beforeAll(async () => {
     stack: STACK, zoneId: estate.zoneId, zoneName: ZONE_NAME, managementCidrs: [`${ESTATE_NETWORK.gateway}/32`],
     publicKey: estate.publicKey, privateKeyFile: keyFile, registryHost: `127.0.0.1:${estate.registryPort}`,
     netcupServerName: server.name, netcupApiUrl: estate.scp.apiUrl, netcupTokenUrl: estate.scp.tokenUrl,
-    cloudflareApiUrl: estate.cloudflare.apiUrl, images: images("s1"),
+    cloudflareApiUrl: estate.cloudflare.apiUrl, images: estateHubImages(estate.pins, "s1"),
   };
   dir = hubWorkDir(STACK, estateHubConfig(inputs));
   secrets = {
@@ -97,7 +90,7 @@ describe("the hub stack on the estate, through the real CLI", () => {
 
   step("new image pins replace the app containers under the same names and ports; the previous pins stay pulled", async () => {
     const before = Object.fromEntries(CONTAINERS.map((name) => [name, onHub(`docker inspect -f '{{.Id}}' ${name}`).trim()]));
-    setHubImages(dir, STACK, estateHubConfig({ ...inputs, images: images("s2") })["letsbe-hub:images"]);
+    setHubImages(dir, STACK, estateHubConfig({ ...inputs, images: estateHubImages(estate.pins, "s2") })["letsbe-hub:images"]);
     await upHub(estate.engine, dir, STACK);
     const state = containerState();
     for (const name of CONTAINERS) expect(state[name], name).toMatch(/^healthy /);
@@ -106,7 +99,7 @@ describe("the hub stack on the estate, through the real CLI", () => {
     const after = Object.fromEntries(CONTAINERS.map((name) => [name, onHub(`docker inspect -f '{{.Id}}' ${name}`).trim()]));
     expect(after["letsbe-hub-db"]).toBe(before["letsbe-hub-db"]);
     for (const name of ["letsbe-hub", "letsbe-hub-worker", "letsbe-hub-notifications"]) expect(after[name], name).not.toBe(before[name]);
-    for (const repo of Object.values(APPS)) {
+    for (const repo of Object.values(HUB_APP_STANDINS)) {
       const previous = estate.pins[`${repo}:s1`];
       expect(onHub(`docker image inspect -f '{{.Id}}' ${previous.repository}@${previous.digest} >/dev/null && echo pulled`).trim()).toBe("pulled");
     }

@@ -13,7 +13,7 @@ import type { TenantSpec } from "../../../tenants/schema";
 import { readBody } from "../../fakes/http";
 import { ESTATE_ORG } from "../lib/hub";
 import { ESTATE_NETWORK, Estate, ZONE_NAME, startEstate, stopEstate } from "../lib/estate";
-import { decommissionHub, estateHubConfig, hubWorkDir, initHubStack, projectWorkDir, pulumiAsync, upHub } from "../lib/hubStack";
+import { decommissionHub, estateHubConfig, estateHubImages, hubWorkDir, initHubStack, projectWorkDir, pulumiAsync, upHub } from "../lib/hubStack";
 import { ESTATE_DIR, ESTATE_PREFIX, STATE_FILE, estateTenantSpecs, standInRelease } from "./model";
 
 interface HubEntry { readonly stack: string; readonly dir: string; readonly server: string }
@@ -25,12 +25,6 @@ let busy = false;
 /** Checkouts without stack config, for commands that need only the project (stack ls, history, export). */
 let checkouts: { hub: string; tenant: string };
 
-const hubImages = () => ({
-  postgres: { current: estate.pins["letsbe/hub-postgres:s1"] },
-  hubWebApi: { current: estate.pins["letsbe/hub-web-api:s1"] },
-  hubWorker: { current: estate.pins["letsbe/hub-worker:s1"] },
-  notifications: { current: estate.pins["letsbe/notifications:s1"] },
-});
 
 async function ensureHub(region: RegionId, say: (line: string) => void): Promise<void> {
   if (hubs.has(region)) return;
@@ -42,7 +36,7 @@ async function ensureHub(region: RegionId, say: (line: string) => void): Promise
     stack, zoneId: estate.zoneId, zoneName: ZONE_NAME, managementCidrs: [`${ESTATE_NETWORK.gateway}/32`],
     publicKey: estate.publicKey, privateKeyFile: keyFile, registryHost: `127.0.0.1:${estate.registryPort}`,
     netcupServerName: server.name, netcupApiUrl: estate.scp.apiUrl, netcupTokenUrl: estate.scp.tokenUrl,
-    cloudflareApiUrl: estate.cloudflare.apiUrl, images: hubImages(), region,
+    cloudflareApiUrl: estate.cloudflare.apiUrl, images: estateHubImages(estate.pins, "s1"), region,
   }));
   hubs.set(region, { stack, dir, server: server.name });
   say(`hub ${stack}: pulumi up --policy-pack policy (Netcup server ${server.name})`);

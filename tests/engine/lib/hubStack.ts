@@ -61,6 +61,19 @@ export interface EstateHubInputs {
 /** The hub's name on the estate: `hub.<region>.<zone>`, beside the region's tenant base domain. */
 export const estateHubDomain = (region: RegionId, zoneName: string) => `hub.${region}.${zoneName}`;
 
+/** The hub apps' stand-in repositories (lib/estate.ts STANDINS); postgres keeps its one release. */
+export const HUB_APP_STANDINS = { hubWebApi: "letsbe/hub-web-api", hubWorker: "letsbe/hub-worker", notifications: "letsbe/notifications" } as const;
+
+/** The hub's image pins on the estate: release s1, or s2 with s1 kept as previous. */
+export function estateHubImages(pins: Readonly<Record<string, ImagePin>>, release: "s1" | "s2"): EstateHubInputs["images"] {
+  return {
+    postgres: { current: pins["letsbe/hub-postgres:s1"] },
+    ...Object.fromEntries(Object.entries(HUB_APP_STANDINS).map(([id, repo]) => [id, release === "s1"
+      ? { current: pins[`${repo}:s1`] }
+      : { current: pins[`${repo}:s2`], previous: pins[`${repo}:s1`] }])),
+  };
+}
+
 const ref = (pin: ImagePin) => `${pin.repository}:${pin.tag}@${pin.digest}`;
 
 /** The stack config an operator would commit for this hub, pointed at the estate. */
