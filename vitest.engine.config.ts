@@ -9,6 +9,8 @@ export default defineConfig({
   test: {
     include: ["tests/engine/**/*.test.ts"],
     setupFiles: ["tests/engine/lib/setup.ts"],
+    // Started before the first file and stopped after the last; the files only find it running.
+    globalSetup: ["tests/lib/dockerEngine.global.ts"],
     pool: "forks",
     fileParallelism: true,
     maxWorkers: 2,

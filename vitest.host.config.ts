@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["tests/host/**/*.test.ts"],
+    // Started before the first file and stopped after the last; the files only find it running.
+    globalSetup: ["tests/lib/dockerEngine.global.ts"],
     pool: "forks",
     fileParallelism: false,
     testTimeout: 900_000,

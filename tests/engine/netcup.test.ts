@@ -185,7 +185,7 @@ describe("a netcup tenant on the real engine", () => {
     expect(outcome.ok).toBe(true);
     for (const server of liteServers()) {
       expect(server.nickname).toBe("letsbe-pool");
-      expect(server.installed?.sshKeys).toEqual([]);
+      expect(server.installed?.sshKeys ?? [], server.name).toEqual([]);
     }
     expect(estate.fleet.running).toEqual([]);
     expect(estate.cloudflare.records.size).toBe(0);
