@@ -5,9 +5,9 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { TENANT_PROJECT } from "../stacks/contract";
-import { PROVIDER_SECRET_CONFIG, TENANT_SECRET_CONFIG } from "../stacks/secrets";
-import { DEFAULT_NETCUP_API_URL, DEFAULT_NETCUP_TOKEN_URL } from "../stacks/tenant/program";
+import { TENANT_PROJECT } from "../contracts/hub";
+import { PROVIDER_SECRET_CONFIG, TENANT_SECRET_CONFIG } from "../contracts/secrets";
+import { DEFAULT_NETCUP_API_URL, DEFAULT_NETCUP_TOKEN_URL } from "../contracts/netcup";
 import { InvalidInputError, zodProblems } from "../tenants/schema";
 import { OrderFlow, TenantSecrets } from "./orders/flow";
 import { ServerPool, netcupServerPool } from "./orders/provider";

@@ -11,10 +11,10 @@ import { join } from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { OrderFlow } from "../orders/flow";
 import { MemoryTenantStore } from "../orders/store";
-import { repoRoot } from "../plan/stackConfig";
+import { repoRoot } from "../repoRoot";
 import { LocalTenantWorkspace } from "../workspace/local";
 import { hubReferencesFromRepo } from "../plan/hubReferences";
-import { PROVIDER_SECRET_CONFIG, TENANT_SECRET_CONFIG, placeholders } from "../../stacks/secrets";
+import { PROVIDER_SECRET_CONFIG, TENANT_SECRET_CONFIG, placeholders } from "../../contracts/secrets";
 import { loadTenantSpecs } from "../../tenants/load";
 import { engineBinDir, engineBuilt, pluginHome, recordedFiguresFile } from "../engine/paths";
 

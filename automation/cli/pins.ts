@@ -9,7 +9,7 @@ import { LockFile, LockFileError, defaultLockPath, loadLock, serializeLock } fro
 import { ImageName, formatFailure, hubConfigImages, parseImageName, updateLock, verifyLock } from "../pins/pins";
 import { defaultRecordPath, removeRecord, writeRecord } from "../../tenants/pins/record";
 import { RegistryClient, skopeoClient } from "../pins/skopeo";
-import { repoRoot } from "../plan/stackConfig";
+import { repoRoot } from "../repoRoot";
 
 export interface PinsIo {
   readonly out: (text: string) => void;

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { InputProblem, InvalidInputError } from "../../tenants/schema";
-import { repoRoot } from "../plan/stackConfig";
+import { repoRoot } from "../repoRoot";
 
 const SPEC_FILE = /\.ya?ml$/;
 

@@ -6,7 +6,7 @@ import { InvalidInputError, TenantSpec, requiredWhereMissing, tenantSpecSchema, 
 import { AutomationContext } from "../context";
 import { formatChanges } from "../orders/flow";
 import { Order } from "../orders/schema";
-import { repoRoot } from "../plan/stackConfig";
+import { repoRoot } from "../repoRoot";
 import type { CliIo } from "./index";
 import { Progress } from "./progress";
 import { StageLines, formatEvent } from "./stageLines";

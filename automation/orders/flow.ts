@@ -6,10 +6,10 @@
  */
 import { backOff } from "exponential-backoff";
 import { isNetcupPoolEmpty } from "../../components/netcup/errors";
-import { TENANT_PROJECT } from "../../stacks/contract";
+import { TENANT_PROJECT } from "../../contracts/hub";
 import { ReleaseOverride } from "../../tenants/release";
 import { InvalidInputError, TenantSpec } from "../../tenants/schema";
-import { tenantStackConfig } from "../plan/stackConfig";
+import { tenantStackConfig } from "../../contracts/tenantStack";
 import { OperationResult, OperationTimeoutError, StackConfig, StackOperation, TenantWorkspace } from "../workspace/types";
 import { EngineOperationError } from "../workspace/diagnostics";
 import { ConfirmationError, OperationAbortedError, SlugConflictError, UnknownTenantError, isRetryable, reasonOf } from "./errors";
@@ -22,7 +22,7 @@ import { TenantRecord, TenantStore } from "./store";
 
 /**
  * Secret stack config every tenant stack gets, by full key (`letsbe-tenant:provisioningPrivateKey`,
- * `hcloud:token`, ...; the list is stacks/secrets.ts). Held in memory, written only as Pulumi secrets.
+ * `hcloud:token`, ...; the list is contracts/secrets.ts). Held in memory, written only as Pulumi secrets.
  */
 export type TenantSecrets = Readonly<Record<string, string>>;
 

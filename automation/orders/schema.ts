@@ -6,7 +6,7 @@ import { z } from "zod";
 import { collisionMessage, domainCollisions } from "../../tenants/domains";
 import { ReleaseOverride, releaseOverrideSchema } from "../../tenants/release";
 import { InputProblem, InvalidInputError, TenantSpec, hubProblems, requiredWhereMissing, tenantSpecSchema, zodProblems } from "../../tenants/schema";
-import { repoRoot } from "../plan/stackConfig";
+import { repoRoot } from "../repoRoot";
 import type { TenantRecord } from "./store";
 
 export const ORDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

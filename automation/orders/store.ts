@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigMap, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { z } from "zod";
-import { TENANT_PROJECT } from "../../stacks/contract";
+import { TENANT_PROJECT } from "../../contracts/hub";
 import { ReleaseOverride, releaseOverrideSchema } from "../../tenants/release";
 import { InvalidInputError, SLUG_PATTERN, TenantSpec, parseTenantSpec, zodProblems } from "../../tenants/schema";
 import { CHILD_ENV_INHERITED, onlyGivenEnv } from "../workspace/local";

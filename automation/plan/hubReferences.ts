@@ -2,10 +2,11 @@
  * The hub outputs tenant stacks reference, per region, as the offline plan computes them from the hub
  * stacks' committed config: what the simulated workspace, the bench and the engine tier's contract hub serve.
  */
-import { hubStackName } from "../../stacks/contract";
+import { hubStackName } from "../../contracts/hub";
 import { REGION_IDS } from "../../tenants/catalog";
 import { HubReference, planHubStack } from "./planStacks";
-import { hubRunOptions, repoRoot } from "./stackConfig";
+import { hubRunOptions } from "./stackConfig";
+import { repoRoot } from "../repoRoot";
 
 const hubCache = new Map<string, Promise<Record<string, HubReference>>>();
 

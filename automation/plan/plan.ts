@@ -6,12 +6,13 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { hubStackName } from "../../stacks/contract";
+import { hubStackName } from "../../contracts/hub";
 import { LoadedSpec, loadTenantSpecs } from "../../tenants/load";
 import { TenantSpec } from "../../tenants/schema";
 import { judgePlan } from "./judge";
 import { HubReference, StackPlanOutcome, planHubStack, planTenantStacks } from "./planStacks";
-import { PlanIdentity, hubRunOptions, repoRoot } from "./stackConfig";
+import { PlanIdentity, hubRunOptions } from "./stackConfig";
+import { repoRoot } from "../repoRoot";
 import { PlanError, PlanReport, PlannedStack } from "./types";
 
 export interface PlanOptions {

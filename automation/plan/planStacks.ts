@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { hubProgram } from "../../stacks/hub/program";
 import { tenantProgram } from "../../stacks/tenant/program";
-import { HUB_PROJECT, TENANT_PROJECT } from "../../stacks/contract";
+import { HUB_PROJECT, TENANT_PROJECT } from "../../contracts/hub";
 import { InvalidInputError, TenantSpec } from "../../tenants/schema";
 import { judgeStack } from "./judge";
 import { MockRunOptions, MockRunResult, runUnderMocks } from "./mockRuntime";

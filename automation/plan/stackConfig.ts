@@ -1,22 +1,12 @@
 /** Stack configuration as the CLI would hand it to a program, read from files or specs. */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { HUB_PROJECT, TENANT_PROJECT, hubStackReferenceName } from "../../stacks/contract";
-import { HUB_SECRET_CONFIG, TENANT_SECRET_CONFIG, placeholders } from "../../stacks/secrets";
+import { HUB_PROJECT, TENANT_PROJECT, hubStackReferenceName } from "../../contracts/hub";
+import { HUB_SECRET_CONFIG, TENANT_SECRET_CONFIG, placeholders } from "../../contracts/secrets";
+import { TenantStackIdentity, tenantStackConfig } from "../../contracts/tenantStack";
 import { TenantSpec } from "../../tenants/schema";
 import { MockRunOptions } from "./mockRuntime";
-
-/** The repository root: the folder holding the hub's Pulumi.yaml. */
-export function repoRoot(from: string = __dirname): string {
-  let dir = from;
-  while (!existsSync(join(dir, "Pulumi.yaml")) || !existsSync(join(dir, "stacks"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no Pulumi.yaml above ${from}`);
-    dir = up;
-  }
-  return dir;
-}
 
 export interface StackConfigFile {
   readonly config: Record<string, unknown>;
@@ -44,10 +34,7 @@ export function readStackConfigFile(file: string): StackConfigFile {
 export const TENANT_SECRET_PLACEHOLDERS: Readonly<Record<string, string>> = placeholders(TENANT_SECRET_CONFIG);
 export const HUB_SECRET_PLACEHOLDERS: Readonly<Record<string, string>> = placeholders(HUB_SECRET_CONFIG);
 
-export interface PlanIdentity {
-  /** Pulumi organization that owns the stacks. */
-  readonly org: string;
-}
+export type PlanIdentity = TenantStackIdentity;
 
 export function hubRunOptions(root: string, stack: string, identity: PlanIdentity): MockRunOptions {
   const file = readStackConfigFile(join(root, `Pulumi.${stack}.yaml`));
@@ -57,15 +44,6 @@ export function hubRunOptions(root: string, stack: string, identity: PlanIdentit
     organization: identity.org,
     config: { ...HUB_SECRET_PLACEHOLDERS, ...file.config },
     secretConfigKeys: [...new Set([...Object.keys(HUB_SECRET_PLACEHOLDERS), ...file.secretKeys])],
-  };
-}
-
-/** A tenant stack's config as the order flow writes it. */
-export function tenantStackConfig(spec: TenantSpec, identity: PlanIdentity, release?: unknown): Record<string, unknown> {
-  return {
-    [`${TENANT_PROJECT}:spec`]: spec,
-    [`${TENANT_PROJECT}:hubOrg`]: identity.org,
-    ...(release === undefined ? {} : { [`${TENANT_PROJECT}:release`]: release }),
   };
 }
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ConcurrentUpdateError, Deployment, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { DECOMMISSION_TAG } from "../../policy/lib/tags";
-import { TENANT_PROJECT } from "../../stacks/contract";
+import { TENANT_PROJECT } from "../../contracts/hub";
 import { EngineDiagnostics } from "./diagnostics";
 import { clearingDeadLocks } from "./locks";
 import { setStackConfig } from "./stackConfig";

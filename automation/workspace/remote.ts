@@ -6,7 +6,7 @@
  */
 import { RemoteStack, RemoteWorkspace } from "@pulumi/pulumi/automation";
 import { DECOMMISSION_TAG } from "../../policy/lib/tags";
-import { TENANT_PROJECT } from "../../stacks/contract";
+import { TENANT_PROJECT } from "../../contracts/hub";
 import { OperationResult, StackOperation, TenantWorkspace } from "./types";
 import { translateError } from "./local";
 

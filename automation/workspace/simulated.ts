@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
-import { TENANT_PROJECT, hubStackReferenceName } from "../../stacks/contract";
+import { TENANT_PROJECT, hubStackReferenceName } from "../../contracts/hub";
 import { tenantProgram } from "../../stacks/tenant/program";
 import { RecordedResource, runUnderMocks } from "../plan/mockRuntime";
 import { HubReference } from "../plan/planStacks";

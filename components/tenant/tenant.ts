@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HubOutputs } from "../../stacks/contract";
+import { HubOutputs } from "../../contracts/hub";
 import { HOST_IMAGE, REGIONS, ReleasePins, TIERS, hasMailTool } from "../../tenants/catalog";
 import { ResolvedImages } from "../../tenants/release";
 import { TenantSpec } from "../../tenants/schema";

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { ImagePin, REGIONS, REGION_IDS } from "../../tenants/catalog";
 import { InvalidInputError, zodProblems } from "../../tenants/schema";
 import { configSource, optionalConfigObject, optionalConfigValue, requireConfigObject } from "../config";
-import { HUB_PROJECT, hubOutputsSchema } from "../contract";
+import { HUB_PROJECT, hubOutputsSchema } from "../../contracts/hub";
 import { HUB_RESERVED_ENV, HUB_SERVICE_IDS, HubImages, HubServiceId } from "../../components/hub/services";
 
 export const hubSettingsSchema = z.strictObject({

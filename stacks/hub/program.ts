@@ -4,13 +4,12 @@ import { HubServerChoice } from "../../components/hub/server";
 import { BACKUP_STATUS_FILE } from "../../components/hub/services";
 import { REGIONS } from "../../tenants/catalog";
 import { InvalidInputError } from "../../tenants/schema";
-import { HubOutputs, HubStackOutputs, hubOutputsSchema } from "../contract";
+import { HubOutputs, HubStackOutputs, hubOutputsSchema } from "../../contracts/hub";
 import { HubServerConfig, HubSettings, HubStackConfig, readHubConfig } from "./config";
+import { DEFAULT_NETCUP_API_URL, DEFAULT_NETCUP_TOKEN_URL } from "../../contracts/netcup";
 
 export { HubSettings, hubSettingsSchema, readHubConfig, readHubSettings } from "./config";
 
-export const DEFAULT_NETCUP_API_URL = "https://www.servercontrolpanel.de/scp-core";
-export const DEFAULT_NETCUP_TOKEN_URL = "https://www.servercontrolpanel.de/realms/scp/protocol/openid-connect/token";
 
 /** Every stack output as a Pulumi input: a missing or renamed output fails the build. */
 export type ExportedHubOutputs = { readonly [K in keyof HubStackOutputs]: pulumi.Input<HubStackOutputs[K]> };

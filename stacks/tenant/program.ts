@@ -3,22 +3,21 @@ import { Tenant } from "../../components/tenant/tenant";
 import { imageOverrideSchema, releaseOverrideSchema, resolveImages, resolveRelease } from "../../tenants/release";
 import { InvalidInputError, hubProblems, tenantSpecSchema } from "../../tenants/schema";
 import { configSource, optionalConfigObject, requireConfigObject } from "../config";
-import { HUB_PROJECT, hubStackName, readHubOutputs } from "../contract";
-
-export const DEFAULT_NETCUP_API_URL = "https://www.servercontrolpanel.de/scp-core";
-export const DEFAULT_NETCUP_TOKEN_URL = "https://www.servercontrolpanel.de/realms/scp/protocol/openid-connect/token";
+import { HUB_PROJECT, hubStackName, readHubOutputs } from "../../contracts/hub";
+import { DEFAULT_NETCUP_API_URL, DEFAULT_NETCUP_TOKEN_URL } from "../../contracts/netcup";
+import { TENANT_CONFIG } from "../../contracts/tenantStack";
 
 /** The tenant stack: one spec from config, the regional Hub by reference, one Tenant. */
 export async function tenantProgram(): Promise<Record<string, unknown>> {
   const config = new pulumi.Config("letsbe-tenant");
-  const spec = requireConfigObject(config, "spec", tenantSpecSchema);
-  const specSource = configSource(config, "spec");
+  const spec = requireConfigObject(config, TENANT_CONFIG.spec, tenantSpecSchema);
+  const specSource = configSource(config, TENANT_CONFIG.spec);
   if (spec.slug !== pulumi.getStack()) {
     throw new InvalidInputError([{ source: specSource, path: "slug", message: `"${spec.slug}" must equal the stack name "${pulumi.getStack()}"` }]);
   }
   // A sandbox tenant may follow the staging hub; every other tenant its region's production hub.
   const hubStack = config.get("hubStack", { pattern: /^(prod-(eu|us)|staging|dev)$/ }) ?? hubStackName(spec.region);
-  const hubName = `${config.require("hubOrg")}/${HUB_PROJECT}/${hubStack}`;
+  const hubName = `${config.require(TENANT_CONFIG.hubOrg)}/${HUB_PROJECT}/${hubStack}`;
   const hub = await readHubOutputs(new pulumi.StackReference(hubName), hubName);
   if (hub.region !== spec.region) {
     throw new InvalidInputError([{ source: specSource, path: "region", message: `"${spec.region}" but the referenced hub serves "${hub.region}"` }]);
@@ -26,7 +25,7 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
   const problems = hubProblems(spec, hub.tenantBaseDomain, specSource);
   if (problems.length > 0) throw new InvalidInputError(problems);
 
-  const release = resolveRelease(optionalConfigObject(config, "release", releaseOverrideSchema));
+  const release = resolveRelease(optionalConfigObject(config, TENANT_CONFIG.release, releaseOverrideSchema));
   const tenant = new Tenant(spec.slug, {
     spec,
     hub,

@@ -12,7 +12,7 @@ import { OrderFlow } from "../../automation/orders/flow";
 import { MemoryTenantStore } from "../../automation/orders/store";
 import type { PlanReport } from "../../automation/plan/types";
 import { LocalTenantWorkspace } from "../../automation/workspace/local";
-import { HUB_SECRET_CONFIG, PROVIDER_SECRET_CONFIG, TENANT_SECRET_CONFIG, placeholders } from "../../stacks/secrets";
+import { HUB_SECRET_CONFIG, PROVIDER_SECRET_CONFIG, TENANT_SECRET_CONFIG, placeholders } from "../../contracts/secrets";
 import { loadTenantSpecs } from "../../tenants/load";
 import { EngineEnv, REPO, engineEnv } from "./lib/engine";
 import { PreviewRecorder, plannedResources } from "./lib/preview";

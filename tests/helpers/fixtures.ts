@@ -1,5 +1,5 @@
 /** Shared test inputs: a valid spec and hub outputs per region. */
-import { HubOutputs } from "../../stacks/contract";
+import { HubOutputs } from "../../contracts/hub";
 import { RegionId } from "../../tenants/catalog";
 import { TenantSpec, TenantSpecInput, parseTenantSpec } from "../../tenants/schema";
 import { RecordedResource } from "../../automation/plan/mockRuntime";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MockRunOptions, runUnderMocks } from "../../automation/plan/mockRuntime";
-import { hubRunOptions, repoRoot } from "../../automation/plan/stackConfig";
+import { hubRunOptions } from "../../automation/plan/stackConfig";
+import { repoRoot } from "../../automation/repoRoot";
 import { hubProgram } from "../../stacks/hub/program";
 import { InputProblem, InvalidInputError } from "../../tenants/schema";
 

@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { MockRunResult, RecordedResource, runUnderMocks } from "../../automation/plan/mockRuntime";
-import { HUB_SECRET_PLACEHOLDERS, hubRunOptions, repoRoot } from "../../automation/plan/stackConfig";
+import { HUB_SECRET_PLACEHOLDERS, hubRunOptions } from "../../automation/plan/stackConfig";
+import { repoRoot } from "../../automation/repoRoot";
 import { BASE_STAGES } from "../../components/host";
-import { HUB_STACK_OUTPUT_NAMES, hubStackOutputsSchema } from "../../stacks/contract";
+import { HUB_STACK_OUTPUT_NAMES, hubStackOutputsSchema } from "../../contracts/hub";
 import { hubProgram } from "../../stacks/hub/program";
 import { byType, one } from "../helpers/fixtures";
 

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { runUnderMocks } from "../../automation/plan/mockRuntime";
-import { HubOutputs, readHubOutputs } from "../../stacks/contract";
+import { HubOutputs, readHubOutputs } from "../../contracts/hub";
 import { hubFixture } from "../helpers/fixtures";
 
 const REF = "organization/letsbe-hub/prod-eu";

@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { plan } from "../../automation/plan/plan";
-import { repoRoot } from "../../automation/plan/stackConfig";
+import { repoRoot } from "../../automation/repoRoot";
 import { PlanReport, PlannedStack } from "../../automation/plan/types";
-import { hubStackOutputsSchema } from "../../stacks/contract";
+import { hubStackOutputsSchema } from "../../contracts/hub";
 import { loadTenantSpecs } from "../../tenants/load";
 
 let report: PlanReport;

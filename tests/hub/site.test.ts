@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MockRunResult, runUnderMocks } from "../../automation/plan/mockRuntime";
-import { hubRunOptions, repoRoot } from "../../automation/plan/stackConfig";
+import { hubRunOptions } from "../../automation/plan/stackConfig";
+import { repoRoot } from "../../automation/repoRoot";
 import { renderHubNginxConf } from "../../components/hub/nginx";
 import { hubProgram } from "../../stacks/hub/program";
 

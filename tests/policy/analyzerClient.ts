@@ -8,7 +8,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll } from "vitest";
-import { repoRoot } from "../../automation/plan/stackConfig";
+import { repoRoot } from "../../automation/repoRoot";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const protoDir = dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"));

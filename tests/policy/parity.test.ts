@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { judgeStack } from "../../automation/plan/judge";
 import { RecordedResource, runUnderMocks } from "../../automation/plan/mockRuntime";
 import { tenantRunOptions } from "../../automation/plan/stackConfig";
-import { TENANT_PROJECT } from "../../stacks/contract";
+import { TENANT_PROJECT } from "../../contracts/hub";
 import { tenantProgram } from "../../stacks/tenant/program";
 import { TOOLS } from "../../tenants/catalog";
 import { hubFixture, specFixture } from "../helpers/fixtures";

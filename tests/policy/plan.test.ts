@@ -12,7 +12,7 @@ import { HubReference, planStack, planTenantStacks } from "../../automation/plan
 import { tenantRunOptions } from "../../automation/plan/stackConfig";
 import { formatSummary } from "../../automation/plan/summary";
 import { PlanReport, PlannedStack } from "../../automation/plan/types";
-import { TENANT_PROJECT } from "../../stacks/contract";
+import { TENANT_PROJECT } from "../../contracts/hub";
 import { tenantProgram } from "../../stacks/tenant/program";
 import { TOOLS, imageRef } from "../../tenants/catalog";
 import { hubFixture, specFixture } from "../helpers/fixtures";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { HUB_SECRET_CONFIG, PROVIDER_SECRET_CONFIG, TENANT_SECRET_CONFIG } from "../../stacks/secrets";
+import { HUB_SECRET_CONFIG, PROVIDER_SECRET_CONFIG, TENANT_SECRET_CONFIG } from "../../contracts/secrets";
 
 describe("the README's secrets table", () => {
   it("names every secret config key a program reads, so an operator can set them all", () => {
