@@ -112,38 +112,69 @@ const image = (where: string, repository: string, tag: string): CatalogImage => 
   return digest ? { repository, tag, digest } : { repository, tag };
 };
 
+// Tags: the newest stable release each project published that public compose files and
+// Dockerfiles pin (named per entry; the registries are unreachable here, so every new tag's lock
+// entry is unverified until `letsbe pins update`). Wiring: components/compose/tools.ts.
+const CHATWOOT_IMAGE = image("tool chatwoot (rails and sidekiq)", "docker.io/chatwoot/chatwoot", "v4.18.0");
+
 export const TOOLS: Readonly<Record<ToolId, Tool>> = {
-  nextcloud: { ramMb: 512, diskGb: 10, database: "postgres", port: 3023, containerPort: 80, subdomain: "files", image: image("tool nextcloud", "docker.io/library/nextcloud", "29.0.4-apache") },
-  chatwoot: { ramMb: 768, diskGb: 5, database: "postgres", redis: true, port: 3019, containerPort: 3000, subdomain: "chat", image: image("tool chatwoot", "docker.io/chatwoot/chatwoot", "v3.12.0") },
-  ghost: { ramMb: 256, diskGb: 3, database: "mysql", port: 3025, containerPort: 2368, subdomain: "blog", image: image("tool ghost", "docker.io/library/ghost", "5.89.0-alpine") },
-  odoo: { ramMb: 1024, diskGb: 10, database: "postgres", port: 3035, containerPort: 8069, subdomain: "erp", image: image("tool odoo", "docker.io/library/odoo", "17.0") },
-  calcom: { ramMb: 256, diskGb: 2, database: "postgres", port: 3044, containerPort: 3000, subdomain: "cal", image: image("tool calcom", "docker.io/calcom/cal.com", "v4.3.5") },
-  stalwart: { ramMb: 256, diskGb: 5, port: 3011, containerPort: 8080, subdomain: "mail", mail: true, image: image("tool stalwart", "docker.io/stalwartlabs/mail-server", "v0.9.1") },
-  keycloak: { ramMb: 512, diskGb: 2, database: "postgres", port: 3043, containerPort: 8080, subdomain: "auth", image: image("tool keycloak", "quay.io/keycloak/keycloak", "25.0.2") },
-  listmonk: { ramMb: 256, diskGb: 2, database: "postgres", port: 3026, containerPort: 9000, subdomain: "lists", image: image("tool listmonk", "docker.io/listmonk/listmonk", "v3.0.0") },
-  nocodb: { ramMb: 256, diskGb: 2, port: 3037, containerPort: 8080, subdomain: "tables", image: image("tool nocodb", "docker.io/nocodb/nocodb", "0.250.2") },
-  umami: { ramMb: 192, diskGb: 1, database: "postgres", port: 3029, containerPort: 3000, subdomain: "analytics", image: image("tool umami", "ghcr.io/umami-software/umami", "postgresql-v2.12.1") },
-  uptime_kuma: { ramMb: 128, diskGb: 1, port: 3033, containerPort: 3001, subdomain: "status", image: image("tool uptime_kuma", "docker.io/louislam/uptime-kuma", "1.23.13") },
-  portainer: { ramMb: 128, diskGb: 1, port: 9443, containerPort: 9000, subdomain: "portainer", image: image("tool portainer", "docker.io/portainer/portainer-ce", "2.20.3") },
-  activepieces: { ramMb: 384, diskGb: 3, database: "postgres", port: 3040, containerPort: 80, subdomain: "flows", image: image("tool activepieces", "ghcr.io/activepieces/activepieces", "0.30.1") },
-  bookstack: { ramMb: 256, diskGb: 2, database: "mysql", port: 3036, containerPort: 80, subdomain: "wiki", image: image("tool bookstack", "lscr.io/linuxserver/bookstack", "24.05.2") },
-  gitea: { ramMb: 256, diskGb: 10, database: "postgres", port: 3030, containerPort: 3000, subdomain: "code", image: image("tool gitea", "docker.io/gitea/gitea", "1.22.1") },
-  mattermost: { ramMb: 1024, diskGb: 10, database: "postgres", port: 3045, containerPort: 8065, subdomain: "team", image: image("tool mattermost", "docker.io/mattermost/mattermost-team-edition", "9.10.1") },
+  // nextcloud/docker README (tags <version>-apache); 34.0.4-apache as pinned by current compose files.
+  nextcloud: { ramMb: 512, diskGb: 10, database: "postgres", port: 3023, containerPort: 80, subdomain: "files", image: image("tool nextcloud", "docker.io/library/nextcloud", "34.0.4-apache") },
+  // chatwoot/chatwoot releases (v4.18.0; docker manifest lists amd64 and arm64); rails plus its
+  // sidekiq worker, as docker-compose.production.yaml runs them.
+  chatwoot: {
+    ramMb: 512, diskGb: 5, database: "postgres", redis: true, port: 3019, containerPort: 3000, subdomain: "chat",
+    image: CHATWOOT_IMAGE,
+    companions: [{ name: "sidekiq", image: CHATWOOT_IMAGE, ramMb: 256 }],
+  },
+  // Docker Hub library/ghost (Ghost 6, <version>-alpine).
+  ghost: { ramMb: 256, diskGb: 3, database: "mysql", port: 3025, containerPort: 2368, subdomain: "blog", image: image("tool ghost", "docker.io/library/ghost", "6.62.0-alpine") },
+  // odoo/docker (20.0/ is the newest series directory, with its entrypoint.sh).
+  odoo: { ramMb: 1024, diskGb: 10, database: "postgres", port: 3035, containerPort: 8069, subdomain: "erp", image: image("tool odoo", "docker.io/library/odoo", "20.0") },
+  // calcom/cal.com releases (v6.2.0, amd64; -arm tags apart).
+  calcom: { ramMb: 256, diskGb: 2, database: "postgres", port: 3044, containerPort: 3000, subdomain: "cal", image: image("tool calcom", "docker.io/calcom/cal.com", "v6.2.0") },
+  // The image is stalwartlabs/stalwart since 0.11 (stalwartlabs/mail-server is the old name).
+  stalwart: { ramMb: 256, diskGb: 5, port: 3011, containerPort: 8080, subdomain: "mail", mail: true, image: image("tool stalwart", "docker.io/stalwartlabs/stalwart", "v0.16.15") },
+  // quay.io/keycloak/keycloak (26.7.4).
+  keycloak: { ramMb: 512, diskGb: 2, database: "postgres", port: 3043, containerPort: 8080, subdomain: "auth", image: image("tool keycloak", "quay.io/keycloak/keycloak", "26.7.4") },
+  // knadh/listmonk releases (v6.2.0).
+  listmonk: { ramMb: 256, diskGb: 2, database: "postgres", port: 3026, containerPort: 9000, subdomain: "lists", image: image("tool listmonk", "docker.io/listmonk/listmonk", "v6.2.0") },
+  // nocodb/nocodb (date-versioned since 2025: 2026.09.0).
+  nocodb: { ramMb: 256, diskGb: 2, port: 3037, containerPort: 8080, subdomain: "tables", image: image("tool nocodb", "docker.io/nocodb/nocodb", "2026.09.0") },
+  // umami v3 (PostgreSQL only; tags without the postgresql- prefix): 3.4.0.
+  umami: { ramMb: 192, diskGb: 1, database: "postgres", port: 3029, containerPort: 3000, subdomain: "analytics", image: image("tool umami", "ghcr.io/umami-software/umami", "3.4.0") },
+  // louislam/uptime-kuma 2.x (2.5.3).
+  uptime_kuma: { ramMb: 128, diskGb: 1, port: 3033, containerPort: 3001, subdomain: "status", image: image("tool uptime_kuma", "docker.io/louislam/uptime-kuma", "2.5.3") },
+  // portainer/portainer-ce (2.39.5).
+  portainer: { ramMb: 128, diskGb: 1, port: 9443, containerPort: 9000, subdomain: "portainer", image: image("tool portainer", "docker.io/portainer/portainer-ce", "2.39.5") },
+  // activepieces releases (0.86.3); its compose file runs redis beside postgres.
+  activepieces: { ramMb: 384, diskGb: 3, database: "postgres", redis: true, port: 3040, containerPort: 80, subdomain: "flows", image: image("tool activepieces", "ghcr.io/activepieces/activepieces", "0.86.3") },
+  // linuxserver/bookstack tags v<version>-ls<build> (v26.09.1-ls287).
+  bookstack: { ramMb: 256, diskGb: 2, database: "mysql", port: 3036, containerPort: 80, subdomain: "wiki", image: image("tool bookstack", "lscr.io/linuxserver/bookstack", "v26.09.1-ls287") },
+  // gitea/gitea (1.26.4).
+  gitea: { ramMb: 256, diskGb: 10, database: "postgres", port: 3030, containerPort: 3000, subdomain: "code", image: image("tool gitea", "docker.io/gitea/gitea", "1.26.4") },
+  // mattermost/mattermost-team-edition (11.11.1).
+  mattermost: { ramMb: 1024, diskGb: 10, database: "postgres", port: 3045, containerPort: 8065, subdomain: "team", image: image("tool mattermost", "docker.io/mattermost/mattermost-team-edition", "11.11.1") },
   // Penpot is three services (penpot/penpot docker/images/docker-compose.yaml): the frontend
-  // (nginx, the UI, proxying to penpot-backend:6060 and penpot-exporter:6061 by those names),
-  // the backend and the exporter; 1024 MiB in all, as before.
+  // (nginx on 8080, the UI, proxying to penpot-backend:6060 and penpot-exporter:6061 by those
+  // names), the backend and the exporter; 1024 MiB in all. Penpot 2.18.2.
   penpot: {
-    ramMb: 128, diskGb: 5, database: "postgres", redis: true, port: 3046, containerPort: 80, subdomain: "design",
-    image: image("tool penpot", "docker.io/penpotapp/frontend", "2.1.2"),
+    ramMb: 128, diskGb: 5, database: "postgres", redis: true, port: 3046, containerPort: 8080, subdomain: "design",
+    image: image("tool penpot", "docker.io/penpotapp/frontend", "2.18.2"),
     companions: [
-      { name: "backend", image: image("tool penpot backend", "docker.io/penpotapp/backend", "2.1.2"), ramMb: 640 },
-      { name: "exporter", image: image("tool penpot exporter", "docker.io/penpotapp/exporter", "2.1.2"), ramMb: 256 },
+      { name: "backend", image: image("tool penpot backend", "docker.io/penpotapp/backend", "2.18.2"), ramMb: 640 },
+      { name: "exporter", image: image("tool penpot exporter", "docker.io/penpotapp/exporter", "2.18.2"), ramMb: 256 },
     ],
   },
-  vaultwarden: { ramMb: 128, diskGb: 1, port: 3047, containerPort: 80, subdomain: "vault", image: image("tool vaultwarden", "docker.io/vaultwarden/server", "1.31.0") },
+  // dani-garcia/vaultwarden releases (1.37.3).
+  vaultwarden: { ramMb: 128, diskGb: 1, port: 3047, containerPort: 80, subdomain: "vault", image: image("tool vaultwarden", "docker.io/vaultwarden/server", "1.37.3") },
 };
 
-/** Database sidecar images, pinned like the tools. */
+/**
+ * Database sidecar images, pinned like the tools. Majors kept: a tenant's existing data
+ * directory needs pg_upgrade (PostgreSQL) or a dump and reload to change major; MySQL 8.4 is the
+ * LTS series Ghost 6 and BookStack support.
+ */
 export const SIDECAR_IMAGES: Readonly<Record<"postgres" | "mysql" | "redis", CatalogImage>> = {
   postgres: image("sidecar postgres", "docker.io/library/postgres", "16-alpine"),
   mysql: image("sidecar mysql", "docker.io/library/mysql", "8.4"),

@@ -129,7 +129,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
     const runtime = toolRuntime(id);
     const name = id.replace(/_/g, "-");
     const envFile = `${SECRETS_DIR}/${name}.env`;
-    const generated = ["APP_SECRET"];
+    const generated = ["APP_SECRET", ...(runtime.generated ?? [])];
     const dependsOn: Record<string, { condition: string }> = {};
     const environment: Record<string, string> = { LETSBE_DOMAIN: `${tool.subdomain}.${input.domain}` };
     let database: { host: string; name: string; user: string } | undefined;
@@ -170,6 +170,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
         env_file: [envFile],
         environment: wiring.environment({ url, service: name, ...(database ? { db: database } : {}), ...(tool.redis ? { redisHost: `${name}-redis` } : {}) }),
         ...(wiring.entrypoint ? { entrypoint: [...wiring.entrypoint] } : {}),
+        ...(wiring.command ? { command: [...wiring.command] } : {}),
         healthcheck: { disable: true },
         ...(wiring.usesSidecars && Object.keys(sidecarsReady).length > 0 ? { depends_on: sidecarsReady } : {}),
       });
@@ -184,6 +185,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
       environment,
       healthcheck: runtime.noSelfProbe ? { disable: true } : healthcheck(runtime.healthTest ?? httpProbe(tool.containerPort, runtime.healthPath)),
       ...(runtime.entrypoint ? { entrypoint: [...runtime.entrypoint] } : {}),
+      ...(runtime.command ? { command: [...runtime.command] } : {}),
       ...(Object.keys(dependsOn).length > 0 ? { depends_on: dependsOn } : {}),
     });
   }

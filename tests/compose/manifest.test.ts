@@ -14,7 +14,8 @@ describe("the manifest's data-safety fields", () => {
   it("lists the services each one waits for, as the compose file's depends_on does", () => {
     const { manifest } = render(["nextcloud", "chatwoot", "penpot"]);
     expect(manifest.services.nextcloud.dependsOn).toEqual(["nextcloud-db"]);
-    expect(manifest.services.chatwoot.dependsOn).toEqual(["chatwoot-db", "chatwoot-redis"]);
+    expect(manifest.services.chatwoot.dependsOn).toEqual(["chatwoot-db", "chatwoot-redis", "chatwoot-sidekiq"]);
+    expect(manifest.services["chatwoot-sidekiq"].dependsOn).toEqual(["chatwoot-db", "chatwoot-redis"]);
     expect(manifest.services.openclaw.dependsOn).toEqual(["safety-wrapper", "secrets-proxy"]);
     expect(manifest.services["penpot-backend"].dependsOn).toEqual(["penpot-db", "penpot-redis"]);
     expect(manifest.services.penpot.dependsOn).toEqual(["penpot-backend", "penpot-db", "penpot-exporter", "penpot-redis"]);

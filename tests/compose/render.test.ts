@@ -98,12 +98,12 @@ describe("the rendered compose project", () => {
   });
 
   it("gives each tool its catalog memory, a health check, restart policy, named volume and sidecars", () => {
-    const services = doc(["nextcloud", "chatwoot", "ghost"]).services;
+    const services = doc(["nextcloud", "activepieces", "ghost"]).services;
     expect(mb(services.nextcloud.mem_limit)).toBe(TOOLS.nextcloud.ramMb);
     expect(mb(services["nextcloud-db"].mem_limit)).toBe(SIDECAR_RAM_MB.postgres);
     expect(mb(services["ghost-db"].mem_limit)).toBe(SIDECAR_RAM_MB.mysql);
-    expect(mb(services["chatwoot-redis"].mem_limit)).toBe(SIDECAR_RAM_MB.redis);
-    expect(services.chatwoot.depends_on).toEqual({ "chatwoot-db": { condition: "service_healthy" }, "chatwoot-redis": { condition: "service_healthy" } });
+    expect(mb(services["activepieces-redis"].mem_limit)).toBe(SIDECAR_RAM_MB.redis);
+    expect(services.activepieces.depends_on).toEqual({ "activepieces-db": { condition: "service_healthy" }, "activepieces-redis": { condition: "service_healthy" } });
     for (const [name, service] of Object.entries(services)) {
       expect(service.restart, name).toBe("unless-stopped");
       expect(service.healthcheck.test[0], name).toBe("CMD-SHELL");

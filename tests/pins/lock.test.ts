@@ -53,8 +53,8 @@ describe("the committed image lock", () => {
       expect(e.source, `${e.repository}:${e.tag}`).toMatch(/\S{3,}/);
     }
     // This machine reaches no public registry: the catalog's tools could not have been resolved here.
-    expect(byKey.get("docker.io/library/nextcloud:29.0.4-apache")).toMatchObject({ status: "unverified" });
-    expect(byKey.get("docker.io/library/nextcloud:29.0.4-apache")?.digest).toBeUndefined();
+    expect(byKey.get("docker.io/library/nextcloud:34.0.4-apache")).toMatchObject({ status: "unverified" });
+    expect(byKey.get("docker.io/library/nextcloud:34.0.4-apache")?.digest).toBeUndefined();
   });
 
   it("leaves no fabricated digest in the repository: no repeated hex pattern, no all-same digit runs", () => {

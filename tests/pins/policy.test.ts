@@ -38,8 +38,8 @@ describe("verified-pins in the offline plan", () => {
       "  - code.letsbe.solutions/letsbe/openclaw:2026.2.6-3",
       "  - code.letsbe.solutions/letsbe/safety-wrapper:1.4.2",
       "  - code.letsbe.solutions/letsbe/secrets-proxy:1.1.0",
-      "  - docker.io/chatwoot/chatwoot:v3.12.0",
-      "  - docker.io/library/nextcloud:29.0.4-apache",
+      "  - docker.io/chatwoot/chatwoot:v4.18.0",
+      "  - docker.io/library/nextcloud:34.0.4-apache",
       "  - docker.io/library/postgres:16-alpine",
       "  - docker.io/library/redis:7-alpine",
     ]);

@@ -49,7 +49,7 @@ describe("letsbe pins update over the whole catalog and hub config", () => {
     const written = JSON.parse(readFileSync(file, "utf8")) as { images: Array<Record<string, unknown>> };
     expect(written.images.map((e) => `${String(e.repository)}:${String(e.tag)}`)).toEqual(keys);
     expect(written.images.find((e) => e.repository === "docker.io/library/nextcloud")).toEqual({
-      repository: "docker.io/library/nextcloud", tag: "29.0.4-apache", status: "resolved", digest: digestOf("docker.io/library/nextcloud:29.0.4-apache"),
+      repository: "docker.io/library/nextcloud", tag: "34.0.4-apache", status: "resolved", digest: digestOf("docker.io/library/nextcloud:34.0.4-apache"),
       mediaType: "application/vnd.oci.image.index.v1+json", platforms: ["linux/amd64", "linux/arm64"], resolvedAt: "2026-12-01T10:00:00Z", registry: "docker.io",
     });
   });
@@ -64,7 +64,7 @@ describe("letsbe pins update over the whole catalog and hub config", () => {
     const result = await run(["pins", "update", "--lock", file], client);
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split("\n")).toHaveLength(37);
-    expect(result.stderr).toContain("letsbe pins update: docker.io/library/nextcloud:29.0.4-apache: registry unreachable: dial tcp: no route\n");
+    expect(result.stderr).toContain("letsbe pins update: docker.io/library/nextcloud:34.0.4-apache: registry unreachable: dial tcp: no route\n");
     expect(readFileSync(file, "utf8")).toBe(readFileSync(LOCK, "utf8"));
   });
 });
