@@ -50,6 +50,8 @@ export function createHubServer(resourceName: string, args: HubServerArgs, paren
       // no cloud firewall; the host's own firewall stage closes everything but 22, 80, 443.
       return createNetcupVps(resourceName, {
         owner: args.name,
+        // Its own namespace: a tenant whose slug equals the hub's name can never adopt this server.
+        namespace: "hub",
         region: args.region,
         site: REGIONS[args.region].netcupSite,
         product: choice.product,

@@ -1,7 +1,7 @@
 /**
  * Claiming a pool server without a conditional update in the SCP. A claim is one nickname
- * PATCH to `letsbe-tenant:<owner>`, then, after a settle time, a read-back: of claimers that
- * raced, only the last writer reads its own claim back. That holds while no claim lands more
+ * PATCH to the owner's claim (`letsbe-tenant:<owner>`, or `letsbe-hub:<owner>` for a hub), then,
+ * after a settle time, a read-back: of claimers that raced, only the last writer reads its own claim back. That holds while no claim lands more
  * than the settle time after its claimer saw the server free, so the protocol enforces it:
  *   - the time is measured from sending the check to the claim's answer (or to the read that
  *     shows it landed); a claim over the settle time is lost, and since it may have overwritten
@@ -22,6 +22,9 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** What one nickname PATCH did, as far as its answer tells. */
 type Attempt = { readonly kind: "applied" } | { readonly kind: "refused"; readonly waitMs: number } | { readonly kind: "unknown"; readonly waitMs: number };
+
+/** Who claims: the owner's name and its namespace. */
+type Owner = Pick<NetcupServerInputs, "owner" | "namespace">;
 
 /** Rounds of check and PATCH one claim or one nickname move may take. */
 const ROUNDS = 5;
@@ -65,8 +68,8 @@ export async function moveNickname(client: ScpClient, id: number, from: string, 
  * Claims a server seen free; the confirmed server, or undefined when another claimer won or the
  * claim could not be trusted (then it is on hold, see above).
  */
-async function claimFree(client: ScpClient, id: number, owner: string, site: string, settleMs: number, backoffMs: number): Promise<ScpServer | undefined> {
-  const mine = claimNickname(owner);
+async function claimFree(client: ScpClient, id: number, owner: Owner, site: string, settleMs: number, backoffMs: number): Promise<ScpServer | undefined> {
+  const mine = claimNickname(owner.owner, owner.namespace);
   for (let round = 0; round < ROUNDS; round++) {
     const checkedAt = Date.now();
     const seen = await client.getServer(id, false);
@@ -96,8 +99,8 @@ async function claimFree(client: ScpClient, id: number, owner: string, site: str
 }
 
 /** Undoes a claim that landed too late: onto the hold marker, unless someone wrote over it since. */
-async function hold(client: ScpClient, id: number, owner: string, backoffMs: number): Promise<undefined> {
-  await moveNickname(client, id, claimNickname(owner), holdNickname(owner), backoffMs);
+async function hold(client: ScpClient, id: number, owner: Owner, backoffMs: number): Promise<undefined> {
+  await moveNickname(client, id, claimNickname(owner.owner, owner.namespace), holdNickname(owner.owner, owner.namespace), backoffMs);
   return undefined;
 }
 
@@ -114,7 +117,7 @@ export interface Claimed {
 export async function claimServer(client: ScpClient, inputs: NetcupServerInputs): Promise<Claimed> {
   const settleMs = inputs.tuning?.claimSettleMs ?? 2_000;
   const backoffMs = inputs.tuning?.backoffBaseMs ?? 500;
-  const mine = claimNickname(inputs.owner);
+  const mine = claimNickname(inputs.owner, inputs.namespace);
   if (inputs.serverName) {
     const listed = (await client.listServers({ name: inputs.serverName })).find((s) => s.name === inputs.serverName);
     const server = listed && (await client.getServer(listed.id, true));
@@ -126,7 +129,7 @@ export async function claimServer(client: ScpClient, inputs: NetcupServerInputs)
       throw netcupStepError("create", "claim named server", server.name, undefined, `it is at site ${server.site?.city ?? "unknown"}, the tenant's region needs ${inputs.site}`);
     }
     if (server.nickname === mine) return { server, adopted: true };
-    const claimed = await claimFree(client, server.id, inputs.owner, inputs.site, settleMs, backoffMs);
+    const claimed = await claimFree(client, server.id, inputs, inputs.site, settleMs, backoffMs);
     if (!claimed) throw netcupStepError("create", "claim named server", server.name, undefined, "another claimer took it at the same time");
     return { server: claimed, adopted: false };
   }
@@ -143,7 +146,7 @@ export async function claimServer(client: ScpClient, inputs: NetcupServerInputs)
     [free[i], free[j]] = [free[j], free[i]];
   }
   for (const candidate of free) {
-    const claimed = await claimFree(client, candidate.id, inputs.owner, inputs.site, settleMs, backoffMs);
+    const claimed = await claimFree(client, candidate.id, inputs, inputs.site, settleMs, backoffMs);
     if (claimed) return { server: claimed, adopted: false };
   }
   throw netcupPoolEmptyError(inputs.product, inputs.site, POOL_NICKNAME);

@@ -8,7 +8,7 @@ import { ScpClient } from "./client";
 import { claimServer, moveNickname } from "./claim";
 import { isNamedError, netcupStepError, type ClaimOutcome, type ScpApiError } from "./errors";
 import { keyIdentity, rotateAuthorizedKey } from "./keys";
-import { POOL_NICKNAME, claimNickname } from "./pool";
+import { POOL_NICKNAME, claimNickname, type ClaimNamespace } from "./pool";
 import type { ScpImageFlavour, ScpServer } from "./schemas";
 
 /** Knobs for tests and benchmarks; production uses the defaults. */
@@ -41,8 +41,10 @@ export interface NetcupServerInputs {
   readonly site: string;
   /** SCP template name of the tier's product, e.g. `RS 4000 G12`. */
   readonly product: string;
-  /** Tenant slug the claim is made for (nickname `letsbe-tenant:<owner>`). */
+  /** Name the claim is made for: a tenant slug (nickname `letsbe-tenant:<owner>`) or a hub's server name. */
   readonly owner: string;
+  /** `hub` claims as `letsbe-hub:<owner>`; absent (state from before the input) or `tenant`, as `letsbe-tenant:<owner>`. A change re-marks the server in place. */
+  readonly namespace?: ClaimNamespace;
   /** Adopt this server (SCP name `v...`) instead of any free pool server. */
   readonly serverName?: string;
   /** Hostname set by the install, and IPv4 rDNS; must be a FQDN. */
@@ -218,7 +220,7 @@ export async function createServer(inputs: NetcupServerInputs): Promise<{ id: st
 /** Returns a claimed server whose disk was never touched to the pool (the failure path). */
 async function release(client: ScpClient, serverId: number, inputs: NetcupServerInputs): Promise<boolean> {
   try {
-    return await moveNickname(client, serverId, claimNickname(inputs.owner), POOL_NICKNAME, inputs.tuning?.backoffBaseMs ?? 500);
+    return await moveNickname(client, serverId, claimNickname(inputs.owner, inputs.namespace), POOL_NICKNAME, inputs.tuning?.backoffBaseMs ?? 500);
   } catch {
     return false;
   }
@@ -227,7 +229,7 @@ async function release(client: ScpClient, serverId: number, inputs: NetcupServer
 /** read: the server as the API sees it; gone when it no longer exists or no longer carries the claim. */
 export async function readServer(id: string, props: NetcupServerOutputs): Promise<{ id: string; props: NetcupServerOutputs | Record<string, never> }> {
   const server = await clientFor(props).getServer(Number(id), true);
-  if (!server || server.nickname !== claimNickname(props.owner)) return { id: "", props: {} };
+  if (!server || server.nickname !== claimNickname(props.owner, props.namespace)) return { id: "", props: {} };
   return {
     id,
     props: { ...props, ...addressesOf(server), serverName: server.name, site: server.site?.city ?? props.site, hostname: server.hostname ?? props.hostname },
@@ -240,6 +242,18 @@ export async function readServer(id: string, props: NetcupServerOutputs): Promis
  */
 export async function updateServer(id: string, olds: NetcupServerOutputs, news: NetcupServerInputs): Promise<{ outs: NetcupServerOutputs }> {
   const outs: NetcupServerOutputs = { ...olds, ...news, serverName: olds.serverName, site: olds.site };
+  const [from, to] = [claimNickname(olds.owner, olds.namespace), claimNickname(news.owner, news.namespace)];
+  if (from !== to) {
+    // The claim moves to its new namespace first: read and delete look for the new one from now on.
+    const step = "move claim";
+    let moved = false;
+    try {
+      moved = await moveNickname(clientFor(news), Number(id), from, to, news.tuning?.backoffBaseMs ?? 500);
+    } catch (error) {
+      throw netcupStepError("update", step, olds.serverName, undefined, messageOf(error));
+    }
+    if (!moved) throw netcupStepError("update", step, olds.serverName, undefined, `the server no longer carries "${from}" (another nickname is on it now, or the API kept failing); it was left as it is`);
+  }
   if (news.hostname !== olds.hostname) {
     const client = clientFor(news);
     let step = "set hostname";
@@ -272,7 +286,7 @@ export async function deleteServer(id: string, props: NetcupServerOutputs): Prom
   const client = clientFor(props);
   const server = await client.getServer(Number(id), true);
   // Gone, already back in the pool, or someone else's now: nothing of ours is left to delete.
-  if (!server || server.nickname !== claimNickname(props.owner)) return;
+  if (!server || server.nickname !== claimNickname(props.owner, props.namespace)) return;
   let step = "choose image flavour";
   try {
     const flavour = pickImageFlavour(await client.imageFlavours(server.id), props.image, server.serverLiveInfo?.uefi);
@@ -282,7 +296,7 @@ export async function deleteServer(id: string, props: NetcupServerOutputs): Prom
     const { ipv4 } = addressesOf(server);
     if (ipv4) await client.deleteRdnsIpv4(ipv4);
     step = "return to pool";
-    if (!(await moveNickname(client, server.id, claimNickname(props.owner), POOL_NICKNAME, props.tuning?.backoffBaseMs ?? 500))) {
+    if (!(await moveNickname(client, server.id, claimNickname(props.owner, props.namespace), POOL_NICKNAME, props.tuning?.backoffBaseMs ?? 500))) {
       throw new Error("the nickname could not be set back to the pool marker (another nickname is on it now, or the API kept failing)");
     }
   } catch (error) {
@@ -291,10 +305,10 @@ export async function deleteServer(id: string, props: NetcupServerOutputs): Prom
 }
 
 /**
- * diff: hostname, provisioning key (written over SSH), access settings and the provider version
- * update in place; image, product, region, site, owner and a named server replace, deleting
- * first: a pool server cannot be in two places. A replacement wipes the tenant's disk, so a key
- * rotation must never be one.
+ * diff: hostname, provisioning key (written over SSH), claim namespace (re-marked), access settings
+ * and the provider version update in place; image, product, region, site, owner and a named server
+ * replace, deleting first: a pool server cannot be in two places. A replacement wipes the tenant's
+ * disk, so a key rotation must never be one.
  */
 export function diffServer(olds: NetcupServerOutputs, news: NetcupServerInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
   const replaceKeys = ["image", "product", "region", "site", "owner"] as const;
@@ -303,5 +317,6 @@ export function diffServer(olds: NetcupServerOutputs, news: NetcupServerInputs):
   if (news.serverName && news.serverName !== olds.serverName) replaces.push("serverName");
   const updates = (["hostname", "sshPublicKey", "sshPrivateKey", "sshPort", "providerVersion", "apiUrl", "tokenUrl", "refreshToken"] as const).filter((key) => olds[key] !== news[key]);
   const tuningChanged = JSON.stringify(olds.tuning ?? {}) !== JSON.stringify(news.tuning ?? {});
-  return { changes: replaces.length > 0 || updates.length > 0 || tuningChanged, replaces, deleteBeforeReplace: replaces.length > 0 };
+  const namespaceChanged = (olds.namespace ?? "tenant") !== (news.namespace ?? "tenant");
+  return { changes: replaces.length > 0 || updates.length > 0 || tuningChanged || namespaceChanged, replaces, deleteBeforeReplace: replaces.length > 0 };
 }

@@ -3,7 +3,10 @@
  * their SCP nickname:
  *   - `letsbe-pool`            free, ready to be claimed;
  *   - `letsbe-tenant:<slug>`   claimed by the tenant stack `<slug>`;
- *   - `letsbe-hold:<slug>`     a claim by `<slug>` that landed too late to be trusted (./claim).
+ *   - `letsbe-hub:<name>`      claimed by the hub stack whose server is `<name>` (its own namespace:
+ *                              a tenant whose slug equals a hub's name can never adopt the hub's server);
+ *   - `letsbe-hold:<slug>`     a claim by `<slug>` that landed too late to be trusted (./claim);
+ *     `letsbe-hold:hub:<name>` the same for a hub.
  * Any other nickname means the server is not ours to touch. How a claim is made safe without a
  * conditional update in the SCP is in ./claim.
  */
@@ -12,6 +15,10 @@ import type { ScpServer } from "./schemas";
 
 export const POOL_NICKNAME = "letsbe-pool";
 export const CLAIM_PREFIX = "letsbe-tenant:";
+export const HUB_CLAIM_PREFIX = "letsbe-hub:";
+
+/** Whose claim a server carries: a tenant stack's (the default, and what state written before the input holds) or a hub's. */
+export type ClaimNamespace = "tenant" | "hub";
 
 /**
  * Marker of a server whose claim by `<owner>` landed too late to be trusted: it may have
@@ -20,12 +27,12 @@ export const CLAIM_PREFIX = "letsbe-tenant:";
  */
 export const HOLD_PREFIX = "letsbe-hold:";
 
-export function claimNickname(owner: string): string {
-  return `${CLAIM_PREFIX}${owner}`;
+export function claimNickname(owner: string, namespace: ClaimNamespace = "tenant"): string {
+  return `${namespace === "hub" ? HUB_CLAIM_PREFIX : CLAIM_PREFIX}${owner}`;
 }
 
-export function holdNickname(owner: string): string {
-  return `${HOLD_PREFIX}${owner}`;
+export function holdNickname(owner: string, namespace: ClaimNamespace = "tenant"): string {
+  return `${HOLD_PREFIX}${namespace === "hub" ? "hub:" : ""}${owner}`;
 }
 
 /**

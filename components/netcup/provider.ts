@@ -11,9 +11,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createServer, deleteServer, diffServer, readServer, updateServer } from "./lifecycle";
 import type { NetcupServerInputs, NetcupServerOutputs, NetcupTuning } from "./lifecycle";
+import type { ClaimNamespace } from "./pool";
 
 /** Bump when the provider's behaviour changes; recorded in state, a change alone is a no-op update. */
-export const NETCUP_PROVIDER_VERSION = "1.1.0";
+export const NETCUP_PROVIDER_VERSION = "1.2.0";
 
 /** Image family installed unless told otherwise. */
 export const DEFAULT_NETCUP_IMAGE = "Debian 13";
@@ -32,6 +33,9 @@ const netcupProvider: pulumi.dynamic.ResourceProvider = {
     }
     if (!unknown(news.owner) && !/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/.test(String(news.owner ?? ""))) {
       failures.push({ property: "owner", reason: "must be a tenant slug" });
+    }
+    if (news.namespace !== undefined && !unknown(news.namespace) && news.namespace !== "tenant" && news.namespace !== "hub") {
+      failures.push({ property: "namespace", reason: `"${String(news.namespace)}" must be "tenant" or "hub"` });
     }
     return { inputs: news, failures };
   },
@@ -59,8 +63,10 @@ export interface NetcupServerArgs {
   readonly site: pulumi.Input<string>;
   /** SCP template name of the tier's product, e.g. `RS 4000 G12`. */
   readonly product: pulumi.Input<string>;
-  /** Tenant slug the server is claimed for. */
+  /** Tenant slug (or hub server name) the server is claimed for. */
   readonly owner: pulumi.Input<string>;
+  /** Whose claim: `tenant` (default, `letsbe-tenant:<owner>`) or `hub` (`letsbe-hub:<owner>`). A change re-marks the server in place. */
+  readonly namespace?: pulumi.Input<ClaimNamespace>;
   /** Adopt this pool server (SCP name `v...`) instead of any free one. */
   readonly serverName?: pulumi.Input<string>;
   /** FQDN set as hostname and IPv4 rDNS. */

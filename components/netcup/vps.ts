@@ -1,11 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Vps } from "../vps";
 import type { NetcupTuning } from "./lifecycle";
+import type { ClaimNamespace } from "./pool";
 import { NetcupServer } from "./provider";
 
 export interface NetcupVpsArgs {
-  /** Tenant slug; the server is claimed as `letsbe-tenant:<owner>`. */
+  /** Tenant slug (or the hub's server name); the server is claimed as `letsbe-<namespace>:<owner>`. */
   readonly owner: string;
+  /** Claim namespace. Default - `tenant`; the hub passes `hub`. */
+  readonly namespace?: ClaimNamespace;
   /** LetsBe region id. */
   readonly region: string;
   /** Netcup site of the region (from the catalog). */
@@ -40,6 +43,7 @@ export function createNetcupVps(resourceName: string, args: NetcupVpsArgs, paren
     site: args.site,
     product: args.product,
     owner: args.owner,
+    ...(args.namespace ? { namespace: args.namespace } : {}),
     serverName: args.serverName,
     hostname: args.hostname,
     sshPublicKey: args.sshPublicKey,

@@ -105,7 +105,7 @@ export async function loadSerializedProvider(fake: FakeScp, overrides: Partial<N
       region: args.region, site: args.site, product: args.product, owner: args.owner, hostname: args.hostname,
       sshPublicKey: args.sshPublicKey, image: args.image, apiUrl: args.apiUrl, tokenUrl: args.tokenUrl,
       refreshToken: args.refreshToken, tuning: args.tuning, serverName: args.serverName,
-      sshPrivateKey: args.sshPrivateKey, sshPort: args.sshPort,
+      sshPrivateKey: args.sshPrivateKey, sshPort: args.sshPort, namespace: args.namespace,
     });
   }, { project: "letsbe-tenant", stack: args.owner });
   const registration = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/netcup:Server");
