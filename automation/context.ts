@@ -52,11 +52,18 @@ export function secretEnvName(key: string): string {
 /** Secrets that may be absent: Netcup's only matters for Netcup tenants; provider tokens may come from the environment. */
 const OPTIONAL_SECRETS = new Set([`${TENANT_PROJECT}:netcupRefreshToken`, ...PROVIDER_SECRET_CONFIG.map((s) => s.key)]);
 
-/** Each secret from `LETSBE_SECRET_<NAME>` or a file named by `LETSBE_SECRET_<NAME>_FILE`. */
+/**
+ * Each secret from `LETSBE_SECRET_<NAME>` or a file named by `LETSBE_SECRET_<NAME>_FILE`. A
+ * per-stack secret (one issued for a single tenant) is refused here: every stack would get it.
+ */
 export function readSecrets(env: NodeJS.ProcessEnv): TenantSecrets {
   const secrets: Record<string, string> = {};
   const missing: string[] = [];
-  for (const { key } of [...TENANT_SECRET_CONFIG, ...PROVIDER_SECRET_CONFIG]) {
+  const perStack = TENANT_SECRET_CONFIG.filter((s) => s.perStack).map((s) => secretEnvName(s.key)).filter((name) => env[name] !== undefined || env[`${name}_FILE`] !== undefined);
+  if (perStack.length > 0) {
+    throw new InvalidInputError(perStack.map((name) => ({ source: "environment", path: name, message: "a per-tenant secret: set it on that tenant's stack (pulumi config set --secret -s <slug>), not in the order flow's environment, which every tenant stack would get" })));
+  }
+  for (const { key } of [...TENANT_SECRET_CONFIG.filter((s) => !s.perStack), ...PROVIDER_SECRET_CONFIG]) {
     const name = secretEnvName(key);
     const value = env[name] ?? (env[`${name}_FILE`] ? readFileSync(env[`${name}_FILE`] as string, "utf8") : undefined);
     if (value !== undefined && value !== "") secrets[key] = value;

@@ -8,6 +8,11 @@ export interface SecretConfigKey {
   readonly description: string;
   /** What the offline plan hands the program in its place. */
   readonly placeholder: string;
+  /**
+   * Issued for one tenant and set on that tenant's stack alone (`pulumi config set --secret -s <slug>`):
+   * the order flow never hands it out from its environment, where one value would reach every tenant.
+   */
+  readonly perStack?: true;
 }
 
 const PRIVATE_KEY_PLACEHOLDER = "placeholder-openssh-private-key";
@@ -24,7 +29,12 @@ export const TENANT_SECRET_CONFIG: readonly SecretConfigKey[] = [
   { key: "letsbe-tenant:netcupRefreshToken", description: "Netcup SCP refresh token (netcup tenants)", placeholder: "placeholder-netcup-refresh-token" },
   { key: "letsbe-tenant:provisioningPrivateKey", description: "OpenSSH private key the bootstrap connects with", placeholder: PRIVATE_KEY_PLACEHOLDER },
   { key: "letsbe-tenant:cloudflareDnsToken", description: "Cloudflare token scoped to the tenant's zone (Zone.DNS edit) for the wildcard certificate's DNS-01 challenge", placeholder: "placeholder-cloudflare-dns-token" },
-  { key: "letsbe-tenant:registrationToken", description: "Token the tenant host registers with the Hub", placeholder: "placeholder-registration-token" },
+  {
+    key: "letsbe-tenant:backupRcloneConfig",
+    description: "rclone.conf for this tenant's off-site backup remote (`backupRemote`), with a credential issued for this tenant's bucket or prefix alone; optional, set per stack",
+    placeholder: "[offsite]\ntype = s3\nprovider = Other\naccess_key_id = placeholder\nsecret_access_key = placeholder\n",
+    perStack: true,
+  },
 ];
 
 /** Provider credentials, set per stack too. */

@@ -7,6 +7,7 @@
 import { backOff } from "exponential-backoff";
 import { isNetcupPoolEmpty } from "../../components/netcup/errors";
 import { TENANT_PROJECT } from "../../contracts/hub";
+import { TENANT_SECRET_CONFIG } from "../../contracts/secrets";
 import { ReleaseOverride } from "../../tenants/release";
 import { InvalidInputError, TenantSpec } from "../../tenants/schema";
 import { tenantStackConfig } from "../../contracts/tenantStack";
@@ -25,6 +26,8 @@ import { TenantRecord, TenantStore } from "./store";
  * `hcloud:token`, ...; the list is contracts/secrets.ts). Held in memory, written only as Pulumi secrets.
  */
 export type TenantSecrets = Readonly<Record<string, string>>;
+
+const PER_STACK_SECRETS: ReadonlySet<string> = new Set(TENANT_SECRET_CONFIG.filter((s) => s.perStack).map((s) => s.key));
 
 export interface OrderFlowOptions {
   readonly workspace: TenantWorkspace;
@@ -202,7 +205,8 @@ export class OrderFlow {
     const plain = tenantStackConfig(record.spec, { org: this.options.org }, record.release);
     const config: Record<string, { value: string; secret?: boolean }> = {};
     for (const [key, value] of Object.entries(plain)) config[key] = { value: typeof value === "string" ? value : JSON.stringify(value) };
-    for (const [key, value] of Object.entries(this.options.secrets)) config[key] = { value, secret: true };
+    // A per-stack secret (issued for one tenant) is never copied from the flow's fleet-wide set.
+    for (const [key, value] of Object.entries(this.options.secrets)) if (!PER_STACK_SECRETS.has(key)) config[key] = { value, secret: true };
     return config;
   }
 

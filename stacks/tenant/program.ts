@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { Tenant } from "../../components/tenant/tenant";
 import { imageOverrideSchema, releaseOverrideSchema, resolveImages, resolveRelease } from "../../tenants/release";
 import { InvalidInputError, hubProblems, tenantSpecSchema } from "../../tenants/schema";
@@ -26,6 +28,9 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
   if (problems.length > 0) throw new InvalidInputError(problems);
 
   const release = resolveRelease(optionalConfigObject(config, TENANT_CONFIG.release, releaseOverrideSchema));
+  // This tenant's own Hub registration token, made and kept in this stack only (a secret in its
+  // state); the Hub gets its SHA-256 as a plain output and checks what a host presents against it.
+  const registration = new random.RandomPassword("registration-token", { length: 48, special: false }, { additionalSecretOutputs: ["result"] });
   const tenant = new Tenant(spec.slug, {
     spec,
     hub,
@@ -35,7 +40,7 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
     host: {
       provisioningPrivateKey: config.requireSecret("provisioningPrivateKey"),
       cloudflareDnsToken: config.requireSecret("cloudflareDnsToken"),
-      registrationToken: config.requireSecret("registrationToken"),
+      registrationToken: registration.result,
       sshPort: config.getNumber("sshPort"),
       issueCertificate: config.getBoolean("issueCertificate"),
       backupRemote: config.get("backupRemote"),
@@ -60,5 +65,15 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
     ipv6: tenant.ipv6,
     release: tenant.release,
     previousRelease: tenant.previousRelease,
+    registrationTokenSha256: registrationTokenDigest(registration.result),
   };
+}
+
+/**
+ * The SHA-256 (hex) of the registration token, as a plain output: the Hub stores it and compares
+ * the digest of what a host presents. A digest of 48 random alphanumerics (some 285 bits) gives
+ * nothing to guess from, so the token itself never leaves this stack's state and its host.
+ */
+export function registrationTokenDigest(token: pulumi.Output<string>): pulumi.Output<string> {
+  return pulumi.unsecret(token.apply((value) => createHash("sha256").update(value).digest("hex")));
 }

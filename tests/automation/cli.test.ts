@@ -49,9 +49,9 @@ describe("letsbe CLI", () => {
     expect(await runCli(["fleet", "rollout", "--channel", "openclaw", "--image", "x:latest"], run.io)).toBe(EXIT.usage);
     expect(await runCli(["frobnicate"], run.io)).toBe(EXIT.usage);
     const noSecrets = io(dir);
-    delete (noSecrets.io.env as Record<string, string | undefined>).LETSBE_SECRET_REGISTRATION_TOKEN;
+    delete (noSecrets.io.env as Record<string, string | undefined>).LETSBE_SECRET_PROVISIONING_PRIVATE_KEY;
     expect(await runCli(["tenant", "up", "acme-bakery"], noSecrets.io)).toBe(EXIT.usage);
-    expect(noSecrets.err.join("")).toMatch(/LETSBE_SECRET_REGISTRATION_TOKEN: required/);
+    expect(noSecrets.err.join("")).toMatch(/LETSBE_SECRET_PROVISIONING_PRIVATE_KEY: required/);
   });
 
   it("destroys only with --confirm repeating the slug", async () => {

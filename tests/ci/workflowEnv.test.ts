@@ -51,7 +51,7 @@ describe("the check itself", () => {
   it("fails the tenant job as it was: required secrets missing, regional tokens that nothing reads", () => {
     const findings = envFindings(parseWorkflow(BEFORE, "before"), code);
     expect(findings).toHaveLength(1);
-    expect(findings[0]!.missing).toEqual(expect.arrayContaining(["LETSBE_SECRET_PROVISIONING_PRIVATE_KEY", "LETSBE_SECRET_REGISTRATION_TOKEN"]));
+    expect(findings[0]!.missing).toEqual(expect.arrayContaining(["LETSBE_SECRET_PROVISIONING_PRIVATE_KEY"]));
     expect(findings[0]!.unread).toEqual(["HCLOUD_TOKEN_EU", "HCLOUD_TOKEN_US", "NETCUP_REFRESH_TOKEN"]);
   });
 });

@@ -159,7 +159,6 @@ export async function startEstate(prefix: string, options: EstateOptions = {}): 
     const secrets: Record<string, string> = {
       "letsbe-tenant:provisioningPrivateKey": keys.private,
       "letsbe-tenant:cloudflareDnsToken": "cf-dns-token-estate-4b7d",
-      "letsbe-tenant:registrationToken": "hub-registration-token-estate-9c21",
       "letsbe-tenant:netcupRefreshToken": scp.refreshToken,
       "cloudflare:apiToken": cloudflare.token,
       "hcloud:token": hetzner.token,
