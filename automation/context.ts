@@ -12,7 +12,7 @@ import { InvalidInputError, zodProblems } from "../tenants/schema";
 import { OrderFlow, TenantSecrets } from "./orders/flow";
 import { ServerPool, netcupServerPool } from "./orders/provider";
 import { TenantStore } from "./orders/store";
-import { createTenantStore, createWorkspace } from "./workspace/select";
+import { Backend, ENV_BACKEND } from "./workspace/select";
 import { TenantWorkspace } from "./workspace/types";
 
 const envSchema = z.object({
@@ -75,12 +75,12 @@ export function readSecrets(env: NodeJS.ProcessEnv): TenantSecrets {
   return secrets;
 }
 
-/** `programRoot`: the compiled tree holding `stacks/tenant` (dist/). */
-export async function createContext(processEnv: NodeJS.ProcessEnv, programRoot: string): Promise<AutomationContext> {
+/** `programRoot`: the compiled tree holding `stacks/tenant` (dist/); `backend`: from the environment unless given. */
+export async function createContext(processEnv: NodeJS.ProcessEnv, programRoot: string, backend: Backend = ENV_BACKEND): Promise<AutomationContext> {
   const env = readContextEnv(processEnv);
   const dataDir = resolve(env.LETSBE_DATA_DIR);
-  const workspace = await createWorkspace(processEnv, programRoot);
-  const store = createTenantStore(processEnv, dataDir);
+  const workspace = await backend.workspace(processEnv, programRoot);
+  const store = backend.store(processEnv, dataDir);
   const secrets = readSecrets(processEnv);
   const netcupToken = secrets[`${TENANT_PROJECT}:netcupRefreshToken`];
   const pool: ServerPool | undefined = netcupToken

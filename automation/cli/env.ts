@@ -47,12 +47,15 @@ export function workspaceToolProblems(env: NodeJS.ProcessEnv): InputProblem[] {
   if (kind !== "local" || onPath("pulumi", env)) return [];
   return [{
     source: "environment", path: "LETSBE_WORKSPACE",
-    message: `local (the default) needs the Pulumi CLI (${PULUMI_CLI_VERSION}) on the PATH: install it, or set LETSBE_WORKSPACE=simulated or remote`,
+    message: `local (the default) needs the Pulumi CLI (${PULUMI_CLI_VERSION}) on the PATH: install it, or set LETSBE_WORKSPACE=remote`,
   }];
 }
 
-/** Throws one InvalidInputError with every problem of the environment an operation needs. */
-export function checkOperationEnv(env: NodeJS.ProcessEnv): void {
-  const problems = [...secretFileProblems(env), ...workspaceToolProblems(env)];
+/**
+ * Throws one InvalidInputError with every problem of the environment an operation needs
+ * (`workspaceFromEnv` false: the caller hands its own workspace, so LETSBE_WORKSPACE's tools do not matter).
+ */
+export function checkOperationEnv(env: NodeJS.ProcessEnv, workspaceFromEnv = true): void {
+  const problems = [...secretFileProblems(env), ...(workspaceFromEnv ? workspaceToolProblems(env) : [])];
   if (problems.length > 0) throw new InvalidInputError(problems);
 }

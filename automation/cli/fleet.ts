@@ -6,7 +6,7 @@ import { ReleaseOverride, releaseOverrideSchema } from "../../tenants/release";
 import { InvalidInputError, zodProblems } from "../../tenants/schema";
 import { AutomationContext, readContextEnv } from "../context";
 import { TenantRecord } from "../orders/store";
-import { createTenantStore } from "../workspace/select";
+import { Backend, ENV_BACKEND } from "../workspace/select";
 import { HubMetricsSource } from "../rollout/hubMetrics";
 import { FileJournal, durationsFrom } from "../rollout/journal";
 import { flowUpdater, runRollout } from "../rollout/rollout";
@@ -38,9 +38,9 @@ export interface RolloutArgs {
 /** What read-only verbs need: the data folder and the tenant records, no secrets, no workspace. */
 export type FleetData = Pick<AutomationContext, "dataDir" | "store">;
 
-export function fleetData(env: NodeJS.ProcessEnv): FleetData {
+export function fleetData(env: NodeJS.ProcessEnv, backend: Backend = ENV_BACKEND): FleetData {
   const dataDir = resolve(readContextEnv(env).LETSBE_DATA_DIR);
-  return { dataDir, store: createTenantStore(env, dataDir) };
+  return { dataDir, store: backend.store(env, dataDir) };
 }
 
 const IMAGE_REF = /^([^@]+):([^:@/]+)@(sha256:[0-9a-f]{64})$/;

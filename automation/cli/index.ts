@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { InvalidInputError, formatProblem } from "../../tenants/schema";
 import { createContext } from "../context";
+import type { Backend } from "../workspace/select";
 import { UnknownTenantError } from "../orders/errors";
 import { PlanUsageError } from "../plan/plan";
 import { PlanCommandArgs, runPlanCommand } from "../plan/cli";
@@ -27,6 +28,8 @@ export interface CliIo {
   readonly err: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly progress?: () => Progress;
+  /** Where operations run and the fleet's record. Default - chosen by the environment (LETSBE_WORKSPACE). */
+  readonly backend?: Backend;
 }
 
 const defaultIo: CliIo = {
@@ -43,8 +46,8 @@ export async function runCli(argv: readonly string[], given: CliIo = defaultIo):
   let code: number = EXIT.ok;
   // Operations get the full context (workspace, secrets); read-only verbs only the data folder.
   const context = () => {
-    checkOperationEnv(io.env);
-    return createContext(io.env, join(__dirname, "..", ".."));
+    checkOperationEnv(io.env, io.backend === undefined);
+    return createContext(io.env, join(__dirname, "..", ".."), io.backend);
   };
   const progress = () => scrubbedProgress((io.progress ?? createProgress)(), scrubber);
   const program = new Command()
@@ -99,14 +102,14 @@ export async function runCli(argv: readonly string[], given: CliIo = defaultIo):
     .option("--metrics-url <url>", "Hub metrics API (heartbeats, approval routing); token in LETSBE_HUB_METRICS_TOKEN")
     .option("--no-metrics", "roll out without the Hub's metrics: only tenant outputs are judged (recorded in the journal)")
     .action(async (opts: RolloutArgs) => {
-      code = await fleetRollout(fleetData(io.env), context, opts, io, progress);
+      code = await fleetRollout(fleetData(io.env, io.backend), context, opts, io, progress);
     });
   fleet.command("status")
     .description("tenants by group and release, and the state of a rollout")
     .option("--id <id>", "rollout to report on (default: the latest)")
     .option("--json", "print the status as JSON, for scripts")
     .action(async (opts: { id?: string; json?: boolean }) => {
-      code = await fleetStatus(fleetData(io.env), opts, io);
+      code = await fleetStatus(fleetData(io.env, io.backend), opts, io);
     });
 
   registerPinsCommands(program, io, (c) => { code = c; });

@@ -1,17 +1,15 @@
-/** Which workspace runs operations, chosen by configuration (environment variables). */
+/** Which workspace runs operations and where the fleet's record is, chosen by configuration (environment variables). */
 import { join } from "node:path";
 import { z } from "zod";
 import { InvalidInputError, zodProblems } from "../../tenants/schema";
-import { FileTenantStore, StackTenantStore, TenantStore } from "../orders/store";
+import { StackTenantStore, TenantStore } from "../orders/store";
 import { LocalTenantWorkspace } from "./local";
 import { RemoteTenantWorkspace } from "./remote";
-import { hubReferencesFromRepo } from "../plan/hubReferences";
-import { SimulatedWorkspace } from "./simulated";
 import { TenantWorkspace } from "./types";
 
 const envSchema = z.object({
-  /** `local` (default): this machine's Pulumi CLI; `remote`: Pulumi Deployments; `simulated`: mock runtime, creates nothing. */
-  LETSBE_WORKSPACE: z.enum(["local", "remote", "simulated"]).default("local"),
+  /** `local` (default): this machine's Pulumi CLI; `remote`: Pulumi Deployments. */
+  LETSBE_WORKSPACE: z.enum(["local", "remote"]).default("local"),
   LETSBE_ORG: z.string().min(1).default("letsbe"),
   /** local: parent of the per-operation work directories. */
   LETSBE_WORK_ROOT: z.string().optional(),
@@ -39,6 +37,15 @@ export function readWorkspaceEnv(env: NodeJS.ProcessEnv): WorkspaceEnv {
 /** Environment variables forwarded to the Pulumi CLI or the remote runner. */
 const FORWARDED = ["PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "HCLOUD_TOKEN", "CLOUDFLARE_API_TOKEN"];
 
+/**
+ * Where operations run and the fleet's record: the two things the order flow is handed. Production
+ * takes them from the environment (ENV_BACKEND); a caller may hand its own (the tests' simulated one).
+ */
+export interface Backend {
+  readonly workspace: (env: NodeJS.ProcessEnv, programRoot: string) => Promise<TenantWorkspace>;
+  readonly store: (env: NodeJS.ProcessEnv, dataDir: string) => TenantStore;
+}
+
 /** `programRoot` is the folder of compiled code holding `stacks/tenant` (dist/ when run from the CLI). */
 export async function createWorkspace(env: NodeJS.ProcessEnv, programRoot: string): Promise<TenantWorkspace> {
   const settings = readWorkspaceEnv(env);
@@ -62,17 +69,14 @@ export async function createWorkspace(env: NodeJS.ProcessEnv, programRoot: strin
         gitToken: settings.LETSBE_REMOTE_GIT_TOKEN,
         envVars: forwarded,
       });
-    case "simulated":
-      return new SimulatedWorkspace({ hubs: await hubReferencesFromRepo(settings.LETSBE_ORG) });
   }
 }
 
 /**
  * Where the fleet's record lives: the Pulumi backend the workspace's stacks are in (the stacks' config
- * and tags), so the service, an operator's CLI and CI see one fleet. The simulated workspace's stacks
- * exist only in its process, so its rehearsal record stays in the data folder.
+ * and tags), so the service, an operator's CLI and CI see one fleet.
  */
-export function createTenantStore(env: NodeJS.ProcessEnv, dataDir: string): TenantStore {
+export function createTenantStore(env: NodeJS.ProcessEnv): TenantStore {
   const settings = readWorkspaceEnv(env);
   const forwarded = Object.fromEntries(FORWARDED.filter((k) => env[k] !== undefined).map((k) => [k, env[k] as string]));
   switch (settings.LETSBE_WORKSPACE) {
@@ -81,7 +85,7 @@ export function createTenantStore(env: NodeJS.ProcessEnv, dataDir: string): Tena
     case "remote":
       // Remote stacks are Pulumi Cloud stacks of the organization: the same record, read with the CLI here.
       return new StackTenantStore({ envVars: forwarded, stackPrefix: `${settings.LETSBE_ORG}/`, org: settings.LETSBE_ORG });
-    case "simulated":
-      return new FileTenantStore(join(dataDir, "tenants"));
   }
 }
+
+export const ENV_BACKEND: Backend = { workspace: createWorkspace, store: createTenantStore };

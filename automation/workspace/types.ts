@@ -1,7 +1,7 @@
 /**
  * The Automation API boundary: one interface for running a tenant stack's operations. The
- * production implementations wrap Pulumi's LocalWorkspace and RemoteWorkspace; the simulated
- * one runs the real tenant program under the mock runtime and creates nothing.
+ * production implementations wrap Pulumi's LocalWorkspace and RemoteWorkspace; the tests bring
+ * their own (tests/automation/simulatedWorkspace.ts).
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 
@@ -51,7 +51,7 @@ export interface OperationResult {
 }
 
 export interface TenantWorkspace {
-  /** `local`, `remote` or `simulated`: shown in job records and CLI output. */
+  /** `local` or `remote` (a test's own workspace names itself): shown in job records and CLI output. */
   readonly kind: string;
   up(op: StackOperation): Promise<OperationResult>;
   preview(op: StackOperation): Promise<OperationResult>;

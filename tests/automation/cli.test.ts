@@ -6,6 +6,7 @@ import { EXIT, runCli } from "../../automation/cli/index";
 import { PlainProgress, isInteractive } from "../../automation/cli/progress";
 import { rolloutTarget } from "../../automation/cli/fleet";
 import { secretEnvName } from "../../automation/context";
+import { SIMULATED_BACKEND } from "./simulatedBackend";
 
 function io(dataDir: string) {
   const out: string[] = [];
@@ -17,10 +18,11 @@ function io(dataDir: string) {
       out: (s: string) => out.push(s),
       err: (s: string) => err.push(s),
       env: {
-        LETSBE_WORKSPACE: "simulated", LETSBE_DATA_DIR: dataDir, CI: "1",
+        LETSBE_DATA_DIR: dataDir, CI: "1",
         LETSBE_SECRET_PROVISIONING_PRIVATE_KEY: "key-S3CR3T", LETSBE_SECRET_CLOUDFLARE_DNS_TOKEN: "cf-S3CR3T", LETSBE_SECRET_REGISTRATION_TOKEN: "reg-S3CR3T",
       },
       progress: () => new PlainProgress(sink),
+      backend: SIMULATED_BACKEND,
     },
   };
 }

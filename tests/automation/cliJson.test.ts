@@ -5,16 +5,17 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EXIT, runCli } from "../../automation/cli/index";
 import { PlainProgress } from "../../automation/cli/progress";
+import { SIMULATED_BACKEND } from "./simulatedBackend";
 
 function cli() {
   const out: string[] = [];
   const err: string[] = [];
   const sink = { write: () => true } as unknown as NodeJS.WritableStream;
   const env: NodeJS.ProcessEnv = {
-    LETSBE_WORKSPACE: "simulated", LETSBE_DATA_DIR: mkdtempSync(join(tmpdir(), "letsbe-json-")), CI: "1",
+    LETSBE_DATA_DIR: mkdtempSync(join(tmpdir(), "letsbe-json-")), CI: "1",
     LETSBE_SECRET_PROVISIONING_PRIVATE_KEY: "key-S3CR3T", LETSBE_SECRET_CLOUDFLARE_DNS_TOKEN: "cf-S3CR3T", LETSBE_SECRET_REGISTRATION_TOKEN: "reg-S3CR3T",
   };
-  const io = { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), env, progress: () => new PlainProgress(sink) };
+  const io = { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), env, progress: () => new PlainProgress(sink), backend: SIMULATED_BACKEND };
   return {
     out, err,
     run: async (...argv: string[]) => {

@@ -7,6 +7,7 @@ import { EXIT, runCli } from "../../automation/cli/index";
 import { PlainProgress } from "../../automation/cli/progress";
 import { FileJournal } from "../../automation/rollout/journal";
 import { RolloutUsageError, runRollout } from "../../automation/rollout/rollout";
+import { SIMULATED_BACKEND } from "./simulatedBackend";
 
 const root = resolve(__dirname, "../..");
 const DIGEST = `sha256:${"ab".repeat(32)}`;
@@ -22,8 +23,10 @@ function cli(env: Record<string, string> = SECRETS) {
   const sink = { write: (s: string) => { out.push(s); return true; } } as unknown as NodeJS.WritableStream;
   const io = {
     out: (s: string) => void out.push(s), err: (s: string) => void err.push(s),
-    env: { LETSBE_WORKSPACE: "simulated", LETSBE_DATA_DIR: dataDir, CI: "1", ...env } as NodeJS.ProcessEnv,
+    env: { LETSBE_DATA_DIR: dataDir, CI: "1", ...env } as NodeJS.ProcessEnv,
     progress: () => new PlainProgress(sink),
+    // The environment's own workspace when the test names one (LETSBE_WORKSPACE), else the simulated one.
+    backend: env.LETSBE_WORKSPACE === undefined ? SIMULATED_BACKEND : undefined,
   };
   return { dataDir, out, err, io, run: (...argv: string[]) => runCli(argv, io) };
 }

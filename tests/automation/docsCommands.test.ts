@@ -1,6 +1,6 @@
 /**
  * Issue 14: the commands the READMEs show run as written. The operator CLI's example session
- * (automation/README.md) is replayed command by command on the simulated workspace, its shown
+ * (automation/README.md, `npm run rehearse`: the CLI on the simulated workspace) is replayed command by command, its shown
  * output compared where it is not shortened; the README's first command runs the offline plan.
  */
 import { execFile } from "node:child_process";
@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../../automation/cli/index";
 import { PlainProgress } from "../../automation/cli/progress";
+import { SIMULATED_BACKEND } from "./simulatedBackend";
 
 const root = resolve(__dirname, "../..");
 
@@ -70,13 +71,13 @@ describe("docs: the operator CLI's example session runs as written", () => {
         expect(String(lastCode)).toBe(step.output[0]);
         continue;
       }
-      if (!command.startsWith("npm run --silent letsbe -- ")) continue; // the service part needs a port and curl
+      if (!command.startsWith("npm run --silent rehearse -- ")) continue; // the service part needs a port and curl
       const out: string[] = [];
       const sink = { write: (s: string) => { out.push(s); return true; } } as unknown as NodeJS.WritableStream;
       for (const part of command.split("&&").map((p) => p.replace(">/dev/null", "").trim())) {
-        const argv = part.replace("npm run --silent letsbe -- ", "").split(/\s+/);
+        const argv = part.replace("npm run --silent rehearse -- ", "").split(/\s+/);
         const err: string[] = [];
-        lastCode = await runCli(argv, { out: (s) => void out.push(s), err: (s) => void err.push(s), env, progress: () => new PlainProgress(sink) });
+        lastCode = await runCli(argv, { out: (s) => void out.push(s), err: (s) => void err.push(s), env, progress: () => new PlainProgress(sink), backend: SIMULATED_BACKEND });
         expect({ command: part, code: lastCode, err: err.join("") }).toEqual({ command: part, code: 0, err: "" });
         ran += 1;
       }

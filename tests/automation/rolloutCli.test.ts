@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { EXIT, runCli } from "../../automation/cli/index";
 import { PlainProgress } from "../../automation/cli/progress";
 import { FileJournal } from "../../automation/rollout/journal";
+import { SIMULATED_BACKEND } from "./simulatedBackend";
 
 const IMAGE = `code.letsbe.solutions/letsbe/openclaw:2026.3.1@sha256:${"ab".repeat(32)}`;
 const ROLLOUT = ["fleet", "rollout", "--channel", "openclaw", "--image", IMAGE, "--bake", "0"];
@@ -18,10 +19,11 @@ function cli() {
   const io = {
     out: (s: string) => void out.push(s), err: (s: string) => void err.push(s),
     env: {
-      LETSBE_WORKSPACE: "simulated", LETSBE_DATA_DIR: dataDir, CI: "1",
+      LETSBE_DATA_DIR: dataDir, CI: "1",
       LETSBE_SECRET_PROVISIONING_PRIVATE_KEY: "key-S3CR3T", LETSBE_SECRET_CLOUDFLARE_DNS_TOKEN: "cf-S3CR3T", LETSBE_SECRET_REGISTRATION_TOKEN: "reg-S3CR3T",
     } as NodeJS.ProcessEnv,
     progress: () => new PlainProgress(sink),
+    backend: SIMULATED_BACKEND,
   };
   return { dataDir, out, err, run: (...argv: string[]) => runCli(argv, io) };
 }

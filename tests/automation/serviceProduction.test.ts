@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FastifyInstance } from "fastify";
 import { OrderFlow } from "../../automation/orders/flow";
-import { FileTenantStore } from "../../automation/orders/store";
+import { FileTenantStore } from "./fileTenantStore";
 import { JobManager, JobManagerOptions } from "../../automation/service/jobs";
 import { ServiceOptions, buildService } from "../../automation/service/server";
-import { SimulatedWorkspace, SimulatedWorkspaceOptions } from "../../automation/workspace/simulated";
+import { SimulatedWorkspace, SimulatedWorkspaceOptions } from "./simulatedWorkspace";
 import { ORG, SECRETS, orderInput, testHubs } from "./support";
 
 const TOKEN = "t0ken-for-the-hub-0123456789abcdef";

@@ -1,6 +1,6 @@
 /** Shared fixtures of the automation tests: hub outputs, orders, a flow over the simulated workspace. */
 import { hubReferencesFromRepo } from "../../automation/plan/hubReferences";
-import { SimulatedWorkspace, SimulatedWorkspaceOptions } from "../../automation/workspace/simulated";
+import { SimulatedWorkspace, SimulatedWorkspaceOptions } from "./simulatedWorkspace";
 import { HubReference } from "../../automation/plan/planStacks";
 import { OrderFlow, OrderFlowOptions } from "../../automation/orders/flow";
 import { MemoryTenantStore } from "../../automation/orders/store";

@@ -6,7 +6,7 @@ import { isRetryable } from "../../automation/orders/errors";
 import { LocalTenantWorkspace, translateError } from "../../automation/workspace/local";
 import { RemoteTenantWorkspace } from "../../automation/workspace/remote";
 import { createWorkspace, readWorkspaceEnv } from "../../automation/workspace/select";
-import { busyError } from "../../automation/workspace/simulated";
+import { busyError } from "./simulatedWorkspace";
 import { StackBusyError } from "../../automation/workspace/types";
 import { InvalidInputError } from "../../tenants/schema";
 
@@ -19,7 +19,8 @@ describe("workspace selection", () => {
     expect(() => readWorkspaceEnv({ LETSBE_WORKSPACE: "remote" })).toThrow(/LETSBE_REMOTE_REPO: required/);
     expect(() => readWorkspaceEnv({ LETSBE_WORKSPACE: "cloud" })).toThrow(InvalidInputError);
     expect(() => readWorkspaceEnv({ LETSBE_WORKSPACE: "remote", LETSBE_REMOTE_REPO: "https://x.example/r.git", LETSBE_REMOTE_COMMIT: "main" })).toThrow(/commit hash/);
-    expect((await createWorkspace({ LETSBE_WORKSPACE: "simulated" }, "/x")).kind).toBe("simulated");
+    // The tests' simulated workspace is no production choice.
+    expect(() => readWorkspaceEnv({ LETSBE_WORKSPACE: "simulated" })).toThrow(/LETSBE_WORKSPACE: .*"local"\|"remote"|LETSBE_WORKSPACE: .*local.*remote/);
   });
 
   it("turns Pulumi's ConcurrentUpdateError into a retryable StackBusyError, and leaves others alone", () => {

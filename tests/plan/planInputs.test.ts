@@ -60,9 +60,10 @@ describe("npm run plan: input at the edge", () => {
 
   it.each([
     ["plan", [PLAN_CLI, "--stack", "prod-eu"]],
-    ["letsbe fleet status", [join(root, "dist/automation/cli/index.js"), "fleet", "status"]],
+    // The CLI's own entry runs on local or remote only; the rehearsal entry is the same runCli and pipe handling.
+    ["letsbe fleet status", [join(root, "dist/tests/automation/rehearse.js"), "fleet", "status"]],
   ])("%s: a reader that has gone away (| head) ends output quietly, without an EPIPE trace", async (_name, args) => {
-    const env = { ...process.env, LETSBE_DATA_DIR: tmp(), LETSBE_WORKSPACE: "simulated" };
+    const env = { ...process.env, LETSBE_DATA_DIR: tmp() };
     const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });

@@ -1,16 +1,17 @@
 /**
  * A workspace that runs the real tenant program under Pulumi's mock runtime and replays its
  * registrations as engine events, keeping each stack's resources in memory so a second `up`
- * reports `same` where the engine would. It creates nothing anywhere: for rehearsals, demos
- * and for driving the order flow and rollouts in tests, with faults injected on request.
+ * reports `same` where the engine would. It creates nothing anywhere. A test double: it drives the
+ * order flow, the service and rollouts in the unit tier (faults injected on request) and the
+ * README's rehearsal (`npm run rehearse`); production selects only `local` or `remote`.
  */
 import { createHash } from "node:crypto";
 import { ConcurrentUpdateError } from "@pulumi/pulumi/automation";
 import { TENANT_PROJECT, hubStackReferenceName } from "../../contracts/hub";
 import { tenantProgram } from "../../stacks/tenant/program";
-import { RecordedResource, runUnderMocks } from "../plan/mockRuntime";
-import { HubReference } from "../plan/planStacks";
-import { EngineEvent, OperationResult, StackOperation, StackOutput, TenantWorkspace } from "./types";
+import { RecordedResource, runUnderMocks } from "../../automation/plan/mockRuntime";
+import { HubReference } from "../../automation/plan/planStacks";
+import { EngineEvent, OperationResult, StackOperation, StackOutput, TenantWorkspace } from "../../automation/workspace/types";
 
 /** A failure to inject into one attempt. */
 export type SimulatedFault =
