@@ -40,8 +40,8 @@ describe("fake Hetzner API: validation", () => {
 
   it("records an operation the fake does not serve (a list) as a violation", async () => {
     const f = await start();
-    await call(f, "GET", "/servers");
-    expect(f.violations[0]).toMatch(/GET \/v1\/servers: not an operation/);
+    await call(f, "GET", "/firewalls");
+    expect(f.violations[0]).toMatch(/GET \/v1\/firewalls: not an operation/);
   });
 
   it("rejects a body the description does not allow: missing required field, wrong type, unknown field", async () => {

@@ -8,4 +8,5 @@ export const SERVED_OPERATIONS: readonly string[] = [
   "create_firewall", "get_firewall", "replace_firewall", "delete_firewall",
   "set_rules", "apply_to_resources", "remove_from_resources",
   "create_ssh_key", "get_ssh_key", "delete_ssh_key",
+  "list_servers", "create_image_from_server", "rebuild_server_from_image", "list_images", "get_image", "delete_image",
 ];

@@ -4,15 +4,18 @@
  */
 import { actionBody, primaryIpBody, firewallBody, sshKeyBody, type FakeRule } from "./model";
 import * as net from "./network-ops";
+import { routeImages } from "./image-ops";
 import { type FakeHetzner, type Reply, apiError } from "./server";
 import { type CreateServerBody, body as serverJson, changeServerProtection, changeType, createServer, deleteServer, notFound, powerAction, updateServer } from "./server-ops";
 
 type Data = Record<string, unknown>;
 
-export function routeRequest(fake: FakeHetzner, operation: string, path: string, input: unknown): Reply {
+export function routeRequest(fake: FakeHetzner, operation: string, path: string, input: unknown, query = new URLSearchParams()): Reply {
   const segments = path.split("/").filter(Boolean);
   const id = Number(segments[1]);
   const data = (input ?? {}) as Data;
+  const imageReply = routeImages(fake, operation, id, query, data);
+  if (imageReply) return imageReply;
 
   if (operation === "get_action") {
     const action = fake.actions.get(id);

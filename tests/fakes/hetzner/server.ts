@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { type ActionResource, type FakeAction, type FakeFirewall, type FakePrimaryIp, type FakeServer, type FakeSshKey, firstHost, newAction, settleAction } from "./model";
 import { createValidator, type SpecValidator } from "./spec";
 import { routeRequest } from "./routes";
+import type { FakeImage } from "./image-ops";
 import { closeLocal, listenLocal, queryOf, readBody } from "../http";
 
 /** What the server hooks receive: `ipv6` is the server's first address of its /64, as the provider reports it. */
@@ -27,6 +28,8 @@ export interface FakeHetznerOptions {
   readonly actionMs?: number;
   /** IPv4 addresses handed to new primary IPs: a list taken in order, or a function of the allocation index. Default - 203.0.113.10, .11, ... */
   readonly ipv4?: readonly string[] | ((index: number) => string);
+  /** The clock snapshot images' `created` is read from (a test moves it by days). Default - the real one. */
+  readonly clock?: () => Date;
   /** Runs when a server is created; its create action ends only after this resolves, and fails if it rejects. */
   readonly onServerCreate?: (event: ServerEvent) => Promise<void> | void;
   /** Runs when a server is deleted; its delete action waits for it likewise. */
@@ -54,6 +57,11 @@ export class FakeHetzner {
   readonly firewalls = new Map<number, FakeFirewall>();
   readonly sshKeys = new Map<number, FakeSshKey>();
   readonly actions = new Map<number, FakeAction>();
+  /** Snapshot images (./image-ops) and each server's disk content marker, which a rebuild replaces. */
+  readonly images = new Map<number, FakeImage>();
+  readonly diskOf = new Map<number, string>();
+  /** Snapshot creations still to fail. */
+  imageFailures = 0;
   readonly log: LoggedCall[] = [];
   readonly violations: string[] = [];
   actionMs: number;
@@ -179,7 +187,7 @@ export class FakeHetzner {
     this.settle();
     let reply: Reply;
     try {
-      reply = routeRequest(this, operation, path, body);
+      reply = routeRequest(this, operation, path, body, url.searchParams);
     } catch (error) {
       reply = apiError(500, "server_error", error instanceof Error ? error.message : String(error));
     }

@@ -25,6 +25,8 @@ export class Faults {
   readonly rules: FaultRule[] = [];
   /** Image installs still to end in ERROR. */
   failInstalls = 0;
+  /** Snapshot creations still to end in ERROR (./snapshots). */
+  failSnapshots = 0;
   /** API calls until every access token is revoked (-1: never). */
   tokenExpiryCountdown = -1;
   /** Server lists after which a competitor claims the first free server listed. */
@@ -62,6 +64,12 @@ export class Faults {
     return this;
   }
 
+  /** The next `times` snapshot creations end in ERROR (no snapshot is kept). */
+  failNextSnapshots(times = 1): this {
+    this.failSnapshots += times;
+    return this;
+  }
+
   /** Revoke all access tokens after `calls` more API calls: the next call gets 401. */
   expireTokensAfter(calls: number): this {
     this.tokenExpiryCountdown = calls;
@@ -88,6 +96,7 @@ export class Faults {
   clear(): void {
     this.rules.length = 0;
     this.failInstalls = 0;
+    this.failSnapshots = 0;
     this.tokenExpiryCountdown = -1;
     this.stealAfterList = 0;
     this.stealAfterClaim = 0;

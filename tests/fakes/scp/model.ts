@@ -26,6 +26,21 @@ export interface FakeServer {
   installed: { flavourId: number; imageName: string; hostname: string; sshKeys: string[]; at: string } | undefined;
   /** Installs started on this server, finished or not. */
   installCount: number;
+  /** Snapshots of the server, oldest first (./snapshots). */
+  snapshots: FakeSnapshot[];
+  /** The snapshot the last revert put back. */
+  revertedTo?: string;
+}
+
+/** A snapshot: what the disk held when it was taken, so a revert can put it back. */
+export interface FakeSnapshot {
+  readonly uuid: string;
+  readonly name: string;
+  readonly description: string | null;
+  readonly disks: string[];
+  readonly creationTime: string;
+  readonly online: boolean;
+  readonly installed: FakeServer["installed"];
 }
 
 export interface FakeTask {
@@ -92,6 +107,7 @@ export function buildServer(index: number, seed: SeedServer): FakeServer {
     ipv6Prefix: `2001:db8:${(0x1000 + index).toString(16)}:1::`,
     installed: undefined,
     installCount: 0,
+    snapshots: [],
   };
 }
 
@@ -121,6 +137,7 @@ export function serverDetail(server: FakeServer, liveInfo: boolean): Json {
     ipv4Addresses: [{ broadcast: null, gateway: "198.18.0.1", id: server.id * 10 + 4, ip: server.ipv4, netmask: "255.255.252.0" }],
     ipv6Addresses: [{ gateway: "fe80::1", id: server.id * 10 + 6, networkPrefix: server.ipv6Prefix, networkPrefixLength: 64 }],
     site: { city: server.site, id: SITES[server.site] },
+    snapshotCount: server.snapshots.length,
     ...(liveInfo ? { serverLiveInfo: live } : {}),
   };
 }

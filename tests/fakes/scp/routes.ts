@@ -5,6 +5,7 @@
  */
 import { USER_ID, imageFlavours } from "./model";
 import type { FakeScp, Reply } from "./server";
+import { routeSnapshots } from "./snapshots";
 
 type Body = Record<string, unknown> | undefined;
 
@@ -16,6 +17,8 @@ export function routeRequest(fake: FakeScp, operationId: string, _specPath: stri
   const serverId = segments[2] === "servers" && segments[3] ? Number(segments[3]) : undefined;
   const server = serverId !== undefined ? fake.servers.get(serverId) : undefined;
   const data = body as Body;
+  const snapshotReply = routeSnapshots(fake, operationId, server, serverId, decodeURIComponent(segments[5] ?? ""), body);
+  if (snapshotReply) return snapshotReply;
 
   switch (operationId) {
     case "GET /api/v1/servers":

@@ -33,6 +33,10 @@ export interface FakeScpOptions {
   readonly taskMs?: number;
   /** Access token lifetime, s. Default - 300 (as the real realm). */
   readonly tokenLifetimeSeconds?: number;
+  /** The clock snapshot creation times are read from (a test moves it by days). Default - the real one. */
+  readonly clock?: () => Date;
+  /** Snapshots a server may hold before a create is refused with `storagelimit`. Default - no limit. */
+  readonly snapshotLimit?: number;
   /** Runs when an image install starts; the task finishes only after it resolves, and fails if it rejects. */
   readonly onImageInstall?: (install: ImageInstall) => Promise<void>;
 }
@@ -77,6 +81,14 @@ export class FakeScp {
     const fake = new FakeScp(await createValidator(), options);
     fake.baseUrl = await listenLocal(fake.http);
     return fake;
+  }
+
+  now(): Date {
+    return this.options.clock?.() ?? new Date();
+  }
+
+  get snapshotLimit(): number | undefined {
+    return this.options.snapshotLimit;
   }
 
   get apiUrl(): string {
@@ -213,7 +225,7 @@ export class FakeScp {
     return taskBody(task, Date.now());
   }
 
-  private addTask(task: FakeTask): FakeTask {
+  addTask(task: FakeTask): FakeTask {
     this.tasks.set(task.uuid, task);
     return task;
   }

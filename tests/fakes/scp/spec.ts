@@ -98,6 +98,11 @@ export const SPEC_CORRECTIONS: readonly SpecCorrection[] = [
     },
   },
   {
+    what: "Snapshot.downloadInfos is null for a snapshot that was never exported",
+    evidence: "GET_servers_111007_snapshots_audit-s1.json",
+    apply: (spec) => makeNullable(spec, "Snapshot", "downloadInfos"),
+  },
+  {
     what: "PATCH /servers/{id} takes exactly one attribute: the oneOf branches share no required property, so any body matched several; each branch now requires its one attribute and nothing else",
     evidence: "PATCH_servers_111007.json",
     apply: (spec) => {
@@ -130,6 +135,8 @@ export const SERVED_OPERATIONS: readonly string[] = [
   "GET /api/v1/servers", "GET /api/v1/servers/{serverId}", "PATCH /api/v1/servers/{serverId}", "GET /api/v1/servers/{serverId}/imageflavours",
   "POST /api/v1/servers/{serverId}/image", "GET /api/v1/tasks/{uuid}", "GET /api/v1/users/{userId}/ssh-keys", "POST /api/v1/users/{userId}/ssh-keys",
   "POST /api/v1/rdns/ipv4", "GET /api/v1/rdns/ipv4/{ip}", "DELETE /api/v1/rdns/ipv4/{ip}",
+  "GET /api/v1/servers/{serverId}/snapshots", "POST /api/v1/servers/{serverId}/snapshots", "POST /api/v1/servers/{serverId}/snapshots:dryrun",
+  "GET /api/v1/servers/{serverId}/snapshots/{name}", "DELETE /api/v1/servers/{serverId}/snapshots/{name}", "POST /api/v1/servers/{serverId}/snapshots/{name}/revert",
 ];
 
 function servedOnly(spec: Json): Json {
