@@ -20,6 +20,7 @@ import { cliScrubber, quietOnBrokenPipe, scrubbedOutput, scrubbedProgress } from
 import { fleetStatus } from "./status";
 import { tenantDestroy, tenantPreview, tenantUp } from "./tenant";
 import { registerPinsCommands } from "./pins";
+import { registerSnapshotCommands } from "./snapshots";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, rollbackIncomplete: 3 } as const;
 
@@ -113,6 +114,7 @@ export async function runCli(argv: readonly string[], given: CliIo = defaultIo):
     });
 
   registerPinsCommands(program, io, (c) => { code = c; });
+  registerSnapshotCommands(program, io, (c) => { code = c; });
 
   try {
     await program.parseAsync([...argv], { from: "user" });

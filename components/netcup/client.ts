@@ -13,6 +13,7 @@ import {
 } from "./errors";
 import type { ScpImageFlavour, ScpSchemas, ScpServer, ScpServerMinimal, ScpSshKey, ScpTask } from "./schemas";
 import { scpSchemas } from "./schemas";
+import { type ScpSnapshot, type ScpSnapshotProblem, type ScpSnapshotServer, scpSnapshotSchemas } from "./snapshotSchemas";
 
 export interface ScpClientOptions {
   /** API base including `/scp-core`, e.g. `https://www.servercontrolpanel.de/scp-core`. */
@@ -157,6 +158,43 @@ export class ScpClient {
     const body = { imageFlavourId: setup.imageFlavourId, hostname: setup.hostname, sshKeyIds: setup.sshKeyIds, sshPasswordAuthentication: false, rootPartitionFullDiskSize: true };
     const answer = await this.call({ method: "POST", path, body, idempotent: false, expect: [202] });
     return this.waitForTask(this.parse(this.schemas.task, answer, "POST", path));
+  }
+
+  // ---- snapshots -----------------------------------------------------------------------------
+
+  /** The server as a snapshot sees it: UEFI (no online snapshot then), its disks, its site. */
+  async snapshotServer(id: number): Promise<ScpSnapshotServer> {
+    const path = `/api/v1/servers/${id}`;
+    return this.parse(scpSnapshotSchemas().server, await this.call({ method: "GET", path, idempotent: true, expect: [200] }), "GET", path);
+  }
+
+  async snapshots(id: number): Promise<ScpSnapshot[]> {
+    const path = `/api/v1/servers/${id}/snapshots`;
+    return this.parse(scpSnapshotSchemas().snapshots, await this.call({ method: "GET", path, idempotent: true, expect: [200] }), "GET", path);
+  }
+
+  /** `POST .../snapshots:dryrun`: what a create with these options would be refused for (empty: possible). */
+  async snapshotDryRun(id: number, mode: { onlineSnapshot: boolean; diskName?: string }): Promise<ScpSnapshotProblem[]> {
+    const path = `/api/v1/servers/${id}/snapshots:dryrun`;
+    return this.parse(scpSnapshotSchemas().problems, await this.call({ method: "POST", path, body: mode, idempotent: true, expect: [200, 400] }), "POST", path);
+  }
+
+  /** Starts a snapshot and waits for its task; not repeated blindly (the caller lists the snapshots after a failure). */
+  async createSnapshot(id: number, snapshot: { name: string; description: string; onlineSnapshot: boolean; diskName?: string }): Promise<ScpTask> {
+    const path = `/api/v1/servers/${id}/snapshots`;
+    const answer = await this.call({ method: "POST", path, body: snapshot, idempotent: false, expect: [202] });
+    return this.waitForTask(this.parse(this.schemas.task, answer, "POST", path));
+  }
+
+  async deleteSnapshot(id: number, name: string): Promise<ScpTask> {
+    const path = `/api/v1/servers/${id}/snapshots/${encodeURIComponent(name)}`;
+    return this.waitForTask(this.parse(this.schemas.task, await this.call({ method: "DELETE", path, idempotent: true, expect: [202] }), "DELETE", path));
+  }
+
+  /** Puts the server's disk back to the snapshot; never repeated on a lost answer. */
+  async revertSnapshot(id: number, name: string): Promise<ScpTask> {
+    const path = `/api/v1/servers/${id}/snapshots/${encodeURIComponent(name)}/revert`;
+    return this.waitForTask(this.parse(this.schemas.task, await this.call({ method: "POST", path, idempotent: false, expect: [202] }), "POST", path));
   }
 
   // ---- ssh keys ------------------------------------------------------------------------------
