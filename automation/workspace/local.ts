@@ -34,11 +34,21 @@ export interface LocalTenantWorkspaceOptions {
 
 /**
  * What the CLI child inherits from this process: what the CLI, the Node.js language host and the
- * providers need to run. Everything else (the service's API token, LETSBE_SECRET_*, CI tokens) stays here.
+ * providers need to run on this machine. Everything else (the service's API token, LETSBE_SECRET_*, CI
+ * tokens) stays here; the backend's credentials come only as given (`envVars`).
+ * - PULUMI_HOME: where `pulumi login` keeps the current backend and where the plugins are (default
+ *   ~/.pulumi); without it an operator's login and plugins are not found.
+ * - PULUMI_SKIP_UPDATE_CHECK, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION, PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES:
+ *   how this machine reaches (or does not reach) the network for updates and plugins.
+ * Left out on purpose: SSH_AUTH_SOCK (the bootstrap connects with the provisioning key from stack
+ * config; the agent's other keys stay away from the child), XDG_* (read by neither the CLI v3.248.0
+ * nor Node.js), NODE_OPTIONS (it would load this process's hooks into the program).
  */
 export const CHILD_ENV_INHERITED = [
   "PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "TZ",
   "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy",
+  "PULUMI_HOME",
+  "PULUMI_SKIP_UPDATE_CHECK", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES",
 ] as const;
 
 export class LocalTenantWorkspace implements TenantWorkspace {

@@ -35,7 +35,7 @@ export function readWorkspaceEnv(env: NodeJS.ProcessEnv): WorkspaceEnv {
 }
 
 /** Environment variables forwarded to the Pulumi CLI or the remote runner. */
-const FORWARDED = ["PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "HCLOUD_TOKEN", "CLOUDFLARE_API_TOKEN"];
+const FORWARDED = ["PULUMI_BACKEND_URL", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "HCLOUD_TOKEN", "CLOUDFLARE_API_TOKEN"];
 
 /**
  * Where operations run and the fleet's record: the two things the order flow is handed. Production

@@ -47,4 +47,20 @@ describe("local workspace: the CLI child's environment", () => {
     const text = readFileSync(join(dir, "env"), "utf8");
     expect(text).not.toContain("must-stay");
   });
+
+  it("keeps an operator's Pulumi home and network settings, and leaves out the SSH agent and XDG folders", async () => {
+    Object.assign(process.env, {
+      PULUMI_HOME: "/srv/operator/pulumi-home", PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true", PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES: "^github.com/pulumi=https://mirror.example/",
+      SSH_AUTH_SOCK: "/tmp/ssh-agent-of-the-service.sock", XDG_CONFIG_HOME: "/srv/operator/.config", NODE_OPTIONS: "--require /srv/hook.js",
+    });
+    const workspace = new LocalTenantWorkspace({ programDir: dir, workRoot: dir, envVars: { PULUMI_BACKEND_URL: `file://${dir}/state` } });
+    await expect(workspace.preview({ slug: "env-two", config: {} })).rejects.toThrow(/stand-in/);
+    const env = childEnv();
+    expect(env.PULUMI_HOME).toBe("/srv/operator/pulumi-home");
+    expect(env.PULUMI_SKIP_UPDATE_CHECK).toBe("true");
+    expect(env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION).toBe("true");
+    expect(env.PULUMI_PLUGIN_DOWNLOAD_URL_OVERRIDES).toBe("^github.com/pulumi=https://mirror.example/");
+    for (const name of ["SSH_AUTH_SOCK", "XDG_CONFIG_HOME", "NODE_OPTIONS"]) expect(env[name]).toBeUndefined();
+  });
 });
