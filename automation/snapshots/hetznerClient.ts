@@ -88,10 +88,11 @@ export class HetznerClient {
     if (current.status === "error") throw new Error(`Hetzner: ${what}: action ${current.id} failed: ${current.error?.code ?? "error"} ${current.error?.message ?? ""}`.trim());
   }
 
-  private async pages<B, T>(path: string, query: Record<string, string>, schema: z.ZodType<B>, items: (body: B) => T[]): Promise<T[]> {
+  /** Every page of a list (`meta.pagination.next_page` until null). */
+  private async pages<B extends z.infer<typeof pagination>, T>(path: string, query: Record<string, string>, schema: z.ZodType<B>, items: (body: B) => T[]): Promise<T[]> {
     const all: T[] = [];
     for (let page: number | null = 1; page !== null;) {
-      const body: B & { meta: { pagination: { next_page: number | null } } } = await this.request("GET", path, undefined, schema.and(pagination), { ...query, page: String(page), per_page: "50" }) as never;
+      const body: B = await this.request("GET", path, undefined, schema, { ...query, page: String(page), per_page: "50" });
       all.push(...items(body));
       page = body.meta.pagination.next_page;
     }
@@ -108,7 +109,12 @@ export class HetznerClient {
       signal: AbortSignal.timeout(30_000),
     });
     const text = await response.text();
-    const json: unknown = text ? JSON.parse(text) : undefined;
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new Error(`Hetzner: ${method} ${path}: ${response.status} with a body that is not JSON`);
+    }
     if (!response.ok) {
       const error = errorBody.safeParse(json);
       throw new Error(`Hetzner: ${method} ${path}: ${response.status} ${error.success ? `${error.data.error.code}: ${error.data.error.message}` : "no error body"}`);

@@ -5,6 +5,7 @@
  * never stopped for it); others get an online one. Every create is preceded by the `:dryrun`.
  */
 import type { ScpClient } from "../../components/netcup/client";
+import { type ScpApiError, isNamedError } from "../../components/netcup/errors";
 import { CLAIM_PREFIX } from "../../components/netcup/pool";
 import { SNAPSHOT_PREFIX, type Snapshot, type SnapshotProvider, type SnapshotTarget } from "./types";
 
@@ -51,7 +52,12 @@ export function netcupSnapshots(client: ScpClient): SnapshotProvider {
       return made;
     },
     async remove(target, snapshot) {
-      await client.deleteSnapshot(target.serverId, snapshot.name);
+      try {
+        await client.deleteSnapshot(target.serverId, snapshot.name);
+      } catch (error) {
+        // Gone already (a repeated delete after a lost answer): what the rotation wanted.
+        if (!(isNamedError(error, "ScpApiError") && (error as ScpApiError).status === 404)) throw error;
+      }
     },
     async revert(target, snapshot) {
       await client.revertSnapshot(target.serverId, snapshot.name);

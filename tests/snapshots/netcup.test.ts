@@ -80,6 +80,17 @@ describe("netcup snapshots", () => {
     expect(names(victim)).toEqual(["letsbe-daily-20261201t033000z", "letsbe-daily-20261202t033000z", "letsbe-daily-20261203t033000z"]);
   });
 
+  it("a create whose answer is lost is a failure that removes nothing; the snapshot it made is rotated like the others the next day", async () => {
+    for (let day = 0; day < 3; day++) await run(day);
+    fake.faults.loseAnswers(1, /\/snapshots$/, "POST");
+    const lost = await run(3, { parallel: 1 });
+    expect(lost.results.find((r) => r.slug === "alpha")).toMatchObject({ status: "failed", removed: [] });
+    fake.settleTasks(Date.now() + 1000);
+    expect(names(servers[0])).toHaveLength(4);
+    await run(4);
+    expect(names(servers[0])).toEqual(["letsbe-daily-20261203t033000z", "letsbe-daily-20261204t033000z", "letsbe-daily-20261205t033000z"]);
+  });
+
   it("a dry run the SCP refuses (storage limit) stops the snapshot before any delete", async () => {
     await fake.stop();
     fake = await startFake({ snapshotLimit: 3, clock });
