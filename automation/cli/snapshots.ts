@@ -30,7 +30,7 @@ const revertFlags = z.object({
 });
 
 function line(r: TenantResult): string {
-  const removed = r.removed.length > 0 ? `, removed ${r.removed.join(" ")}` : "";
+  const removed = r.removed.length > 0 ? `, ${r.status === "would-take" ? "would remove" : "removed"} ${r.removed.join(" ")}` : "";
   const what = r.status === "failed" ? `FAILED: ${r.error ?? ""}` : r.status === "skipped" ? `skipped: ${r.snapshot ?? ""} is today's` : `${r.status === "would-take" ? "would take" : "took"} ${r.snapshot ?? ""}${removed}`;
   return `${r.slug.padEnd(32)} ${r.provider.padEnd(7)} ${r.group.padEnd(22)} ${what} (kept ${r.kept})\n`;
 }
