@@ -6,6 +6,8 @@ export interface Vps {
   readonly serverId: pulumi.Output<string>;
   readonly ipv4: pulumi.Output<string>;
   readonly ipv6: pulumi.Output<string>;
+  /** When the provider last installed the server (Netcup); with the id it names one installation. */
+  readonly installedAt?: pulumi.Output<string>;
   /** The resource that is the server; DNS and host stages depend on it. */
   readonly server: pulumi.Resource;
 }

@@ -75,11 +75,6 @@ const handlers: Record<string, Handler> = {
       },
     };
   },
-  "docker:index/remoteImage:RemoteImage": (name, inputs) => {
-    const ref = String(inputs.name ?? name);
-    const imageId = `sha256:${digest("image", ref).toString("hex")}`;
-    return { id: `${imageId}${ref}`, state: { ...inputs, imageId, repoDigest: ref.includes("@sha256:") ? ref : "" } };
-  },
   "random:index/randomPassword:RandomPassword": (name, inputs, { stack }) => ({
     id: "none",
     state: { ...inputs, result: digest("password", stack, name).toString("base64url").slice(0, Number(inputs.length ?? 32)) },

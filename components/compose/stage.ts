@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RenderedCompose } from "./render";
-import { sha256 } from "../host/stages";
+import { Stage, stage } from "../host/stages";
 
 export const STACK_DIR = "/opt/letsbe/stack";
 
@@ -12,11 +12,9 @@ export interface ComposeFile {
   readonly content: string;
 }
 
-export interface ComposeStagePlan {
+/** The stage mechanism's shape (components/host/stages.ts): files, command, trigger; no secrets. */
+export interface ComposeStagePlan extends Stage {
   readonly files: readonly ComposeFile[];
-  readonly command: string;
-  /** sha256 over every copied file and the wait timeout. */
-  readonly trigger: string;
 }
 
 /** A script shipped beside this module (apply.sh, data.sh, backup.sh, restore.sh), from the sources or next to the build. */
@@ -46,11 +44,7 @@ export function planComposeStage(rendered: RenderedCompose, waitTimeoutS = 600):
     { name: "sites", remotePath: `${incoming}/sites.conf`, content: rendered.nginxConf },
     ...STACK_SCRIPTS.map((script) => ({ name: script.replace(/\.sh$/, ""), remotePath: `${STACK_DIR}/${script}`, content: composeScript(script) })),
   ];
-  return {
-    files,
-    command: `LB_STACK_DIR=${STACK_DIR} LB_WAIT_TIMEOUT=${Math.round(waitTimeoutS)} bash ${STACK_DIR}/apply.sh`,
-    trigger: sha256(...files.map((f) => `${f.remotePath}\n${f.content}`), String(waitTimeoutS)),
-  };
+  return stage("compose", files, `LB_STACK_DIR=${STACK_DIR} LB_WAIT_TIMEOUT=${Math.round(waitTimeoutS)} bash ${STACK_DIR}/apply.sh`);
 }
 
 /** The `LETSBE_RESULT` line apply.sh prints last, or undefined. */

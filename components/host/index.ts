@@ -1,17 +1,31 @@
 /**
- * The host stages as Pulumi resources: per stage one `remote.CopyToRemote` (the bundled
- * script) and one `remote.Command` (running it), chained in order. A stage's trigger is the
- * hash of its script and parameters only, so a change re-runs that stage and nothing else;
- * the compose stage hashes the rendered project, so a tool-set change re-runs only it. First of
- * all, one command records the host key at install; every later connection is pinned to it.
+ * The host stages as Pulumi resources, one mechanism for every stage of every host (`createStage`):
+ * a `remote.CopyToRemote` per file, then one `remote.Command`, chained in order. A stage's trigger
+ * is the hash of what it is plus the server's identity (id and install time): a changed stage
+ * re-runs alone, and a replaced or reinstalled server runs every stage again. No stage has a
+ * delete step, so the order in which the engine removes them never matters. First of all, one
+ * command records the host key at install; every later connection is pinned to it.
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { RenderedCompose } from "../compose/render";
 import { parseApplyResult, planComposeStage } from "../compose/stage";
-import { BASE_STAGES, BaseStage, HostParams, RECORD_HOST_KEY_COMMAND, StagePlan, StageSecret, planBaseStages, renderSecretsFile } from "./stages";
+import type { Vps } from "../vps";
+import { BASE_STAGES, BaseStage, HostParams, RECORD_HOST_KEY_COMMAND, Stage, StageSecret, planBaseStages, renderSecretsFile } from "./stages";
 
 export { BASE_STAGES, HostParams } from "./stages";
+
+/** What the stages need of their server: the resource, its id and (Netcup) its install time. */
+export type StageServer = Pick<Vps, "server" | "serverId" | "installedAt">;
+
+/**
+ * The server's identity in every trigger: a Hetzner replacement has a new id, a Netcup one (the
+ * same named server reinstalled) a new install time; `pulumi refresh` of a server reinstalled
+ * outside Pulumi shows the new time too, so the next `up` bootstraps it again.
+ */
+export function serverIdentity(server: StageServer): pulumi.Output<string> {
+  return pulumi.interpolate`${server.serverId}@${server.installedAt ?? "-"}`;
+}
 
 export interface HostConnectionArgs {
   /** Address the host is reached on. */
@@ -38,10 +52,10 @@ export interface BaseStagesArgs {
   readonly params: HostParams;
   readonly secrets: HostSecrets;
   /**
-   * The server the stages configure. The first stage waits for it, and its replacement (a blank
-   * disk, often at the same address, so no stage input changes) replaces every stage with it.
+   * The server the stages configure. The first stage waits for it, and its identity is in every
+   * trigger: a replacement (a blank disk, often at the same address) runs every stage again.
    */
-  readonly server: pulumi.Resource;
+  readonly server: StageServer;
   /** Other resources the first stage waits for. */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -54,6 +68,8 @@ export interface BaseStagesResult {
   readonly stages: Readonly<Record<BaseStage, command.remote.Command>>;
   /** The last stage: whatever needs a bootstrapped host depends on it. */
   readonly done: command.remote.Command;
+  /** The server's identity the stages' triggers carry; later stages on this host take it too. */
+  readonly identity: pulumi.Output<string>;
 }
 
 export interface ComposeStageArgs {
@@ -94,75 +110,82 @@ export function pinnedConnection(args: HostConnectionArgs, hostKey: pulumi.Input
   return pulumi.all([hostConnection(args), hostKey]).apply(([connection, key]) => ({ ...connection, hostKey: String(key ?? "").trim() }));
 }
 
-function secretsInput(plan: StagePlan, secrets: HostSecrets): pulumi.Output<string> | undefined {
-  if (plan.secrets.length === 0) return undefined;
-  const values = pulumi.all([secrets.cloudflareDnsToken, secrets.registrationToken ?? "", secrets.backupRcloneConfig ?? ""]).apply(([cf, reg, rclone]) =>
-    renderSecretsFile({ CLOUDFLARE_DNS_TOKEN: cf, REGISTRATION_TOKEN: reg, BACKUP_RCLONE_CONFIG: rclone } satisfies Record<StageSecret, string>, plan.secrets));
-  return pulumi.secret(values);
+/** The secrets file a stage reads on stdin, from the values it names (secret throughout). */
+export function stageSecrets(names: readonly string[], values: Readonly<Record<string, pulumi.Input<string>>>): pulumi.Output<string> | undefined {
+  if (names.length === 0) return undefined;
+  const missing = names.filter((n) => !(n in values));
+  if (missing.length > 0) throw new Error(`stage secrets ${missing.join(", ")} have no value`);
+  return pulumi.secret(pulumi.all(Object.fromEntries(names.map((n) => [n, values[n]]))).apply((plain) => renderSecretsFile(plain, names)));
+}
+
+export interface StageResourceArgs {
+  readonly connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  /** `serverIdentity(server)`: part of every trigger. */
+  readonly identity: pulumi.Input<string>;
+  /** The stage's secrets file (`stageSecrets`), when it names any. */
+  readonly stdin?: pulumi.Input<string>;
+  /** What the copies and the command wait for (the previous stage). */
+  readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * One stage as resources: `<name>-<file>` copies, then `<name>` runs. Neither has a delete step
+ * (a server being replaced may not answer; its wipe removes what the stages made).
+ */
+export function createStage(name: string, stage: Stage, args: StageResourceArgs, opts: pulumi.CustomResourceOptions = {}): command.remote.Command {
+  const triggers = [stage.trigger, args.identity];
+  const copies = stage.files.map((file) => new command.remote.CopyToRemote(`${name}-${file.name}`, {
+    connection: args.connection,
+    source: new pulumi.asset.StringAsset(file.content),
+    remotePath: file.remotePath,
+    triggers,
+  }, { ...opts, dependsOn: args.dependsOn }));
+  return new command.remote.Command(name, {
+    connection: args.connection,
+    create: stage.command,
+    ...(args.stdin ? { stdin: args.stdin } : {}),
+    triggers,
+    // Stage output can echo paths and package names, never secrets; keep it for operators.
+    logging: "stdoutAndStderr",
+  }, { ...opts, dependsOn: [...copies, ...args.dependsOn] });
 }
 
 /** The hardening and base stages, usable for any Debian 13 host (tenant or hub). */
 export function createBaseStages(name: string, args: BaseStagesArgs, opts: pulumi.CustomResourceOptions = {}): BaseStagesResult {
-  opts = { ...opts, replaceWith: [args.server] };
+  const identity = serverIdentity(args.server);
   // The one connection that takes whatever answers: right after install, before any secret is
-  // sent. It runs once per server (no trigger; the server's replacement replaces it).
+  // sent. It runs once per server installation (its trigger is the identity alone).
   const hostKey = new command.remote.Command(`${name}-host-key`, {
     connection: hostConnection(args.connection),
     create: RECORD_HOST_KEY_COMMAND,
-  }, { ...opts, dependsOn: [args.server, ...(args.dependsOn ?? [])] });
+    triggers: [identity],
+  }, { ...opts, dependsOn: [args.server.server, ...(args.dependsOn ?? [])] });
   const connection = pinnedConnection(args.connection, hostKey.stdout);
+  const values: Record<StageSecret, pulumi.Input<string>> = {
+    CLOUDFLARE_DNS_TOKEN: args.secrets.cloudflareDnsToken,
+    REGISTRATION_TOKEN: args.secrets.registrationToken ?? "",
+    BACKUP_RCLONE_CONFIG: args.secrets.backupRcloneConfig ?? "",
+  };
   const stages: Partial<Record<BaseStage, command.remote.Command>> = {};
   let previous: pulumi.Input<pulumi.Resource>[] = [hostKey];
   for (const plan of planBaseStages(args.params)) {
-    const copy = new command.remote.CopyToRemote(`${name}-${plan.name}-script`, {
-      connection,
-      source: new pulumi.asset.StringAsset(plan.script),
-      remotePath: plan.remotePath,
-      triggers: [plan.trigger],
-    }, { ...opts, dependsOn: previous });
-    const stdin = secretsInput(plan, args.secrets);
-    const run = new command.remote.Command(`${name}-${plan.name}`, {
-      connection,
-      create: plan.command,
-      ...(stdin ? { stdin } : {}),
-      triggers: [plan.trigger],
-      // Stage output can echo paths and package names, never secrets; keep it for operators.
-      logging: "stdoutAndStderr",
-    }, { ...opts, dependsOn: [copy, ...previous] });
+    const run = createStage(`${name}-${plan.name}`, plan, { connection, identity, stdin: stageSecrets(plan.secrets, values), dependsOn: previous }, opts);
     stages[plan.name] = run;
     previous = [run];
   }
   const all = stages as Record<BaseStage, command.remote.Command>;
-  return { connection, hostKey, stages: all, done: all[BASE_STAGES[BASE_STAGES.length - 1]] };
-}
-
-/** The compose project: its files copied, then applied with the health gate, after bootstrap and DNS. */
-export function createComposeStage(
-  name: string,
-  connection: pulumi.Input<command.types.input.remote.ConnectionArgs>,
-  args: ComposeStageArgs & { readonly after: pulumi.Input<pulumi.Resource>[] },
-  opts: pulumi.CustomResourceOptions = {},
-): command.remote.Command {
-  const plan = planComposeStage(args.rendered, args.waitTimeoutS);
-  const waitFor = [...args.after, ...(args.dependsOn ?? [])];
-  const copies = plan.files.map((file) => new command.remote.CopyToRemote(`${name}-compose-${file.name}`, {
-    connection,
-    source: new pulumi.asset.StringAsset(file.content),
-    remotePath: file.remotePath,
-    triggers: [plan.trigger],
-  }, { ...opts, dependsOn: waitFor }));
-  return new command.remote.Command(`${name}-compose`, {
-    connection,
-    create: plan.command,
-    triggers: [plan.trigger],
-    logging: "stdoutAndStderr",
-  }, { ...opts, dependsOn: [...copies, ...waitFor] });
+  return { connection, hostKey, stages: all, done: all[BASE_STAGES[BASE_STAGES.length - 1]], identity };
 }
 
 /** Base stages, then the compose stage (which also waits for `compose.dependsOn`, e.g. DNS). */
 export function createHostStages(name: string, args: HostStagesArgs, opts: pulumi.CustomResourceOptions = {}): HostStagesResult {
   const base = createBaseStages(name, args, opts);
-  const compose = createComposeStage(name, base.connection, { ...args.compose, after: [base.done] }, { ...opts, replaceWith: [args.server] });
+  const plan = planComposeStage(args.compose.rendered, args.compose.waitTimeoutS);
+  const compose = createStage(`${name}-compose`, plan, {
+    connection: base.connection,
+    identity: base.identity,
+    dependsOn: [base.done, ...(args.compose.dependsOn ?? [])],
+  }, opts);
   const result = compose.stdout.apply((stdout) => parseApplyResult(stdout));
   const release = result.apply((r) => r?.release ?? args.compose.rendered.manifest.release);
   const previousRelease = result.apply((r) => r?.previousRelease ?? null);

@@ -69,17 +69,41 @@ export interface HostParams {
   readonly locale?: string;
 }
 
-export interface StagePlan {
+/** A file a stage copies to the host before its command runs. */
+export interface StageFile {
+  /** Short name; the copy resource is `<stage resource>-<name>`. */
+  readonly name: string;
+  readonly remotePath: string;
+  readonly content: string;
+}
+
+/**
+ * One stage, on any host (tenant or hub): files copied, then one command run, its secrets on
+ * standard input only (`NAME=base64` lines, read by runner.sh). The trigger hashes what the stage
+ * is (files, command, secret names); the resources add the server's identity to it.
+ */
+export interface Stage {
+  readonly name: string;
+  readonly files: readonly StageFile[];
+  readonly command: string;
+  readonly secrets: readonly string[];
+  readonly trigger: string;
+}
+
+/** A stage from its parts: the trigger over every file, the command and the secret names. */
+export function stage(name: string, files: readonly StageFile[], command: string, secrets: readonly string[] = []): Stage {
+  return { name, files, command, secrets, trigger: sha256(...files.map((f) => `${f.remotePath}\n${f.content}`), command, secrets.join(",")) };
+}
+
+/** A base stage: its one file is the bundled script. */
+export interface StagePlan extends Stage {
   readonly name: BaseStage;
   /** Where the bundled script is copied on the host. */
   readonly remotePath: string;
   readonly script: string;
   /** Non-secret parameters, passed as environment assignments on the command. */
   readonly params: Readonly<Record<string, string>>;
-  readonly command: string;
   readonly secrets: readonly StageSecret[];
-  /** sha256 over the script and the parameters. */
-  readonly trigger: string;
 }
 
 /** The folder holding the bootstrap scripts, from the sources or from the compiled `dist/`. */
@@ -104,12 +128,30 @@ export function bundleStage(stage: BaseStage, dir?: string): string {
 const shippedBundles = new Map<BaseStage, string>();
 
 function readBundle(stage: BaseStage, dir: string): string {
+  return bundleScript(stage, join(dir, "stages", `${stage}.sh`), dir);
+}
+
+/**
+ * lib.sh + a stage file defining `stage_main` (a base stage's, or another component's) +
+ * runner.sh: every stage on every host runs through the same runner.
+ */
+export function bundleScript(label: string, stageFile: string, dir: string = scriptsDir()): string {
   // The parts' own `source lib.sh` guards and shebangs are dead inside the bundle: dropped.
-  const read = (file: string) => readFileSync(join(dir, file), "utf8")
+  const read = (file: string) => readFileSync(file, "utf8")
     .replace(/^#!.*\n/, "")
     .replace(/^if ! declare -F lb_changed >\/dev\/null; then\n[\s\S]*?^fi\n/m, "");
-  return [`#!/usr/bin/env bash\n# LetsBe bootstrap stage "${stage}" (generated: lib.sh + stages/${stage}.sh + runner.sh).\n`,
-    read("lib.sh"), read(`stages/${stage}.sh`), read("runner.sh")].join("\n");
+  return [`#!/usr/bin/env bash\n# LetsBe stage "${label}" (generated: lib.sh + ${stageFile.split("/").slice(-2).join("/")} + runner.sh).\n`,
+    read(join(dir, "lib.sh")), read(stageFile), read(join(dir, "runner.sh"))].join("\n");
+}
+
+/** The command running a bundled script: stage name, secrets flag and parameters as assignments. */
+export function stageCommand(name: string, remotePath: string, params: Readonly<Record<string, string>>, withSecrets: boolean): string {
+  const assignments = [
+    `LB_STAGE=${name}`,
+    `LB_WITH_SECRETS=${withSecrets ? 1 : 0}`,
+    ...Object.entries(params).map(([key, value]) => `${key}=${shellQuote(value)}`),
+  ];
+  return `${assignments.join(" ")} bash ${remotePath}`;
 }
 
 export function shellQuote(value: string): string {
@@ -151,25 +193,13 @@ function stageParams(stage: BaseStage, p: HostParams): Record<string, string> {
   }
 }
 
-export function planStage(stage: BaseStage, params: HostParams, dir?: string): StagePlan {
-  const script = bundleStage(stage, dir);
-  const secrets = STAGE_SECRETS[stage] ?? [];
-  const env: Record<string, string> = { ...stageParams(stage, params) };
-  const remotePath = `${BOOTSTRAP_DIR}/${stage}.sh`;
-  const assignments = [
-    `LB_STAGE=${stage}`,
-    `LB_WITH_SECRETS=${secrets.length > 0 ? 1 : 0}`,
-    ...Object.entries(env).map(([key, value]) => `${key}=${shellQuote(value)}`),
-  ];
-  return {
-    name: stage,
-    remotePath,
-    script,
-    params: env,
-    command: `${assignments.join(" ")} bash ${remotePath}`,
-    secrets,
-    trigger: sha256(script, JSON.stringify(env), secrets.join(",")),
-  };
+export function planStage(name: BaseStage, params: HostParams, dir?: string): StagePlan {
+  const script = bundleStage(name, dir);
+  const secrets = STAGE_SECRETS[name] ?? [];
+  const env: Record<string, string> = { ...stageParams(name, params) };
+  const remotePath = `${BOOTSTRAP_DIR}/${name}.sh`;
+  const command = stageCommand(name, remotePath, env, secrets.length > 0);
+  return { ...stage(name, [{ name: "script", remotePath, content: script }], command, secrets), name, remotePath, script, params: env, secrets };
 }
 
 export function planBaseStages(params: HostParams, dir?: string): StagePlan[] {
@@ -177,7 +207,7 @@ export function planBaseStages(params: HostParams, dir?: string): StagePlan[] {
 }
 
 /** The secrets file a stage receives on standard input: `NAME=base64(value)` lines. */
-export function renderSecretsFile(values: Readonly<Partial<Record<StageSecret, string>>>, names: readonly StageSecret[]): string {
+export function renderSecretsFile<N extends string>(values: Readonly<Partial<Record<N, string>>>, names: readonly N[]): string {
   return names
     .filter((name) => values[name] !== undefined && values[name] !== "")
     .map((name) => `${name}=${Buffer.from(values[name] as string, "utf8").toString("base64")}\n`)

@@ -5,8 +5,9 @@
  * off-site), stopping the hub's containers only for the swap.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { Stage } from "../host/stages";
 import { BACKUP_DIR, BACKUP_STATUS_DIR, BACKUP_STATUS_FILE, HUB_DB, HUB_SERVICES } from "./services";
-import { StageScript, hubScript } from "./stage";
+import { hubScript, hubStage } from "./stage";
 
 export interface HubBackupArgs {
   /** rclone destination, `remote:bucket/path`. */
@@ -30,7 +31,7 @@ export const RCLONE_CONFIG_PATH = "/etc/letsbe/rclone.conf";
 export const BACKUP_UNIT = "letsbe-hub-backup";
 
 /** The script's settings, as systemd reads them from the EnvironmentFile. */
-export function renderBackupEnv(args: HubBackupArgs): string {
+export function renderBackupEnv(args: HubBackupSettings): string {
   const env: Record<string, string | number> = {
     BACKUP_DIR,
     STATUS_FILE: BACKUP_STATUS_FILE,
@@ -83,19 +84,30 @@ export function renderBackupTimer(args: Pick<HubBackupArgs, "schedule">): string
   ].join("\n");
 }
 
-/** The stage that installs the backup: scripts (backup, restore), settings, secret rclone config, units. */
-export function hubBackupStage(args: HubBackupArgs): StageScript {
-  return {
-    title: "letsbe-hub backup: backup and restore scripts, rclone config, systemd timer",
-    vars: { TIMER_UNIT: `${BACKUP_UNIT}.timer`, STATUS_DIR: BACKUP_STATUS_DIR },
-    files: [
-      { path: BACKUP_SCRIPT_PATH, mode: "0755", content: hubScript("backup.sh") },
-      { path: RESTORE_SCRIPT_PATH, mode: "0755", content: hubScript("restore.sh") },
-      { path: BACKUP_ENV_PATH, mode: "0600", content: renderBackupEnv(args) },
-      { path: RCLONE_CONFIG_PATH, mode: "0600", content: pulumi.secret(args.rcloneConfig) },
-      { path: `/etc/systemd/system/${BACKUP_UNIT}.service`, mode: "0644", content: renderBackupService() },
-      { path: `/etc/systemd/system/${BACKUP_UNIT}.timer`, mode: "0644", content: renderBackupTimer(args) },
-    ],
-    body: hubScript("backup-install.sh"),
-  };
+/** Settings of the backup as the stage's plain data (the rclone config is its one secret). */
+export type HubBackupSettings = Omit<HubBackupArgs, "rcloneConfig">;
+
+/**
+ * The stage that installs the backup: scripts (backup, restore), settings, units as files; the
+ * rclone config, which holds the off-site credentials, as the secret BACKUP_RCLONE_CONFIG.
+ */
+export function hubBackupStage(args: HubBackupSettings): Stage {
+  return hubStage("backup", {
+    files: {
+      backup: hubScript("backup.sh"),
+      restore: hubScript("restore.sh"),
+      env: renderBackupEnv(args),
+      service: renderBackupService(),
+      timer: renderBackupTimer(args),
+    },
+    params: {
+      LB_BACKUP_SCRIPT: BACKUP_SCRIPT_PATH,
+      LB_RESTORE_SCRIPT: RESTORE_SCRIPT_PATH,
+      LB_BACKUP_ENV: BACKUP_ENV_PATH,
+      LB_RCLONE_CONFIG: RCLONE_CONFIG_PATH,
+      LB_UNIT: BACKUP_UNIT,
+      LB_STATUS_DIR: BACKUP_STATUS_DIR,
+    },
+    secrets: ["BACKUP_RCLONE_CONFIG"],
+  });
 }

@@ -1,14 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { RegionId } from "../../tenants/catalog";
-import { createBaseStages } from "../host";
+import { RegionId, imageRef } from "../../tenants/catalog";
+import { createBaseStages, createStage, stageSecrets } from "../host";
+import type { Stage } from "../host/stages";
+import { HUB_APPS_DIR, HUB_PROJECT, HUB_WAIT_TIMEOUT_S, keptImages, renderAppEnv, renderDbEnv, renderHubCompose } from "./apps";
 import { HubBackupArgs, hubBackupStage } from "./backup";
-import { createHubContainers } from "./containers";
 import { createHubDns } from "./dns";
 import { renderHubNginxConf } from "./nginx";
 import { HubServerChoice, createHubServer } from "./server";
 import { HUB_SERVICE_IDS, HubImages, HubServiceId } from "./services";
-import { hubScript, renderStage, runStage } from "./stage";
+import { hubStage } from "./stage";
 
 export interface HubArgs {
   readonly region: RegionId;
@@ -24,10 +25,8 @@ export interface HubArgs {
   /** Sources allowed to reach the hub's SSH. */
   readonly managementCidrs: readonly string[];
   readonly provisioningPublicKey: string;
-  /** Private half of the provisioning key, for the command stages (secret). */
+  /** Private half of the provisioning key, for the stages over SSH (secret). */
   readonly provisioningPrivateKey: pulumi.Input<string>;
-  /** File holding that private key for the local `ssh` the docker provider runs. */
-  readonly sshIdentityFile: string;
   /** Image pins per service, current and previous. */
   readonly images: HubImages;
   readonly environment: Readonly<Record<string, string>>;
@@ -45,20 +44,26 @@ export interface HubArgs {
   readonly protect?: boolean;
 }
 
+/** A hub stage with the secret values it names and what, besides the stage before, it waits for. */
+interface HubStageRun {
+  readonly stage: Stage;
+  readonly secrets: Readonly<Record<string, pulumi.Input<string>>>;
+  readonly after?: pulumi.Resource[];
+}
+
 /** Image references (`repository:tag@digest`) per service. */
 export type HubImageRefs = Partial<Record<HubServiceId, string>>;
 
 /**
- * A region's control plane: the hub server, its containers over the docker provider, nginx
- * with TLS, DNS for the hub name, and the daily database backup.
+ * A region's control plane: the hub server, the tenants' base stages, then the hub's own
+ * stages (its containers as a compose project, the nginx site, the daily database backup),
+ * and DNS for the hub name. Every stage carries the server's identity in its trigger.
  */
 export class Hub extends pulumi.ComponentResource {
   declare readonly ipv4: pulumi.Output<string>;
   declare readonly ipv6: pulumi.Output<string>;
   declare readonly serverId: pulumi.Output<string>;
   declare readonly provider: pulumi.Output<string>;
-  /** `ssh://root@<ipv4>:22`: where the docker provider reaches the engine. */
-  declare readonly dockerHost: pulumi.Output<string>;
   declare readonly currentImages: pulumi.Output<HubImageRefs>;
   declare readonly previousImages: pulumi.Output<HubImageRefs>;
 
@@ -85,60 +90,49 @@ export class Hub extends pulumi.ComponentResource {
       params: { hostname: args.serverName, domain: args.domain, managementCidrs: args.managementCidrs,
         acmeEmail: args.acmeEmail, acmeServer: args.acmeServer, issueCertificate: args.issueCertificate },
       secrets: { cloudflareDnsToken: args.cloudflareDnsToken },
-      server: vps.server,
+      server: vps,
     }, { parent: this });
-    const connection = base.connection;
-    const hostReady: pulumi.Resource[] = [base.done];
 
-    const secretOpts: pulumi.CustomResourceOptions = { parent: this, additionalSecretOutputs: ["result"] };
+    // Protected like the server: the database on its disk keeps the password it was initialised
+    // with, so a plain destroy must not take it (the next up would hand the apps a new one).
+    const secretOpts: pulumi.CustomResourceOptions = { parent: this, additionalSecretOutputs: ["result"], protect };
     const dbPassword = new random.RandomPassword(`${name}-db-password`, { length: 40, special: false }, secretOpts);
     const authSecret = new random.RandomPassword(`${name}-auth-secret`, { length: 64, special: false }, secretOpts);
-
-    const hubUrl = `https://${args.domain}`;
-    const containers = createHubContainers(name, {
-      host: vps.ipv4,
-      sshIdentityFile: args.sshIdentityFile,
-      region: args.region,
-      hubUrl,
-      tenantBaseDomain: args.tenantBaseDomain,
-      images: args.images,
-      environment: args.environment,
-      secretEnvironment: args.secretEnvironment,
-      dbPassword: pulumi.secret(dbPassword.result),
-      authSecret: pulumi.secret(authSecret.result),
-      protect,
-      dependsOn: hostReady,
-      server: vps.server,
-    }, this);
-
     const dns = createHubDns(name, { zoneId: args.zoneId, domain: args.domain, ipv4: vps.ipv4, ipv6: vps.ipv6 }, { parent: this, dependsOn: [vps.server] });
 
-    const siteConf = "/etc/letsbe/nginx/hub.conf";
-    const site = runStage(`${name}-site`, connection, renderStage({
-      title: `letsbe-hub nginx site for ${args.domain}`,
-      vars: { SITE_CONF: siteConf },
-      files: [{ path: siteConf, mode: "0644", content: renderHubNginxConf({ domain: args.domain }) }],
-      body: hubScript("nginx-site.sh"),
-    }), { parent: this, dependsOn: [...hostReady, ...dns, containers.containers.hubWebApi], replaceWith: [vps.server] });
-    void site;
-
-    const backup = runStage(`${name}-backup`, connection, renderStage(hubBackupStage(args.backup)), {
-      parent: this,
-      dependsOn: [...hostReady, containers.containers.postgres],
-      replaceWith: [vps.server],
-    });
-    void backup;
+    // The hub's stages, in order after the base ones; each waits for the one before.
+    const appEnv = pulumi.all([dbPassword.result, authSecret.result, args.secretEnvironment]).apply(([password, auth, secretEnv]) => renderAppEnv({
+      region: args.region, hubUrl: `https://${args.domain}`, tenantBaseDomain: args.tenantBaseDomain,
+      environment: args.environment, secretEnvironment: secretEnv, dbPassword: password, authSecret: auth,
+    }));
+    const stages: HubStageRun[] = [
+      { stage: hubStage("apps", {
+        files: { compose: renderHubCompose(args.images) },
+        params: { LB_HUB_DIR: HUB_APPS_DIR, LB_PROJECT: HUB_PROJECT, LB_WAIT_TIMEOUT: String(HUB_WAIT_TIMEOUT_S), LB_KEEP_IMAGES: keptImages(args.images).join(" ") },
+        secrets: ["HUB_DB_ENV", "HUB_APP_ENV"],
+      }), secrets: { HUB_DB_ENV: dbPassword.result.apply(renderDbEnv), HUB_APP_ENV: appEnv } },
+      // nginx proxies to the web container, under the name DNS gives it.
+      { stage: hubStage("site", { files: { "site.conf": renderHubNginxConf({ domain: args.domain }) } }), secrets: {}, after: dns },
+      { stage: hubBackupStage(args.backup), secrets: { BACKUP_RCLONE_CONFIG: args.backup.rcloneConfig } },
+    ];
+    let previous: pulumi.Resource[] = [base.done];
+    for (const { stage, secrets, after } of stages) {
+      const stdin = stageSecrets(stage.secrets, secrets);
+      const run = createStage(`${name}-${stage.name.replace(/^hub-/, "")}`, stage, {
+        connection: base.connection, identity: base.identity, stdin, dependsOn: [...previous, ...(after ?? [])],
+      }, { parent: this });
+      previous = [run];
+    }
 
     const refs = (which: "current" | "previous"): HubImageRefs => Object.fromEntries(HUB_SERVICE_IDS.flatMap((id) => {
       const pin = args.images[id][which];
-      return pin ? [[id, `${pin.repository}:${pin.tag}@${pin.digest}`]] : [];
+      return pin ? [[id, imageRef(pin)]] : [];
     }));
     const outputs = {
       ipv4: vps.ipv4,
       ipv6: vps.ipv6,
       serverId: vps.serverId,
       provider: pulumi.output(vps.provider),
-      dockerHost: pulumi.interpolate`ssh://root@${vps.ipv4}:22`,
       currentImages: pulumi.output(refs("current")),
       previousImages: pulumi.output(refs("previous")),
     };

@@ -58,5 +58,5 @@ export function createNetcupVps(resourceName: string, args: NetcupVpsArgs, paren
     // which during a replacement is the live one, and the old resource's delete would then wipe the
     // server its successor had just installed (a named server, the hub's, can only be that one).
   }, { parent, protect: args.protect ?? true, deleteBeforeReplace: true });
-  return { provider: "netcup", serverId: server.serverId, ipv4: server.ipv4, ipv6: server.ipv6, server };
+  return { provider: "netcup", serverId: server.serverId, ipv4: server.ipv4, ipv6: server.ipv6, installedAt: server.installedAt, server };
 }

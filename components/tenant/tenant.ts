@@ -142,7 +142,7 @@ function createTenantHost(name: string, args: TenantArgs, host: TenantHostArgs, 
   const mail = hasMailTool(spec.tools);
   return createHostStages(`${name}-host`, {
     connection: { host: vps.ipv4, port: host.sshPort, privateKey: host.provisioningPrivateKey },
-    server: vps.server,
+    server: vps,
     params: {
       hostname: spec.slug,
       domain: spec.domain,

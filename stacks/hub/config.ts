@@ -89,7 +89,9 @@ export type HubBackupConfig = z.output<typeof hubBackupSchema>;
 
 const envName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, "must be an UPPER_SNAKE_CASE variable name");
 /** Plain environment for the hub containers; names the program sets itself are refused. */
-export const hubEnvironmentSchema = z.record(envName, z.string()).superRefine((env, ctx) => {
+// Compose env files carry values literally inside single quotes (components/hub/apps.ts).
+const envValue = z.string().regex(/^[^'\r\n]*$/, "must not hold a single quote or a line break");
+export const hubEnvironmentSchema = z.record(envName, envValue).superRefine((env, ctx) => {
   for (const name of HUB_RESERVED_ENV) {
     if (name in env) ctx.addIssue({ code: "custom", path: [name], message: "is set by the hub component and cannot be overridden" });
   }
@@ -113,8 +115,6 @@ export interface HubStackConfig {
   readonly acmeServer?: string;
   /** Issue the hub certificate during bootstrap. Default - true; false keeps the self-signed placeholder. */
   readonly issueCertificate: boolean;
-  /** Private key file the local `ssh` uses for the docker provider. Default - `~/.ssh/letsbe-provisioning`. */
-  readonly sshIdentityFile: string;
   /** Protect the server, its addresses and the database volume. Default - true. */
   readonly protect: boolean;
 }
@@ -152,7 +152,6 @@ export function readHubConfig(): HubStackConfig {
     acmeEmail: config.get("acmeEmail") ?? "ssl@letsbe.biz",
     acmeServer: optionalConfigValue(config, "acmeServer", z.url()),
     issueCertificate: config.getBoolean("issueCertificate") ?? true,
-    sshIdentityFile: config.get("sshIdentityFile") ?? "~/.ssh/letsbe-provisioning",
     protect: config.getBoolean("protect") ?? true,
   };
 }

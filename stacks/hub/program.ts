@@ -74,7 +74,6 @@ export async function hubProgram(): Promise<ExportedHubOutputs> {
     managementCidrs: settings.managementCidrs,
     provisioningPublicKey: settings.provisioningPublicKey,
     provisioningPrivateKey: config.provisioningPrivateKey,
-    sshIdentityFile: config.sshIdentityFile,
     images: config.images,
     environment: config.environment,
     secretEnvironment: config.secretEnvironment,

@@ -24,12 +24,12 @@ const params: HostParams = {
   hostname: "acme", domain: "acme.eu.letsbe.biz", managementCidrs: ["198.51.100.10/32"], acmeEmail: "ops@acme.example",
 };
 
-async function planHost(p: HostParams, tools: ToolId[], port?: number) {
+async function planHost(p: HostParams, tools: ToolId[], port?: number, installedAt = "2026-11-30T08:00:00.000Z") {
   return runUnderMocks(() => {
     const server = new hcloud.Server("acme-server", { serverType: "cpx21", image: "debian-13" });
     const host = createHostStages("acme-host", {
       connection: { host: "203.0.113.7", port, privateKey: pulumi.secret(KEY) },
-      server,
+      server: { server, serverId: pulumi.output("4711"), installedAt: pulumi.output(installedAt) },
       params: p,
       secrets: { cloudflareDnsToken: pulumi.secret(CF), registrationToken: pulumi.secret(REG) },
       compose: { rendered: renderCompose({ slug: "acme", domain: p.domain, tools, release: DEFAULT_RELEASE }) },
@@ -99,6 +99,17 @@ describe("host stages under the mock runtime", () => {
     const a = await planHost(params, ["nextcloud"]);
     const b = await planHost({ ...params, managementCidrs: ["198.51.100.10/32", "203.0.113.0/24"] }, ["nextcloud"]);
     expect(changedBetween(a.resources, b.resources)).toEqual(["acme-host-fail2ban", "acme-host-firewall"]);
+  });
+
+  it("runs every stage again on a new installation of the server: each trigger carries its id and install time", async () => {
+    const a = await planHost(params, ["nextcloud"]);
+    const b = await planHost(params, ["nextcloud"], undefined, "2026-12-01T09:30:00.000Z");
+    const remote = (r: RecordedResource[]) => [...byType(r, COMMAND), ...byType(r, COPY)];
+    for (const r of remote(a.resources)) expect(r.plainInputs.triggers, r.name).toContain("4711@2026-11-30T08:00:00.000Z");
+    const changed = (x: RecordedResource[], y: RecordedResource[]) => remote(y).filter((r) =>
+      JSON.stringify(r.plainInputs.triggers) !== JSON.stringify(remote(x).find((o) => o.name === r.name)?.plainInputs.triggers)).length;
+    expect(changed(a.resources, b.resources)).toBe(remote(a.resources).length);
+    expect(remote(a.resources)).toHaveLength(BASE_STAGES.length * 2 + 1 + 1 + 7);
   });
 
   it("changes nothing when nothing changes", async () => {

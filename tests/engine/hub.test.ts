@@ -1,11 +1,11 @@
 /**
  * The regional hub on the real engine: `pulumi up --policy-pack policy` of `prod-eu` adopts its Netcup
  * server by name from the fake SCP, bootstraps it over SSH, runs postgres and the hub services on
- * stand-ins through the docker provider over SSH, serves them through nginx, and publishes its DNS.
- * A change of the image pins replaces the containers in place; the previous pins stay pulled.
+ * stand-ins as a compose stage over SSH, serves them through nginx, and publishes its DNS. A change
+ * of the image pins replaces the containers in place; the previous pins stay pulled. `up --replace`
+ * of the server reinstalls it and every stage runs again.
  */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { sequentialSteps } from "../host/lib/steps";
@@ -15,6 +15,7 @@ import { EstateHubInputs, HUB_APP_STANDINS, decommissionHub, estateHubConfig, es
 import { readTree, secretFragments } from "./lib/secrets";
 
 const STACK = "prod-eu";
+const NETCUP_TYPE = "pulumi-nodejs:dynamic/netcup:Server";
 const HUB_DOMAIN = estateHubDomain("eu", ZONE_NAME);
 const CONTAINERS = ["letsbe-hub-db", "letsbe-hub", "letsbe-hub-worker", "letsbe-hub-notifications"];
 let estate: Estate;
@@ -37,11 +38,9 @@ const containerState = () => Object.fromEntries(CONTAINERS.map((name) => [name, 
 beforeAll(async () => {
   estate = await startEstate(`letsbe-hub-${process.pid}`, { hub: "none" });
   const server = estate.addPoolServer({ product: "RS 2000 G12", site: "Nuremberg" });
-  const keyFile = join(estate.dir, "provisioning-key");
-  writeFileSync(keyFile, estate.privateKey, { mode: 0o600 });
   inputs = {
     stack: STACK, zoneId: estate.zoneId, zoneName: ZONE_NAME, managementCidrs: [`${ESTATE_NETWORK.gateway}/32`],
-    publicKey: estate.publicKey, privateKeyFile: keyFile, registryHost: `127.0.0.1:${estate.registryPort}`,
+    publicKey: estate.publicKey, registryHost: `127.0.0.1:${estate.registryPort}`,
     netcupServerName: server.name, netcupApiUrl: estate.scp.apiUrl, netcupTokenUrl: estate.scp.tokenUrl,
     cloudflareApiUrl: estate.cloudflare.apiUrl, images: estateHubImages(estate.pins, "s1"),
   };
@@ -117,15 +116,43 @@ describe("the hub stack on the estate, through the real CLI", () => {
     }
   });
 
-  step("a plain destroy stops at the protected server and volumes; the next up restores the containers", async () => {
-    // The engine deletes the unprotected dependents (containers, networks) before it refuses the
-    // protected: the data and the server survive, the service does not until the next up.
+  step("a plain destroy stops at the protected server and leaves the host serving; the next up converges", async () => {
+    // The stages have no delete step: the engine drops them from the state and refuses the
+    // protected server and database password; containers and data stay as they are, and the
+    // next up, with the same password, leaves the database container alone.
+    const before = onHub("docker inspect -f '{{.Id}}' letsbe-hub-db").trim();
     await expect(pulumiAsync(estate.engine, ["destroy", "--yes", "--skip-preview", "--non-interactive", "-s", STACK], dir)).rejects.toThrow(/protect/);
     expect(hubServer().nickname).not.toBe("letsbe-pool");
     expect(onHub("docker volume ls -q").split("\n")).toEqual(expect.arrayContaining(["hub-db-data", "hub-jobs", "hub-logs"]));
+    expect(healthThroughNginx()).toBe("healthy-v2-http");
     await upHub(estate.engine, dir, STACK);
     for (const [name, state] of Object.entries(containerState())) expect(state, name).toMatch(/^healthy /);
+    expect(onHub("docker inspect -f '{{.Id}}' letsbe-hub-db").trim()).toBe(before);
     expect(healthThroughNginx()).toBe("healthy-v2-http");
+  });
+
+  step("up --replace of the server reinstalls the named Netcup server, re-runs every stage and serves again", async () => {
+    const exported = JSON.parse((await pulumiAsync(estate.engine, ["stack", "export", "-s", STACK], dir)).stdout) as { deployment: { resources: Array<{ urn: string; type: string; protect?: boolean }> } };
+    const urn = exported.deployment.resources.find((r) => r.type === NETCUP_TYPE)!.urn;
+    const installedBefore = hubServer().installed?.at;
+    expect(installedBefore).toBeTruthy();
+    // A marker the wipe must remove: the host is really new, not the old one left in place.
+    onHub("touch /root/before-replace");
+    // Protected: an operator lifts the flag on this one resource, the program's `protect` sets it again.
+    await pulumiAsync(estate.engine, ["state", "unprotect", urn, "--yes", "-s", STACK], dir);
+    await pulumiAsync(estate.engine, ["up", "--yes", "--skip-preview", "--non-interactive", "--policy-pack", join(REPO, "policy"), "--replace", urn, "-s", STACK], dir);
+    expect(hubServer().nickname).not.toBe("letsbe-pool");
+    expect(hubServer().installed?.at).not.toBe(installedBefore);
+    expect(hubServer().ipv4).toBe(hubAddress);
+    expect(onHub("test -e /root/before-replace && echo old || echo new").trim()).toBe("new");
+    for (const [name, state] of Object.entries(containerState())) expect(state, name).toMatch(/^healthy /);
+    expect(containerState()["letsbe-hub"]).toContain(estate.pins["letsbe/hub-web-api:s2"].digest);
+    expect(healthThroughNginx()).toBe("healthy-v2-http");
+    // The bootstrap ran again on the new installation: hardened, backup timer on.
+    expect(onHub("systemctl is-enabled letsbe-hub-backup.timer").trim()).toBe("enabled");
+    const after = JSON.parse((await pulumiAsync(estate.engine, ["stack", "export", "-s", STACK], dir)).stdout) as typeof exported;
+    expect(after.deployment.resources.find((r) => r.type === NETCUP_TYPE)?.protect).toBe(true);
+    await pulumiAsync(estate.engine, ["up", "--yes", "--expect-no-changes", "--non-interactive", "--policy-pack", join(REPO, "policy"), "-s", STACK], dir);
   });
 
   step("decommission removes the containers and DNS, and hands the Netcup server back to the pool", async () => {

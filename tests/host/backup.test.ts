@@ -7,10 +7,9 @@
  * object store is reachable); the fresh host receives the off-site tree copied from the first.
  */
 import { execFileSync } from "node:child_process";
-import * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { hubBackupStage } from "../../components/hub/backup";
-import { RUN_STDIN_SCRIPT, renderStage } from "../../components/hub/stage";
+import { renderSecretsFile } from "../../components/host/stages";
 import { ImagePin, ReleasePins, SIDECAR_IMAGES, TOOLS, Tool, ToolId } from "../../tenants/catalog";
 import { sequentialSteps } from "./lib/steps";
 import { HostOptions, StackRelease, TenantHost, applyCompose, ensureEngine, psql, pushStandins, startTenantHost, stopEngineIfStarted, stopTenantHost } from "./lib/tenantHost";
@@ -40,7 +39,6 @@ const volume = (name: string) => `$(docker volume inspect -f '{{.Mountpoint}}' l
 const status = async (host: TenantHost) => JSON.parse(await host.run("cat /opt/letsbe/backups/backup-status.json")) as {
   status: string; backup: string; items: Record<string, { kind: string; status: string; error?: string }>; remote_sync: { status: string; error?: string };
 };
-const rendered = (output: pulumi.Output<string>) => new Promise<string>((resolve) => { output.apply((value) => { resolve(value); return value; }); });
 
 describe("daily backups that restore", () => {
   beforeAll(async () => {
@@ -110,8 +108,10 @@ describe("daily backups that restore", () => {
     const startedAt = () => first.run("docker inspect -f '{{.State.StartedAt}}' letsbe-hub");
 
     step("installs the hub backup stage and dumps a live hub database off-site", async () => {
-      const stage = await rendered(renderStage(hubBackupStage({ rcloneRemote: `offsite:${HUB_OFFSITE}`, rcloneConfig: RCLONE_CONFIG })));
-      const install = await first.session.exec(RUN_STDIN_SCRIPT, stage);
+      // As the stage resources run it: its files copied, its command with the secret on stdin.
+      const stage = hubBackupStage({ rcloneRemote: `offsite:${HUB_OFFSITE}` });
+      for (const file of stage.files) await first.session.upload(file.remotePath, file.content);
+      const install = await first.session.exec(stage.command, renderSecretsFile({ BACKUP_RCLONE_CONFIG: RCLONE_CONFIG }, stage.secrets));
       expect(install.code, install.stderr).toBe(0);
       await first.run("docker run -d --name letsbe-hub-db -e POSTGRES_USER=letsbe_hub -e POSTGRES_DB=letsbe_hub -e POSTGRES_PASSWORD=hub-db-password 127.0.0.1:5000/sidecars/postgres:pg >/dev/null");
       await first.run("docker run -d --name letsbe-hub 127.0.0.1:5000/tools/nextcloud:s1 >/dev/null");

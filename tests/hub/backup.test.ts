@@ -130,21 +130,22 @@ describe("hub backup installation", () => {
   });
 
   it("passes the rotation and remote to the script and keeps credentials root-only", () => {
-    const env = renderBackupEnv({ rcloneRemote: "offsite:b/eu", rcloneConfig: "x" });
+    const env = renderBackupEnv({ rcloneRemote: "offsite:b/eu" });
     expect(env).toContain("KEEP_DAILY=14\nKEEP_WEEKLY=8\nKEEP_MONTHLY=3");
     expect(env).toContain("RCLONE_REMOTE=offsite:b/eu\n");
     expect(env).toContain("DB_CONTAINER=letsbe-hub-db\n");
     // The restore stops exactly the hub's application containers for the swap, never the database.
     expect(env).toContain('APP_CONTAINERS="letsbe-hub letsbe-hub-worker letsbe-hub-notifications"\n');
-    const stage = hubBackupStage({ rcloneRemote: "offsite:b/eu", rcloneConfig: "x" });
-    expect(stage.files.map((f) => [f.path, f.mode])).toEqual([
-      ["/usr/local/sbin/letsbe-hub-backup", "0755"],
-      ["/usr/local/sbin/letsbe-hub-restore", "0755"],
-      ["/etc/letsbe/hub-backup.env", "0600"],
-      ["/etc/letsbe/rclone.conf", "0600"],
-      ["/etc/systemd/system/letsbe-hub-backup.service", "0644"],
-      ["/etc/systemd/system/letsbe-hub-backup.timer", "0644"],
-    ]);
+    const stage = hubBackupStage({ rcloneRemote: "offsite:b/eu" });
+    expect(stage.files.map((f) => f.name)).toEqual(["script", "backup", "restore", "env", "service", "timer"]);
+    // The rclone config is no file of the stage: it comes on stdin, a secret.
+    expect(stage.secrets).toEqual(["BACKUP_RCLONE_CONFIG"]);
+    expect(stage.command).toContain("LB_RCLONE_CONFIG='/etc/letsbe/rclone.conf' ");
+    expect(stage.command).toContain("LB_BACKUP_ENV='/etc/letsbe/hub-backup.env' ");
+    const script = stage.files[0].content;
+    expect(script).toContain('lb_secret BACKUP_RCLONE_CONFIG | lb_put "$LB_RCLONE_CONFIG" 0600 root:root');
+    expect(script).toContain('lb_put "$LB_BACKUP_ENV" 0600 root:root');
+    expect(script).toContain('lb_put "$LB_BACKUP_SCRIPT" 0755 root:root');
   });
 });
 

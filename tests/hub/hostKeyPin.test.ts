@@ -1,7 +1,7 @@
 /**
  * Pinned SSH host keys (issue 13 part 5) for every host the base stages configure (tenant and
  * hub): one command records the host key right after install, every other command and copy
- * connects pinned to it, and the recorder belongs to the server, so a reinstall records anew.
+ * connects pinned to it, and the recorder's trigger is the server's identity, so a reinstall records anew.
  * That the recorded key is the one the server presents is the real-host tier's (tests/host/hostKey.test.ts).
  */
 import * as hcloud from "@pulumi/hcloud";
@@ -17,21 +17,12 @@ import { FAKE_PRIVATE_KEY } from "../fixtures/keys";
 const RECORDED = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBrecorded";
 const REMOTE = ["command:remote:Command", "command:remote:CopyToRemote"];
 
-/** The resource options each registration got, as a transformation sees them (the mock runtime records no replaceWith). */
-const optionsSeen = new Map<string, pulumi.CustomResourceOptions>();
-let serverSeen: pulumi.Resource | undefined;
-
-async function plan() {
+async function plan(installedAt = "2026-11-30T08:00:00.000Z") {
   return runUnderMocks(() => {
-    pulumi.runtime.registerStackTransformation((args) => {
-      optionsSeen.set(args.name, args.opts as pulumi.CustomResourceOptions);
-      return undefined;
-    });
     const server = new hcloud.Server("acme-server", { serverType: "cpx21", image: "debian-13" });
-    serverSeen = server;
     createHostStages("acme-host", {
       connection: { host: "203.0.113.7", privateKey: pulumi.secret(FAKE_PRIVATE_KEY) },
-      server,
+      server: { server, serverId: pulumi.output("4711"), installedAt: pulumi.output(installedAt) },
       params: { hostname: "acme", domain: "acme.eu.letsbe.biz", managementCidrs: ["198.51.100.10/32"], acmeEmail: "ops@acme.example" },
       secrets: { cloudflareDnsToken: pulumi.secret("cf"), registrationToken: pulumi.secret("reg") },
       compose: { rendered: renderCompose({ slug: "acme", domain: "acme.eu.letsbe.biz", tools: ["nextcloud"], release: DEFAULT_RELEASE }) },
@@ -51,8 +42,8 @@ describe("host key pinning", () => {
     const recorder = resources.find((r) => r.name === "acme-host-host-key");
     expect(recorder?.plainInputs.create).toBe(RECORD_HOST_KEY_COMMAND);
     expect((recorder?.plainInputs.connection as Record<string, unknown>).hostKey).toBeUndefined();
-    // No trigger: it runs at install only; its dependency on the server orders it first.
-    expect(recorder?.plainInputs.triggers).toBeUndefined();
+    // Its one trigger is the installation: it runs once per install; its dependency on the server orders it first.
+    expect(recorder?.plainInputs.triggers).toEqual(["4711@2026-11-30T08:00:00.000Z"]);
     expect(recorder?.dependencies).toContain(resources.find((r) => r.name === "acme-server")?.urn);
   });
 
@@ -66,9 +57,10 @@ describe("host key pinning", () => {
     expect(first?.dependencies).toContain(recorder.urn);
   });
 
-  it("records anew when the server is replaced (a reinstall has new host keys)", async () => {
-    await plan();
-    expect(serverSeen).toBeDefined();
-    expect(optionsSeen.get("acme-host-host-key")?.replaceWith).toEqual([serverSeen]);
+  it("records anew when the server is reinstalled (a reinstall has new host keys)", async () => {
+    const before = (await plan()).resources.find((r) => r.name === "acme-host-host-key");
+    const after = (await plan("2026-12-01T09:30:00.000Z")).resources.find((r) => r.name === "acme-host-host-key");
+    expect(after?.plainInputs.triggers).toEqual(["4711@2026-12-01T09:30:00.000Z"]);
+    expect(after?.plainInputs.triggers).not.toEqual(before?.plainInputs.triggers);
   });
 });

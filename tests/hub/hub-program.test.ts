@@ -1,3 +1,4 @@
+import { load } from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MockRunResult, RecordedResource, runUnderMocks } from "../../automation/plan/mockRuntime";
 import { HUB_SECRET_PLACEHOLDERS, hubRunOptions } from "../../automation/plan/stackConfig";
@@ -19,13 +20,24 @@ beforeAll(async () => {
   }
 });
 
-const dockerResources = (r: MockRunResult) => r.resources.filter((x) => x.type.startsWith("docker:"));
-const containers = (r: MockRunResult) => byType(r.resources, "docker:index/container:Container");
 const named = (r: MockRunResult, name: string) => {
   const found = r.resources.find((x) => x.name === name);
   if (!found) throw new Error(`no resource ${name}`);
   return found;
 };
+interface ComposeService { image: string; container_name: string; ports?: string[]; networks: string[]; restart: string; healthcheck: { test: string[] }; env_file: string[]; environment?: unknown; network_mode?: string }
+/** The hub's compose file, as the apps stage copies it. */
+const compose = (r: MockRunResult, region: string) => load(String((named(r, `hub-${region}-apps-compose`).plainInputs.source as { text: string }).text)) as {
+  services: Record<string, ComposeService>; networks: Record<string, { name: string; internal?: boolean }>;
+};
+/** One secret of a stage's stdin (`NAME=base64` lines), decoded. */
+const stdinSecret = (r: MockRunResult, stage: string, name: string): string => {
+  const line = String(named(r, stage).plainInputs.stdin).split("\n").find((l) => l.startsWith(`${name}=`));
+  if (!line) throw new Error(`no ${name} on ${stage}'s stdin`);
+  return Buffer.from(line.slice(name.length + 1), "base64").toString("utf8");
+};
+/** A variable of an env file as the apps stage writes it (`KEY='value'`). */
+const envValue = (file: string, key: string) => (file.split("\n").find((l) => l.startsWith(`${key}=`)) ?? "").slice(key.length + 1).replace(/^'|'$/g, "");
 
 describe.each(["prod-eu", "prod-us"] as const)("hub stack %s", (stack) => {
   const region = stack.slice("prod-".length);
@@ -44,9 +56,7 @@ describe.each(["prod-eu", "prod-us"] as const)("hub stack %s", (stack) => {
     expect(String(tls.plainInputs.create)).toContain(`LB_DOMAIN='hub.${region}.letsbe.biz'`);
     expect(tls.secretPaths).toContain("stdin");
     expect(String(named(result, `hub-${region}-firewall`).plainInputs.create)).toContain("LB_MGMT_CIDRS='198.51.100.");
-    const last = stages[stages.length - 1].urn;
-    for (const container of containers(result)) expect(container.dependencies, container.name).toContain(last);
-    expect(named(result, `hub-${region}-site`).dependencies).toContain(last);
+    expect(named(result, `hub-${region}-apps`).dependencies).toContain(stages[stages.length - 1].urn);
   });
 
   it("exports every contract output, valid, with its own region", () => {
@@ -64,69 +74,52 @@ describe.each(["prod-eu", "prod-us"] as const)("hub stack %s", (stack) => {
     expect(outputs.managementCidrs).toEqual(expect.arrayContaining([`${outputs.hubIpv4}/32`, `${outputs.hubIpv6}/128`]));
   });
 
-  it("pins every image by digest and runs each container from a pulled, pinned image", () => {
-    const result = runs[stack];
-    const images = byType(result.resources, "docker:index/remoteImage:RemoteImage");
-    expect(images).toHaveLength(8);
-    for (const image of images) {
-      expect(image.plainInputs.name).toMatch(DIGEST_PINNED);
-      expect(image.plainInputs.keepLocally).toBe(true);
-    }
-    const imageUrns = new Set(images.map((i) => i.urn));
-    expect(containers(result)).toHaveLength(4);
-    for (const container of containers(result)) {
-      expect(container.plainInputs.image).toMatch(/^sha256:[0-9a-f]{64}$/);
-      expect(container.dependencies.some((d) => imageUrns.has(d)), container.name).toBe(true);
-    }
-  });
-
-  it("exports the current and previous digests, both pulled on the hub", () => {
+  it("runs the four containers from images pinned by digest, and keeps the previous pins pulled", () => {
+    const { services } = compose(runs[stack], region);
+    expect(Object.values(services).map((x) => x.container_name).sort()).toEqual(["letsbe-hub", "letsbe-hub-db", "letsbe-hub-notifications", "letsbe-hub-worker"]);
+    for (const service of Object.values(services)) expect(service.image, service.container_name).toMatch(DIGEST_PINNED);
     const outputs = hubStackOutputsSchema.parse(runs[stack].plainOutputs);
-    const pulled = byType(runs[stack].resources, "docker:index/remoteImage:RemoteImage").map((i) => String(i.plainInputs.name));
-    for (const service of ["postgres", "hubWebApi", "hubWorker", "notifications"]) {
-      const current = outputs.currentImages[service];
-      const previous = outputs.previousImages[service];
-      expect(current).toMatch(/@sha256:/);
-      expect(previous).toMatch(/@sha256:/);
+    const command = String(named(runs[stack], `hub-${region}-apps`).plainInputs.create);
+    for (const id of ["postgres", "hubWebApi", "hubWorker", "notifications"]) {
+      const current = outputs.currentImages[id].replace(/:[^:/@]+@/, "@");
+      const previous = outputs.previousImages[id].replace(/:[^:/@]+@/, "@");
       expect(previous).not.toBe(current);
-      for (const ref of [current, previous]) expect(pulled).toContain(ref.replace(/:[^:/@]+@/, "@"));
+      expect(Object.values(services).map((x) => x.image)).toContain(current);
+      expect(command).toContain(previous);
     }
   });
 
-  it("binds container ports to 127.0.0.1 only; the database publishes none", () => {
-    for (const container of containers(runs[stack])) {
-      const ports = (container.plainInputs.ports ?? []) as Array<Record<string, unknown>>;
-      for (const port of ports) expect(port.ip, container.name).toBe("127.0.0.1");
-      expect(container.plainInputs.networkMode).toBeUndefined();
-      expect(container.plainInputs.publishAllPorts).toBeUndefined();
+  it("binds container ports to 127.0.0.1 only; the database publishes none and sits on an internal network", () => {
+    const { services, networks } = compose(runs[stack], region);
+    for (const service of Object.values(services)) {
+      for (const port of service.ports ?? []) expect(port, service.container_name).toMatch(/^127\.0\.0\.1:/);
+      expect(service.network_mode).toBeUndefined();
     }
-    expect(named(runs[stack], `hub-${region}-postgres`).plainInputs.ports ?? []).toEqual([]);
-    expect(named(runs[stack], `hub-${region}-hubWebApi`).plainInputs.ports).toEqual([{ internal: 3000, external: 3847, ip: "127.0.0.1", protocol: "tcp" }]);
+    expect(services.db.ports).toBeUndefined();
+    expect(services["hub-web-api"].ports).toEqual(["127.0.0.1:3847:3000"]);
+    expect(networks.db).toEqual({ name: "letsbe-hub-db", internal: true });
+    expect(services.db.networks).toEqual(["db"]);
+    expect(services["hub-worker"].networks).toEqual(["app", "db"]);
   });
 
-  it("keeps the database on an internal network the apps share", () => {
-    const db = named(runs[stack], `hub-${region}-db-network`);
-    expect(db.plainInputs).toMatchObject({ name: "letsbe-hub-db", internal: true });
-    expect(named(runs[stack], `hub-${region}-postgres`).plainInputs.networksAdvanced).toEqual([{ name: "letsbe-hub-db", aliases: ["db"] }]);
-  });
-
-  it("gives every container a health check, unless-stopped and a health-gated create", () => {
-    for (const container of containers(runs[stack])) {
-      expect(container.plainInputs.restart).toBe("unless-stopped");
-      expect((container.plainInputs.healthcheck as { tests: string[] }).tests[0]).toBe("CMD-SHELL");
-      expect(container.plainInputs.wait).toBe(true);
+  it("gives every container a health check and unless-stopped; the stage ups with the health gate", () => {
+    for (const service of Object.values(compose(runs[stack], region).services)) {
+      expect(service.restart).toBe("unless-stopped");
+      expect(service.healthcheck.test[0]).toBe("CMD-SHELL");
+      // Environment only from the env files the stage writes from its secrets.
+      expect(service.environment).toBeUndefined();
     }
-    expect(named(runs[stack], `hub-${region}-postgres`).plainInputs.image).toBeDefined();
+    expect(String(named(runs[stack], `hub-${region}-apps`).plainInputs.create)).toContain("LB_WAIT_TIMEOUT='180'");
   });
 
-  it("reaches the engine over SSH at the hub's address, for every docker resource", () => {
+  it("runs the hub's stages after the base stages, each after the one before, nginx after DNS", () => {
     const result = runs[stack];
-    const provider = one(result.resources, "pulumi:providers:docker");
-    expect(provider.plainInputs.host).toBe(`ssh://root@${result.plainOutputs.hubIpv4}:22`);
-    expect(String(provider.plainInputs.sshOpts)).toContain("~/.ssh/letsbe-provisioning");
-    const docker = dockerResources(result);
-    expect(docker.length).toBeGreaterThan(10);
-    for (const resource of docker) expect(resource.provider?.startsWith(`${provider.urn}::`), resource.name).toBe(true);
+    const stage = (n: string) => named(result, `hub-${region}-${n}`);
+    expect(stage("apps").dependencies).toContain(stage("hardening").urn);
+    expect(stage("site").dependencies).toContain(stage("apps").urn);
+    expect(stage("backup").dependencies).toContain(stage("site").urn);
+    for (const record of byType(result.resources, "cloudflare:index/dnsRecord:DnsRecord")) expect(stage("site").dependencies).toContain(record.urn);
+    expect(result.resources.filter((r) => r.type.startsWith("docker:") || r.type === "pulumi:providers:docker")).toEqual([]);
   });
 
   it("adopts the region's Netcup server by name", () => {
@@ -149,13 +142,11 @@ describe.each(["prod-eu", "prod-us"] as const)("hub stack %s", (stack) => {
 
 describe("hub secrets", () => {
   const secretValues = (result: MockRunResult): string[] => {
-    const env = (name: string) => (named(result, name).plainInputs.envs as string[]);
-    const pick = (list: string[], key: string) => (list.find((e) => e.startsWith(`${key}=`)) ?? "").slice(key.length + 1);
-    const app = env("hub-eu-hubWebApi");
+    const app = stdinSecret(result, "hub-eu-apps", "HUB_APP_ENV");
     return [
-      pick(env("hub-eu-postgres"), "POSTGRES_PASSWORD"),
-      pick(app, "NEXTAUTH_SECRET"),
-      pick(app, "STRIPE_SECRET_KEY"),
+      envValue(stdinSecret(result, "hub-eu-apps", "HUB_DB_ENV"), "POSTGRES_PASSWORD"),
+      envValue(app, "NEXTAUTH_SECRET"),
+      envValue(app, "STRIPE_SECRET_KEY"),
       STRIPE_KEY,
       HUB_SECRET_PLACEHOLDERS["letsbe-hub:rcloneConfig"],
       HUB_SECRET_PLACEHOLDERS["letsbe-hub:provisioningPrivateKey"],
@@ -169,22 +160,20 @@ describe("hub secrets", () => {
     const [dbPassword, authSecret] = secretValues(result);
     expect(named(result, "hub-eu-db-password").plainInputs).toMatchObject({ length: 40, special: false });
     expect(named(result, "hub-eu-auth-secret").plainInputs).toMatchObject({ length: 64, special: false });
+    // The database keeps the password it was initialised with: protected like the server.
+    for (const name of ["hub-eu-db-password", "hub-eu-auth-secret"]) expect(named(result, name).protect, name).toBe(true);
     expect(dbPassword).toMatch(/^[A-Za-z0-9_-]{32,}$/);
     expect(authSecret).toMatch(/^[A-Za-z0-9_-]{32,}$/);
     expect(authSecret).not.toBe(dbPassword);
-    const url = (named(result, "hub-eu-hubWorker").plainInputs.envs as string[]).find((e) => e.startsWith("DATABASE_URL="));
-    expect(url).toBe(`DATABASE_URL=postgresql://letsbe_hub:${dbPassword}@db:5432/letsbe_hub`);
+    expect(envValue(stdinSecret(result, "hub-eu-apps", "HUB_APP_ENV"), "DATABASE_URL")).toBe(`postgresql://letsbe_hub:${dbPassword}@db:5432/letsbe_hub`);
   });
 
   it("marks every input carrying a secret as secret, and shows none in inputs or outputs", () => {
     const result = runs["prod-eu"];
-    for (const name of ["hub-eu-postgres", "hub-eu-hubWebApi", "hub-eu-hubWorker", "hub-eu-notifications"]) {
-      expect(named(result, name).secretPaths, name).toContain("envs");
-    }
-    for (const name of ["hub-eu-site", "hub-eu-backup"]) {
+    for (const name of ["hub-eu-apps", "hub-eu-site", "hub-eu-backup"]) {
       expect(named(result, name).secretPaths.some((p) => p.startsWith("connection")), name).toBe(true);
     }
-    expect(named(result, "hub-eu-backup").secretPaths).toContain("stdin");
+    for (const name of ["hub-eu-apps", "hub-eu-backup"]) expect(named(result, name).secretPaths, name).toContain("stdin");
     const shown = JSON.stringify([result.resources.map((r: RecordedResource) => r.inputs), result.outputs]);
     for (const value of secretValues(result)) {
       expect(value.length).toBeGreaterThan(8);
@@ -194,11 +183,9 @@ describe("hub secrets", () => {
     expect(shown).not.toMatch(/access_key_id|PRIVATE KEY-----/);
   });
 
-  it("writes the rclone credentials to a root-only file on the hub", () => {
-    const stdin = String(named(runs["prod-eu"], "hub-eu-backup").plainInputs.stdin);
-    const encoded = Buffer.from(HUB_SECRET_PLACEHOLDERS["letsbe-hub:rcloneConfig"]).toString("base64").slice(0, 40);
-    expect(stdin).toContain(encoded);
-    expect(stdin).toMatch(/chmod 0600 '\/etc\/letsbe\/rclone\.conf\.letsbe-new'/);
+  it("hands the rclone credentials to the backup stage on stdin only", () => {
+    expect(stdinSecret(runs["prod-eu"], "hub-eu-backup", "BACKUP_RCLONE_CONFIG")).toBe(HUB_SECRET_PLACEHOLDERS["letsbe-hub:rcloneConfig"]);
+    expect(String(named(runs["prod-eu"], "hub-eu-backup").plainInputs.create)).toContain("LB_RCLONE_CONFIG='/etc/letsbe/rclone.conf'");
   });
 });
 
@@ -214,7 +201,8 @@ describe("staging hub", () => {
 
   it("is unprotected so it can be rebuilt, and exports release candidates", () => {
     const result = runs.staging;
-    expect(named(result, "hub-eu-db-data").protect).toBe(false);
+    expect(one(result.resources, "hcloud:index/server:Server").protect).toBe(false);
+    expect(named(result, "hub-eu-db-password").protect).toBe(false);
     expect(String((result.plainOutputs.currentImages as Record<string, string>).hubWebApi)).toContain(":2026.11.4-rc.1@sha256:");
   });
 });

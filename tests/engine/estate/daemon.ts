@@ -30,11 +30,9 @@ async function ensureHub(region: RegionId, say: (line: string) => void): Promise
   if (hubs.has(region)) return;
   const stack = `prod-${region}`;
   const server = estate.addPoolServer({ product: "RS 2000 G12", site: REGIONS[region].netcupSite });
-  const keyFile = join(estate.dir, "provisioning-key");
-  writeFileSync(keyFile, estate.privateKey, { mode: 0o600 });
   const dir = hubWorkDir(stack, estateHubConfig({
     stack, zoneId: estate.zoneId, zoneName: ZONE_NAME, managementCidrs: [`${ESTATE_NETWORK.gateway}/32`],
-    publicKey: estate.publicKey, privateKeyFile: keyFile, registryHost: `127.0.0.1:${estate.registryPort}`,
+    publicKey: estate.publicKey, registryHost: `127.0.0.1:${estate.registryPort}`,
     netcupServerName: server.name, netcupApiUrl: estate.scp.apiUrl, netcupTokenUrl: estate.scp.tokenUrl,
     cloudflareApiUrl: estate.cloudflare.apiUrl, images: estateHubImages(estate.pins, "s1"), region,
   }));

@@ -48,7 +48,6 @@ export interface EstateHubInputs {
   readonly zoneName: string;
   readonly managementCidrs: readonly string[];
   readonly publicKey: string;
-  readonly privateKeyFile: string;
   readonly registryHost: string;
   readonly netcupServerName: string;
   readonly netcupApiUrl: string;
@@ -100,7 +99,6 @@ export function estateHubConfig(inputs: EstateHubInputs): Record<string, unknown
     "letsbe-hub:environment": { LOG_LEVEL: "debug" },
     // No ACME server is part of this estate: the hub keeps its placeholder certificate.
     "letsbe-hub:issueCertificate": "false",
-    "letsbe-hub:sshIdentityFile": inputs.privateKeyFile,
     "cloudflare:baseUrl": inputs.cloudflareApiUrl,
   };
 }
