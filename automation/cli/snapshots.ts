@@ -1,6 +1,6 @@
 /**
  * `letsbe fleet snapshots [--dry-run] [--keep N] [--gap S] [--parallel N] [--status-file F] [--json]`
- * and `letsbe tenant revert <slug> --snapshot NAME --confirm <slug>`. They speak to the providers
+ * `letsbe tenant snapshots <slug>` and `letsbe tenant revert <slug> --snapshot NAME --confirm <slug>`. They speak to the providers
  * only (no Pulumi backend, no workspace): `LETSBE_SECRET_NETCUP_REFRESH_TOKEN`,
  * `LETSBE_SECRET_HCLOUD_TOKEN` (or their `_FILE` forms). Exit 0 done, 1 a snapshot or revert
  * failed (the status file says which), 2 usage.
@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { InvalidInputError, SLUG_PATTERN } from "../../tenants/schema";
 import { providersFromEnv } from "../snapshots/providers";
-import { RevertError, revertTenant } from "../snapshots/revert";
+import { RevertError, findTarget, revertTenant } from "../snapshots/revert";
 import { type TenantResult, runFailed, runSnapshots } from "../snapshots/run";
 import { DEFAULT_STATUS_FILE, statusDocument, writeStatus } from "../snapshots/status";
 import { SNAPSHOT_PREFIX, errorText } from "../snapshots/types";
@@ -30,7 +30,7 @@ const revertFlags = z.object({
 });
 
 function line(r: TenantResult): string {
-  const removed = r.removed.length > 0 ? `, removed ${r.removed.join(" ")}` : "";
+  const removed = r.removed.length > 0 ? `, ${r.status === "would-take" ? "would remove" : "removed"} ${r.removed.join(" ")}` : "";
   const what = r.status === "failed" ? `FAILED: ${r.error ?? ""}` : r.status === "skipped" ? `skipped: ${r.snapshot ?? ""} is today's` : `${r.status === "would-take" ? "would take" : "took"} ${r.snapshot ?? ""}${removed}`;
   return `${r.slug.padEnd(32)} ${r.provider.padEnd(7)} ${r.group.padEnd(22)} ${what} (kept ${r.kept})\n`;
 }
@@ -66,9 +66,27 @@ export function registerSnapshotCommands(program: Command, io: CliIo, setCode: (
       setCode(runFailed(report) ? 1 : 0);
     });
 
+  tenant.command("snapshots <slug>")
+    .description("list the daily snapshots a tenant's server has, oldest first")
+    .action(async (slug: string) => {
+      if (!SLUG_PATTERN.test(slug)) throw new InvalidInputError([{ source: "tenant snapshots", path: "<slug>", message: `"${slug}" must match ${SLUG_PATTERN.source}` }]);
+      const providers = providersFromEnv(io.env);
+      try {
+        const { provider, target } = await findTarget(providers, slug);
+        const snapshots = await provider.list(target);
+        io.out(`${slug}: server ${target.serverId} (${target.provider}, ${target.group}), ${snapshots.length} snapshot(s)\n`);
+        for (const s of snapshots) io.out(`  ${s.name}  ${s.createdAt}\n`);
+        setCode(0);
+      } catch (error) {
+        if (error instanceof RevertError && error.usage) throw new InvalidInputError([{ source: "tenant snapshots", path: "", message: error.message }]);
+        io.err(`letsbe: tenant snapshots ${slug}: ${errorText(error)}\n`);
+        setCode(1);
+      }
+    });
+
   tenant.command("revert <slug>")
     .description("put a tenant's server disk back to one of its daily snapshots (data since then is lost)")
-    .requiredOption("--snapshot <name>", "the snapshot (see the status file or `fleet snapshots --dry-run`)")
+    .requiredOption("--snapshot <name>", "the snapshot (`tenant snapshots <slug>` lists them)")
     .requiredOption("--confirm <slug>", "repeat the slug to confirm")
     .action(async (slug: string, opts: { snapshot: string; confirm: string }) => {
       if (!SLUG_PATTERN.test(slug)) throw new InvalidInputError([{ source: "tenant revert", path: "<slug>", message: `"${slug}" must match ${SLUG_PATTERN.source}` }]);

@@ -54,7 +54,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Groups in a stable order, each with its tenants by slug. */
 export function staggerPlan(targets: readonly SnapshotTarget[]): Array<{ group: string; targets: SnapshotTarget[] }> {
   const groups = new Map<string, SnapshotTarget[]>();
-  for (const t of [...targets].sort((a, b) => a.slug.localeCompare(b.slug))) groups.set(t.group, [...(groups.get(t.group) ?? []), t]);
+  for (const t of [...targets].sort((a, b) => a.slug.localeCompare(b.slug))) {
+    const list = groups.get(t.group) ?? [];
+    list.push(t);
+    groups.set(t.group, list);
+  }
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([group, list]) => ({ group, targets: list }));
 }
 

@@ -90,6 +90,25 @@ describe("letsbe fleet snapshots / tenant revert", () => {
     expect(c.out.join("")).toMatch(/nord\s+netcup\s+netcup:Nuremberg\s+FAILED: snapshot letsbe-daily-\S+ failed/);
   });
 
+  it("lists a tenant's snapshots, the one to revert to among them", async () => {
+    const c = cli();
+    expect(await c.run("tenant", "snapshots", "west")).toBe(EXIT.ok);
+    const name = readStatus().tenants.west.snapshot ?? "";
+    expect(c.out.join("")).toMatch(new RegExp(`^west: server ${hetznerId} \\(hetzner, hetzner:fsn1-dc14\\), 1 snapshot\\(s\\)\n  ${name}  \\S+\n$`));
+  });
+
+  it("a provider that cannot be listed fails the run (exit 1) and is named in the status, while the other provider's tenants are snapshotted", async () => {
+    for (const s of scp.servers.values()) s.snapshots = [];
+    const c = cli({ LETSBE_SECRET_HCLOUD_TOKEN: "not-the-token" });
+    expect(await c.run("fleet", "snapshots", "--gap", "0", "--status-file", join(dir, "other-status.json"))).toBe(EXIT.failed);
+    const status = JSON.parse(readFileSync(join(dir, "other-status.json"), "utf8")) as { status: string; provider_errors: Array<{ provider: string; error: string }>; tenants: Record<string, { status: string }> };
+    expect(status.status).toBe("failed");
+    expect(status.provider_errors).toEqual([{ provider: "hetzner", error: "listing servers failed: Hetzner: GET /servers: 401 unauthorized: unable to authenticate" }]);
+    expect(Object.keys(status.tenants).sort()).toEqual(["nord", "sued"]);
+    expect(c.err.join("")).toContain("fleet snapshots: hetzner: listing servers failed");
+    expect(c.err.join("")).not.toContain("not-the-token");
+  });
+
   it("reverts one tenant after the slug is confirmed", async () => {
     const name = readStatus().tenants.west.snapshot ?? "";
     hetzner.diskOf.set(hetznerId, "west-changed");
