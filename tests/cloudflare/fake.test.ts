@@ -112,7 +112,7 @@ describe("fake Cloudflare DNS records", () => {
     const spec = loadSpec() as { paths: Record<string, Record<string, { operationId: string; "x-source"?: string }>>; components: { schemas: Record<string, { "x-source"?: string }> } };
     const ops = Object.entries(spec.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op] as const));
     expect(ops.map(([key]) => key).sort()).toEqual([
-      "DELETE /zones/{zone_id}/dns_records/{dns_record_id}", "GET /zones/{zone_id}", "GET /zones/{zone_id}/dns_records",
+      "DELETE /zones/{zone_id}/dns_records/{dns_record_id}", "GET /zones", "GET /zones/{zone_id}", "GET /zones/{zone_id}/dns_records",
       "GET /zones/{zone_id}/dns_records/{dns_record_id}", "PATCH /zones/{zone_id}/dns_records/{dns_record_id}",
       "POST /zones/{zone_id}/dns_records", "PUT /zones/{zone_id}/dns_records/{dns_record_id}",
     ]);

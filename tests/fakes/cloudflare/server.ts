@@ -2,22 +2,26 @@
  * A fake of Cloudflare's API v4 DNS records (and zone details) on 127.0.0.1, random port. Every
  * request is validated against the description excerpt (./openapi.json) and every answer the
  * fake gives too; whatever falls outside it is recorded in `violations` (a test asserts it is
- * empty) and answered with an error in Cloudflare's envelope. Bearer tokens are checked.
+ * empty) and answered with an error in Cloudflare's envelope. Bearer tokens are checked, with their
+ * zone scopes (./tokens.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
 import type { Operation } from "openapi-backend";
 import { CfError, FakeRecord, FakeZone, RecordFields, SeedZone, buildZone, conflict, patched, recordBody, recordFrom, zoneBody } from "./model";
 import { createValidator, type CfValidator } from "./spec";
-import { closeLocal, listenLocal, readBody } from "../http";
+import { closeLocal, readBody } from "../http";
+import { TokenBook, TokenScope, newToken } from "./tokens";
 
 export const API_BASE = "/client/v4";
 export const TOKEN_PATTERN = /^[0-9A-Za-z_-]{40,80}$/;
 
 export interface FakeCloudflareOptions {
   readonly zones: readonly SeedZone[];
-  /** Accepted API token. Default - a random one (see `token`). */
+  /** The platform token (every zone). Default - a random one (see `token`). */
   readonly token?: string;
+  /** Address to listen on. Default - 127.0.0.1 (a host container reaches the fake at its network's gateway). */
+  readonly host?: string;
 }
 
 export interface LoggedCall {
@@ -41,12 +45,14 @@ export class FakeCloudflare {
   readonly records = new Map<string, FakeRecord>();
   readonly log: LoggedCall[] = [];
   readonly violations: string[] = [];
+  private readonly tokens = new TokenBook();
   private baseUrl = "";
   private readonly http = createServer((req, res) => void this.handle(req, res));
 
   private constructor(private readonly validator: CfValidator, options: FakeCloudflareOptions) {
-    this.token = options.token ?? randomBytes(30).toString("base64url");
+    this.token = options.token ?? newToken();
     if (!TOKEN_PATTERN.test(this.token)) throw new Error("fake Cloudflare: the token must match ^[0-9A-Za-z_-]{40,80}$");
+    this.tokens.add(this.token, {});
     for (const seed of options.zones) {
       const zone = buildZone(seed);
       this.zones.set(zone.id, zone);
@@ -55,8 +61,18 @@ export class FakeCloudflare {
 
   static async start(options: FakeCloudflareOptions): Promise<FakeCloudflare> {
     const fake = new FakeCloudflare(await createValidator(), options);
-    fake.baseUrl = await listenLocal(fake.http);
+    const host = options.host ?? "127.0.0.1";
+    await new Promise<void>((resolve) => fake.http.listen(0, host, resolve));
+    fake.baseUrl = `http://${host}:${(fake.http.address() as AddressInfo).port}`;
     return fake;
+  }
+
+  /** A token with Zone Read and DNS Write on exactly these zones (by id), as a tenant's credential. */
+  issueZoneToken(zoneIds: readonly string[]): string {
+    for (const id of zoneIds) if (!this.zones.has(id)) throw new Error(`fake Cloudflare: no zone ${id} to scope a token to`);
+    const token = newToken();
+    this.tokens.add(token, { zoneIds: new Set(zoneIds) });
+    return token;
   }
 
   /** What a client takes as its base URL (`https://api.cloudflare.com/client/v4` for the real one). */
@@ -121,8 +137,9 @@ export class FakeCloudflare {
       this.violations.push(`${where}: request breaks the description: ${problems.join("; ")}`);
       return failure({ status: 400, code: 1004, message: `DNS Validation Error: ${problems[0]}` });
     }
-    if (token !== this.token) return failure({ status: 403, code: 10000, message: "Authentication error" });
-    const reply = this.route(op, path, url.searchParams, body as RecordFields | undefined);
+    const scope = this.tokens.scopeOf(token);
+    if (!scope) return failure({ status: 403, code: 10000, message: "Authentication error" });
+    const reply = this.route(op, path, url.searchParams, body as RecordFields | undefined, scope);
     const answerProblems = this.validator.validateResponse(op, reply.status, reply.body);
     if (answerProblems.length > 0) {
       this.violations.push(`${where}: the fake's ${reply.status} answer breaks the description: ${answerProblems.join("; ")}`);
@@ -131,8 +148,11 @@ export class FakeCloudflare {
     return reply;
   }
 
-  private route(op: Operation, path: string, query: URLSearchParams, fields: RecordFields | undefined): Reply {
+  private route(op: Operation, path: string, query: URLSearchParams, fields: RecordFields | undefined, scope: TokenScope): Reply {
+    if (op.operationId === "zones-get") return { status: 200, ...this.listZones(query, scope) };
     const [, , zoneId, , recordId] = path.split("/");
+    // Outside the token's zones Cloudflare cannot tell the zone exists: the same refusal for both.
+    if (!TokenBook.mayUseZone(scope, zoneId)) return failure({ status: 403, code: 10000, message: "Authentication error" });
     const zone = this.zones.get(zoneId);
     if (!zone) return failure({ status: 404, code: 7003, message: `Could not route to /zones/${zoneId}, perhaps your object identifier is invalid?` });
     const record = recordId === undefined ? undefined : this.records.get(recordId);
@@ -166,6 +186,20 @@ export class FakeCloudflare {
     if (error) return failure(error);
     this.records.set(candidate.id, candidate);
     return { status: 200, body: envelope(recordBody(candidate)) };
+  }
+
+  /** GET /zones: the zones the token may read, by exact name when asked. */
+  private listZones(query: URLSearchParams, scope: TokenScope): { body: unknown } {
+    const name = query.get("name")?.toLowerCase();
+    const all = [...this.zones.values()].filter((z) => TokenBook.mayUseZone(scope, z.id) && (name === undefined || z.name === name));
+    const perPage = Number(query.get("per_page") ?? 20);
+    const page = Number(query.get("page") ?? 1);
+    const slice = all.slice((page - 1) * perPage, page * perPage);
+    return {
+      body: envelope(slice.map(zoneBody), {
+        result_info: { page, per_page: perPage, count: slice.length, total_count: all.length, total_pages: Math.max(1, Math.ceil(all.length / perPage)) },
+      }),
+    };
   }
 
   private list(zone: FakeZone, query: URLSearchParams): { body: unknown } {
