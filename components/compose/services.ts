@@ -87,7 +87,7 @@ export const CORE_SERVICES = {
 export const MAIL_CONTAINER_PORTS = [25, 465, 587, 993] as const;
 
 export const DATABASE_RUNTIME = {
-  postgres: { dataPath: "/var/lib/postgresql/data", probe: "pg_isready -q -U \"$$POSTGRES_USER\"", generated: ["POSTGRES_PASSWORD"] },
+  postgres: { dataPath: "/var/lib/postgresql/data", probe: "pg_isready -q -h 127.0.0.1 -U \"$$POSTGRES_USER\"", generated: ["POSTGRES_PASSWORD"] },
   mysql: { dataPath: "/var/lib/mysql", probe: "mysqladmin ping -h 127.0.0.1 --silent", generated: ["MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD"] },
   redis: { dataPath: "/data", probe: "redis-cli ping", generated: [] as string[] },
 } as const;

@@ -33,7 +33,7 @@ export const HUB_SERVICES: Readonly<Record<HubServiceId, HubService>> = {
   postgres: {
     containerName: "letsbe-hub-db",
     containerPort: 5432,
-    healthCheck: ["CMD-SHELL", `pg_isready -U ${HUB_DB.user} -d ${HUB_DB.name}`],
+    healthCheck: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -U ${HUB_DB.user} -d ${HUB_DB.name}`],
   },
   // Next.js standalone; nginx proxies every route to 127.0.0.1:3847 (seed 001 §2.2).
   hubWebApi: { containerName: "letsbe-hub", containerPort: 3000, hostPort: 3847, healthCheck: httpHealth(3000, "/api/health") },
