@@ -50,6 +50,27 @@ export function hostFirewallProblems(script: string): string[] {
   return problems;
 }
 
+/** RFC 1918 and the shared address space (RFC 6598): where a WireGuard network may live. */
+export function isPrivateIpv4(address: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  if (!m || m.slice(1).some((o) => Number(o) > 255)) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+}
+
+/**
+ * The firewall and ssh stages of a WireGuard spoke take `LB_SSH_TUNNEL="IFACE ADDRESS"` and put
+ * SSH on that address alone (components/host/scripts/stages/ssh.sh): it must be a tunnel address,
+ * not a public one.
+ */
+export function tunnelProblems(script: string): string[] {
+  const tunnel = assignment(script, "LB_SSH_TUNNEL");
+  if (tunnel === undefined) return [];
+  const [iface, address, ...rest] = tunnel.trim().split(/\s+/);
+  if (!iface || !address || rest.length > 0) return [`LB_SSH_TUNNEL must be "IFACE ADDRESS", not "${tunnel}"`];
+  return isPrivateIpv4(address) ? [] : [`SSH would listen on ${address}, which is not a private tunnel address (10/8, 172.16/12, 192.168/16, 100.64/10)`];
+}
+
 /**
  * The SSH ports of a Hetzner firewall: 22, the port its label names, and the port of any rule
  * described as SSH, so a moved SSH port (the tenant's sshPort, as ufw has it) is held too.
@@ -68,7 +89,8 @@ export function hetznerSshPorts(props: Record<string, unknown>, rules: readonly 
 
 export const noPublicSsh: ResourceValidationPolicy = {
   name: "no-public-ssh",
-  description: "No Hetzner firewall rule and no host ufw stage opens the SSH port to 0.0.0.0/0 or ::/0: ufw's LB_SSH_PORT; on Hetzner 22, "
+  description: "No Hetzner firewall rule and no host ufw stage opens the SSH port to 0.0.0.0/0 or ::/0: ufw's LB_SSH_PORT; "
+    + "a WireGuard spoke's SSH (LB_SSH_TUNNEL) listens on a private tunnel address; on Hetzner 22, "
     + "the firewall's ssh-port label and any rule described as SSH. At preview, a rule whose port is not known yet counts as covering SSH; "
     + "one whose sources are not known yet, and a rule list or script not known yet, are judged at update.",
   enforcementLevel: "mandatory",
@@ -79,7 +101,9 @@ export const noPublicSsh: ResourceValidationPolicy = {
     if (args.type === TYPES.remoteCommand) {
       for (const field of ["create", "update"]) {
         const script = read(() => args.props[field]);
-        if (script.known && typeof script.value === "string") for (const problem of hostFirewallProblems(script.value)) report(`${args.name}: ${problem}`);
+        if (script.known && typeof script.value === "string") {
+          for (const problem of [...hostFirewallProblems(script.value), ...tunnelProblems(script.value)]) report(`${args.name}: ${problem}`);
+        }
       }
       return;
     }

@@ -19,6 +19,12 @@ export interface HetznerVpsArgs {
   readonly sshPort?: number;
   /** Extra public TCP ports beyond 80 and 443 (mail ports when a mail tool is chosen). */
   readonly extraPublicTcpPorts?: readonly number[];
+  /**
+   * The WireGuard listen port on a region's hub (components/hub/wireguard.ts), open to everyone:
+   * spokes dial in from wherever they are, and WireGuard answers no unauthenticated packet.
+   * Spokes need no rule: they dial out, and Hetzner firewalls are stateful. Default - none.
+   */
+  readonly wireguardPort?: number;
   readonly labels: Readonly<Record<string, string>>;
   /** Protect the server and its addresses from deletion. Default - true. */
   readonly protect?: boolean;
@@ -31,15 +37,25 @@ function publicRule(port: number, description: string): hcloud.types.input.Firew
 }
 
 /** The firewall a tenant server sits behind: web from anywhere, SSH only from management. */
-export function tenantFirewallRules(args: Pick<HetznerVpsArgs, "managementCidrs" | "extraPublicTcpPorts" | "sshPort">): hcloud.types.input.FirewallRule[] {
+export function tenantFirewallRules(args: Pick<HetznerVpsArgs, "managementCidrs" | "extraPublicTcpPorts" | "sshPort" | "wireguardPort">): hcloud.types.input.FirewallRule[] {
   const sshPort = checkedSshPort(args.sshPort);
   return [
     publicRule(80, "http"),
     publicRule(443, "https"),
     ...(args.extraPublicTcpPorts ?? []).map((port) => publicRule(port, "mail")),
+    ...(args.wireguardPort === undefined ? [] : [{ ...publicRule(checkedWireguardPort(args.wireguardPort), "wireguard"), protocol: "udp" as const }]),
+    // With the WireGuard network this rule is first contact only: after the switch sshd listens
+    // on the tunnel address alone and ufw drops SSH on the public one.
     { direction: "in", protocol: "tcp", port: String(sshPort), sourceIps: [...args.managementCidrs], description: "ssh from management" },
     { direction: "in", protocol: "icmp", sourceIps: ANYWHERE, description: "icmp" },
   ];
+}
+
+function checkedWireguardPort(port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new pulumi.InputPropertyError({ propertyPath: "wireguardPort", reason: `wireguardPort must be a UDP port (1-65535), not ${String(port)}` });
+  }
+  return port;
 }
 
 function checkedSshPort(port: number | undefined): number {

@@ -58,6 +58,13 @@ export interface BaseStagesArgs {
   readonly server: StageServer;
   /** Other resources the first stage waits for. */
   readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /**
+   * A WireGuard spoke (components/hub/wireguard.ts createWireguardSpoke): given the pinned public
+   * connection and the host-key record, makes first contact and returns the tunnel connection
+   * every stage then uses, and what the first stage waits for. Default - none (public address).
+   */
+  readonly viaTunnel?: (pinned: pulumi.Output<command.types.input.remote.ConnectionArgs>, hostKey: command.remote.Command)
+    => { readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>; readonly ready: pulumi.Resource };
 }
 
 export interface BaseStagesResult {
@@ -160,14 +167,16 @@ export function createBaseStages(name: string, args: BaseStagesArgs, opts: pulum
     create: RECORD_HOST_KEY_COMMAND,
     triggers: [identity],
   }, { ...opts, dependsOn: [args.server.server, ...(args.dependsOn ?? [])] });
-  const connection = pinnedConnection(args.connection, hostKey.stdout);
+  const pinned = pinnedConnection(args.connection, hostKey.stdout);
+  const tunnel = args.viaTunnel?.(pinned, hostKey);
+  const connection = tunnel ? tunnel.connection : pinned;
   const values: Record<StageSecret, pulumi.Input<string>> = {
     CLOUDFLARE_DNS_TOKEN: args.secrets.cloudflareDnsToken,
     REGISTRATION_TOKEN: args.secrets.registrationToken ?? "",
     BACKUP_RCLONE_CONFIG: args.secrets.backupRcloneConfig ?? "",
   };
   const stages: Partial<Record<BaseStage, command.remote.Command>> = {};
-  let previous: pulumi.Input<pulumi.Resource>[] = [hostKey];
+  let previous: pulumi.Input<pulumi.Resource>[] = [tunnel ? tunnel.ready : hostKey];
   for (const plan of planBaseStages(args.params)) {
     const run = createStage(`${name}-${plan.name}`, plan, { connection, identity, stdin: stageSecrets(plan.secrets, values), dependsOn: previous }, opts);
     stages[plan.name] = run;

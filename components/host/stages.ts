@@ -49,6 +49,14 @@ export interface HostParams {
   readonly sshPort?: number;
   /** Extra public TCP ports beyond 80 and 443 (mail ports when a mail tool is chosen). Default - none. */
   readonly publicTcpPorts?: readonly number[];
+  /** Public UDP ports (the WireGuard hub's listen port). Default - none. */
+  readonly publicUdpPorts?: readonly number[];
+  /**
+   * This host's address on the WireGuard management network (a spoke): once the tunnel works,
+   * sshd listens there alone and ufw lets SSH in on the tunnel only (components/hub/wireguard.ts).
+   * Default - none (SSH from the management CIDRs on the public address).
+   */
+  readonly sshTunnelAddress?: string;
   /** ACME account e-mail. */
   readonly acmeEmail: string;
   /** ACME directory URL. Default - certbot's (Let's Encrypt production). */
@@ -164,6 +172,12 @@ export function sha256(...parts: string[]): string {
   return hash.digest("hex");
 }
 
+/** The interface wireguard.sh makes; firewall and ssh read `LB_SSH_TUNNEL="IFACE ADDRESS"`. */
+export const WG_INTERFACE = "wg-letsbe";
+function tunnelParam(p: HostParams): Record<string, string> {
+  return p.sshTunnelAddress ? { LB_SSH_TUNNEL: `${WG_INTERFACE} ${p.sshTunnelAddress}` } : {};
+}
+
 function stageParams(stage: BaseStage, p: HostParams): Record<string, string> {
   const sshPort = String(p.sshPort ?? 22);
   switch (stage) {
@@ -174,9 +188,11 @@ function stageParams(stage: BaseStage, p: HostParams): Record<string, string> {
         LB_MGMT_CIDRS: [...p.managementCidrs].sort().join(" "),
         LB_SSH_PORT: sshPort,
         LB_PUBLIC_TCP_PORTS: [...(p.publicTcpPorts ?? [])].sort((a, b) => a - b).join(" "),
+        ...(p.publicUdpPorts?.length ? { LB_PUBLIC_UDP_PORTS: [...p.publicUdpPorts].sort((a, b) => a - b).join(" ") } : {}),
+        ...tunnelParam(p),
       };
     case "ssh":
-      return { LB_SSH_PORT: sshPort };
+      return { LB_SSH_PORT: sshPort, ...tunnelParam(p) };
     case "layout":
       return p.backupRemote ? { LB_BACKUP_REMOTE: p.backupRemote } : {};
     case "fail2ban":

@@ -102,6 +102,18 @@ lb_secret() {
   printf '%s' "${!var:-}"
 }
 
+# lb_tunnel_up IFACE: the WireGuard interface exists and has had a handshake in the last 3 minutes
+# (keepalives renew it every 2). SSH moves onto the tunnel only then, so a switch never locks out.
+lb_tunnel_up() {
+  local now _key ts
+  command -v wg >/dev/null && ip link show "$1" >/dev/null 2>&1 || return 1
+  now="$(date +%s)"
+  while read -r _key ts; do
+    if [[ "$ts" =~ ^[0-9]+$ ]] && ((ts > 0 && now - ts < 180)); then return 0; fi
+  done < <(wg show "$1" latest-handshakes 2>/dev/null)
+  return 1
+}
+
 lb_require() {
   local name
   for name in "$@"; do [[ -n "${!name:-}" ]] || lb_fail "parameter $name is required by stage ${LB_STAGE:-?}"; done

@@ -13,6 +13,13 @@ lb_ufw_wanted() {
   echo "ufw allow 80/tcp"
   echo "ufw allow 443/tcp"
   for port in ${LB_PUBLIC_TCP_PORTS:-}; do echo "ufw allow $port/tcp"; done
+  for port in ${LB_PUBLIC_UDP_PORTS:-}; do echo "ufw allow $port/udp"; done
+  # LB_SSH_TUNNEL="IFACE ADDRESS": SSH only on the WireGuard interface once the tunnel works;
+  # until then (a fresh host) from the management CIDRs too, so first contact still gets in.
+  if [[ -n "${LB_SSH_TUNNEL:-}" ]]; then
+    echo "ufw allow in on ${LB_SSH_TUNNEL%% *} to any port $LB_SSH_PORT proto tcp"
+    lb_tunnel_up "${LB_SSH_TUNNEL%% *}" && return 0
+  fi
   for cidr in $LB_MGMT_CIDRS; do
     # ufw lists a single address without its /32 or /128; compare in its form.
     cidr="${cidr%/32}"

@@ -23,11 +23,25 @@ stage_main() {
   fi
   # A socket-activated sshd takes its port from ssh.socket, not from Port.
   if systemctl is-active --quiet ssh.socket; then lb_fail "sshd runs socket-activated (ssh.socket): its Port setting would not apply"; fi
+  # LB_SSH_TUNNEL="IFACE ADDRESS" (WireGuard stage): sshd listens on the tunnel address alone,
+  # once the tunnel works; before that (a fresh host) it stays where first contact reaches it.
+  local listen="" tunnel_iface tunnel_address
+  if [[ -n "${LB_SSH_TUNNEL:-}" ]]; then
+    read -r tunnel_iface tunnel_address <<<"$LB_SSH_TUNNEL"
+    # At boot sshd can bind the tunnel address only after wg-quick made it.
+    lb_put /etc/systemd/system/ssh.service.d/10-letsbe-tunnel.conf 0644 root:root <<UNIT
+[Unit]
+Wants=wg-quick@$tunnel_iface.service
+After=wg-quick@$tunnel_iface.service
+UNIT
+    if [[ $LB_LAST_CHANGED == 1 ]]; then systemctl daemon-reload; fi
+    if lb_tunnel_up "$tunnel_iface"; then listen=$'\n'"ListenAddress $tunnel_address"; else lb_log "tunnel $tunnel_iface not up yet: sshd keeps every address"; fi
+  fi
   # 00- sorts first: sshd keeps the first value it reads for a keyword (Port adds up instead,
   # which the check of the effective configuration below catches).
   lb_put /etc/ssh/sshd_config.d/00-letsbe.conf 0600 root:root <<CONF
 # Managed by LetsBe bootstrap. The port is the one ufw (and a cloud firewall) opens to management.
-Port $LB_SSH_PORT
+Port $LB_SSH_PORT$listen
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
@@ -59,6 +73,9 @@ CONF
   local effective line
   effective="$(sshd -T -C user=root,host=localhost,addr=127.0.0.1)"
   [[ "$(grep '^port ' <<<"$effective")" == "port $LB_SSH_PORT" ]] || lb_fail "sshd does not listen on port $LB_SSH_PORT alone (another Port line adds to it)"
+  if [[ -n "$listen" ]] && [[ "$(grep '^listenaddress ' <<<"$effective")" != "listenaddress $tunnel_address:$LB_SSH_PORT" ]]; then
+    lb_fail "sshd does not listen on the tunnel address $tunnel_address alone"
+  fi
   for line in "${LB_SSHD_EFFECTIVE[@]}"; do
     grep -qx "$line" <<<"$effective" || lb_fail "sshd does not end up with '$line' (another drop-in overrides it)"
   done

@@ -1,0 +1,210 @@
+/**
+ * The WireGuard management network of a region: the hub is the WireGuard hub and SSH bastion,
+ * every tenant host a spoke with its own key pair (made on the host; only the public key leaves
+ * it) and a tunnel address. Plans the three runs of components/host/scripts/stages/wireguard.sh
+ * (hub, spoke, and the spoke's peer entry on the hub) and the connection that reaches a spoke
+ * through the hub once its SSH has moved onto the tunnel.
+ */
+import { join } from "node:path";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { StageResourceArgs, createStage } from "../host";
+import { BOOTSTRAP_DIR, Stage, bundleScript, scriptsDir, sha256, stage, stageCommand } from "../host/stages";
+
+export const WG_STAGE = "wireguard";
+export const WG_DEFAULT_PORT = 51820;
+
+const ipv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, "must be an IPv4 address");
+const wgKey = z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "must be a WireGuard public key (44 characters of base64)");
+
+/** A region's management network: `network` is a CIDR, the hub holds its first address. */
+export const WireguardNetworkSchema = z.object({
+  network: z.string().regex(/^[\d.]+\/(1[6-9]|2[0-9])$/, "must be an IPv4 CIDR with a prefix of /16 to /29"),
+  port: z.number().int().min(1).max(65535).default(WG_DEFAULT_PORT),
+}).strict();
+export type WireguardNetwork = z.infer<typeof WireguardNetworkSchema>;
+
+function toInt(address: string): number {
+  return address.split(".").reduce((n, part) => n * 256 + Number(part), 0);
+}
+function toAddress(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+}
+
+/** First and last usable host numbers of the network, and the hub's (the first). */
+export function networkRange(network: string): { first: number; last: number; prefix: number } {
+  const [base, bits] = network.split("/");
+  ipv4.parse(base);
+  const prefix = Number(bits);
+  const size = 2 ** (32 - prefix);
+  const start = toInt(base);
+  if (start % size !== 0) throw new Error(`WireGuard network ${network}: ${base} is not the start of a /${prefix}`);
+  return { first: start + 1, last: start + size - 2, prefix };
+}
+
+export function hubTunnelAddress(network: string): string {
+  return toAddress(networkRange(network).first);
+}
+
+/**
+ * The lowest free spoke address of `network`, given the addresses the region's spokes already
+ * hold (every tenant stack's `tunnelAddress` in the backend). An address outside the network, or
+ * one held twice, is an error naming it: the record itself must be sound before it grows.
+ */
+export function allocateTunnelAddress(network: string, taken: readonly string[]): string {
+  const { first, last } = networkRange(network);
+  const used = new Set<number>();
+  for (const address of taken) {
+    const n = toInt(ipv4.parse(address));
+    if (n <= first || n > last) throw new Error(`tunnel address ${address} is not a spoke address of ${network}`);
+    if (used.has(n)) throw new Error(`tunnel address ${address} is held by two spokes`);
+    used.add(n);
+  }
+  for (let n = first + 1; n <= last; n++) if (!used.has(n)) return toAddress(n);
+  throw new Error(`WireGuard network ${network} is full (${last - first} spokes)`);
+}
+
+function wgStage(label: string, params: Record<string, string>, file = WG_STAGE): Stage {
+  const remotePath = `${BOOTSTRAP_DIR}/${file}.sh`;
+  const script = bundleScript(WG_STAGE, join(scriptsDir(), "stages", `${WG_STAGE}.sh`));
+  return stage(label, [{ name: "script", remotePath, content: script }], stageCommand(WG_STAGE, remotePath, params, false));
+}
+
+/** The hub's interface; `managementCidrs` are the sources whose root may jump to the spokes. */
+export function planHubWireguard(net: WireguardNetwork, managementCidrs: readonly string[]): Stage {
+  const { prefix } = networkRange(net.network);
+  if (managementCidrs.length === 0) throw new Error("planHubWireguard: managementCidrs is empty (nobody could jump to the spokes)");
+  return wgStage("wireguard-hub", {
+    LB_WG_ROLE: "hub",
+    LB_WG_ADDRESS: `${hubTunnelAddress(net.network)}/${prefix}`,
+    LB_WG_PORT: String(net.port),
+    LB_MGMT_CIDRS: [...managementCidrs].sort().join(" "),
+  });
+}
+
+export interface SpokeArgs {
+  readonly network: WireguardNetwork;
+  /** This spoke's tunnel address (allocateTunnelAddress). */
+  readonly address: string;
+  /** The hub's public address, as the spoke reaches it. */
+  readonly hubEndpoint: string;
+  /** The hub's public key (the hub stage's output). */
+  readonly hubPublicKey: string;
+}
+
+export function planSpokeWireguard(args: SpokeArgs): Stage {
+  const { first, last } = networkRange(args.network.network);
+  const n = toInt(ipv4.parse(args.address));
+  if (n <= first || n > last) throw new Error(`spoke tunnel address ${args.address} is not a spoke address of ${args.network.network}`);
+  return wgStage("wireguard-spoke", {
+    LB_WG_ROLE: "spoke",
+    LB_WG_ADDRESS: args.address,
+    LB_WG_HUB_ENDPOINT: `${ipv4.parse(args.hubEndpoint)}:${args.network.port}`,
+    LB_WG_HUB_KEY: wgKey.parse(args.hubPublicKey),
+    LB_WG_HUB_ADDRESS: hubTunnelAddress(args.network.network),
+  });
+}
+
+/**
+ * The spoke's entry on the hub (`state: "absent"` takes it out, for the tenant's delete). Its own
+ * copy of the script per spoke: tenant stacks never write each other's files on the hub.
+ */
+export function planHubPeer(slug: string, publicKey: string, address: string, state: "present" | "absent" = "present", sshPort = 22): Stage {
+  return wgStage(`wireguard-peer-${slug}`, {
+    LB_WG_ROLE: "peer",
+    LB_WG_PEER_NAME: slug,
+    LB_WG_PEER_STATE: state,
+    ...(state === "present" ? { LB_WG_PEER_KEY: wgKey.parse(publicKey), LB_WG_PEER_ADDRESS: ipv4.parse(address), LB_WG_PEER_SSH_PORT: String(sshPort) } : {}),
+  }, `${WG_STAGE}-peer-${slug}`);
+}
+
+/** The public key a hub or spoke run printed (`letsbe-wireguard public-key=KEY`). */
+export function parsePublicKey(stdout: string): string {
+  const m = /^letsbe-wireguard public-key=(\S+)$/m.exec(stdout);
+  if (!m) throw new Error("the wireguard stage printed no 'letsbe-wireguard public-key=' line");
+  return wgKey.parse(m[1]);
+}
+
+/**
+ * How later stages reach a spoke: its tunnel address, through the hub as jump host (the hub's
+ * sshd lets root from the management CIDRs forward to the spokes' SSH and nowhere else).
+ */
+export function tunnelConnection(
+  spoke: command.types.input.remote.ConnectionArgs,
+  tunnelAddress: string,
+  hub: command.types.input.remote.ProxyConnectionArgs,
+): command.types.input.remote.ConnectionArgs {
+  return { ...spoke, host: tunnelAddress, proxy: hub };
+}
+
+type Connection = command.types.input.remote.ConnectionArgs;
+
+export interface WireguardSpokeArgs {
+  readonly slug: string;
+  readonly spoke: SpokeArgs;
+  /** The tenant's SSH port (what the hub's PermitOpen allows). Default - 22. */
+  readonly sshPort?: number;
+  /** The tenant's public address, pinned to the host key recorded at install. */
+  readonly publicConnection: pulumi.Input<Connection>;
+  /** The region's hub (pinned): where the peer entry goes, and the jump host. */
+  readonly hubConnection: pulumi.Input<Connection>;
+  /** `serverIdentity(server)` of the tenant: a reinstalled server sets its tunnel up again. */
+  readonly identity: pulumi.Input<string>;
+  /** What first contact waits for (the host-key record). */
+  readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+export interface WireguardSpoke {
+  /** First contact: key pair and interface, over the public address. */
+  readonly init: command.remote.Command;
+  readonly publicKey: pulumi.Output<string>;
+  /** The spoke's entry on the hub; deleting the tenant takes it out. */
+  readonly peer: command.remote.Command;
+  /** Every later stage's connection: the tunnel address through the hub. */
+  readonly connection: pulumi.Output<Connection>;
+}
+
+/**
+ * First contact over the public address (once per installation and tunnel setting: its trigger
+ * leaves the script out, since after the switch the public address no longer answers SSH), then
+ * the spoke's peer entry on the hub. Every stage after that, the wireguard stage itself again
+ * included, goes through the tunnel; the firewall and ssh stages see the tunnel up on their
+ * first run and put SSH on it alone.
+ */
+export function createWireguardSpoke(name: string, args: WireguardSpokeArgs, opts: pulumi.CustomResourceOptions = {}): WireguardSpoke {
+  const plan = planSpokeWireguard(args.spoke);
+  const triggers = [sha256(plan.command), args.identity];
+  const copy = new command.remote.CopyToRemote(`${name}-wg-init-script`, {
+    connection: args.publicConnection, source: new pulumi.asset.StringAsset(plan.files[0].content), remotePath: plan.files[0].remotePath, triggers,
+  }, { ...opts, dependsOn: args.dependsOn });
+  const init = new command.remote.Command(`${name}-wg-init`, {
+    connection: args.publicConnection, create: plan.command, triggers, logging: "stdoutAndStderr",
+  }, { ...opts, dependsOn: [copy, ...args.dependsOn] });
+  const publicKey = init.stdout.apply(parsePublicKey);
+  const absent = planHubPeer(args.slug, "", "", "absent");
+  const present = publicKey.apply((key) => planHubPeer(args.slug, key, args.spoke.address, "present", args.sshPort ?? 22));
+  const peerScript = new command.remote.CopyToRemote(`${name}-wg-peer-script`, {
+    connection: args.hubConnection, source: new pulumi.asset.StringAsset(absent.files[0].content), remotePath: absent.files[0].remotePath,
+    triggers: [absent.trigger],
+  }, opts);
+  const peer = new command.remote.Command(`${name}-wg-peer`, {
+    connection: args.hubConnection,
+    create: present.apply((p) => p.command),
+    delete: absent.command,
+    triggers: [present.apply((p) => p.trigger)],
+    logging: "stdoutAndStderr",
+  }, { ...opts, dependsOn: [peerScript, init] });
+  // A jump host has no jump host of its own.
+  const connection = pulumi.all([args.publicConnection, args.hubConnection])
+    .apply(([spoke, hub]) => tunnelConnection(spoke, args.spoke.address, { ...hub, proxy: undefined } as command.types.input.remote.ProxyConnectionArgs));
+  return { init, publicKey, peer, connection };
+}
+
+/** The hub's side, after its base stages: its interface and bastion rule; exports its public key. */
+export function createWireguardHub(
+  name: string, net: WireguardNetwork, managementCidrs: readonly string[], args: StageResourceArgs, opts: pulumi.CustomResourceOptions = {},
+): { readonly stage: command.remote.Command; readonly publicKey: pulumi.Output<string> } {
+  const stage = createStage(`${name}-wireguard`, planHubWireguard(net, managementCidrs), args, opts);
+  return { stage, publicKey: stage.stdout.apply(parsePublicKey) };
+}
