@@ -1,11 +1,12 @@
 /**
- * `cloudflare` stand-in: DnsRecord carried out with the requests pulumi-cloudflare v6 (Terraform
+ * `cloudflare` stand-in: DnsRecord (and ApiToken, ./cloudflareToken.ts) carried out with the requests pulumi-cloudflare v6 (Terraform
  * provider v5) makes to API v4, answered by Cloudflare or by tests/fakes/cloudflare. Outputs carry
  * the v6 names; zoneId and type force replacement, as in the real provider.
  */
 import { z } from "zod";
 import { configValue, secret, unwrapAll, unwrapSecret } from "./config";
 import { Props, TypeHandler } from "./generic";
+import { apiTokenHandler } from "./cloudflareToken";
 
 export const DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4";
 const TOKEN = /^[0-9A-Za-z_-]{40,80}$/;
@@ -64,7 +65,7 @@ function endpoint(): { baseUrl: string; token: string } {
   return { baseUrl: baseUrl.replace(/\/+$/, ""), token };
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<unknown> {
+export async function call(method: string, path: string, body?: unknown): Promise<unknown> {
   const { baseUrl, token } = endpoint();
   const res = await fetch(`${baseUrl}${path}`, {
     method,
@@ -154,9 +155,10 @@ const zoneOf = (props: Props): string => {
   if (typeof zoneId !== "string" || !ID.test(zoneId)) throw new Error("cloudflare DnsRecord: the state holds no valid zoneId");
   return zoneId;
 };
-const notFound = (error: unknown) => error instanceof CloudflareError && (error.status === 404 || error.code === 81044);
+export const notFound = (error: unknown) => error instanceof CloudflareError && (error.status === 404 || error.code === 81044);
 
 export const cloudflareHandlers: Readonly<Record<string, TypeHandler>> = {
+  "cloudflare:index/apiToken:ApiToken": apiTokenHandler,
   "cloudflare:index/dnsRecord:DnsRecord": {
     replaceOn: ["zoneId", "type"],
     async create(_urn, inputs) {

@@ -11,7 +11,7 @@ import type { Operation } from "openapi-backend";
 import { CfError, FakeRecord, FakeZone, RecordFields, SeedZone, buildZone, conflict, patched, recordBody, recordFrom, zoneBody } from "./model";
 import { createValidator, type CfValidator } from "./spec";
 import { closeLocal, readBody } from "../http";
-import { TokenBook, TokenScope, newToken } from "./tokens";
+import { IssuedToken, TokenBook, TokenPolicy, TokenScope, newToken } from "./tokens";
 
 export const API_BASE = "/client/v4";
 export const TOKEN_PATTERN = /^[0-9A-Za-z_-]{40,80}$/;
@@ -45,7 +45,7 @@ export class FakeCloudflare {
   readonly records = new Map<string, FakeRecord>();
   readonly log: LoggedCall[] = [];
   readonly violations: string[] = [];
-  private readonly tokens = new TokenBook();
+  readonly tokens = new TokenBook();
   private baseUrl = "";
   private readonly http = createServer((req, res) => void this.handle(req, res));
 
@@ -150,6 +150,7 @@ export class FakeCloudflare {
 
   private route(op: Operation, path: string, query: URLSearchParams, fields: RecordFields | undefined, scope: TokenScope): Reply {
     if (op.operationId === "zones-get") return { status: 200, ...this.listZones(query, scope) };
+    if (path.startsWith("/user/tokens")) return this.tokenRoute(op, path, fields as unknown as { name: string; policies: TokenPolicy[] }, scope);
     const [, , zoneId, , recordId] = path.split("/");
     // Outside the token's zones Cloudflare cannot tell the zone exists: the same refusal for both.
     if (!TokenBook.mayUseZone(scope, zoneId)) return failure({ status: 403, code: 10000, message: "Authentication error" });
@@ -186,6 +187,27 @@ export class FakeCloudflare {
     if (error) return failure(error);
     this.records.set(candidate.id, candidate);
     return { status: 200, body: envelope(recordBody(candidate)) };
+  }
+
+  /** API tokens: only an account-wide token (the platform's, holding API Tokens Write) manages them. */
+  private tokenRoute(op: Operation, path: string, body: { name: string; policies: TokenPolicy[] } | undefined, scope: TokenScope): Reply {
+    if (scope.zoneIds !== undefined) return failure({ status: 403, code: 10000, message: "Authentication error" });
+    const tokenBody = (t: IssuedToken, withValue: boolean) => ({
+      id: t.id, name: t.name, status: "active", issued_on: t.issuedOn, modified_on: t.issuedOn, policies: t.policies, ...(withValue ? { value: t.value } : {}),
+    });
+    if (op.operationId === "user-api-tokens-create-token") {
+      const issued = this.tokens.issue(body?.name ?? "", body?.policies ?? []);
+      return { status: 200, body: envelope(tokenBody(issued, true)) };
+    }
+    const id = decodeURIComponent(path.split("/")[3] ?? "");
+    const token = this.tokens.issued.get(id);
+    // Cloudflare's code for an unknown token id is not in its description: 1003 is the fake's own.
+    if (!token) return failure({ status: 404, code: 1003, message: "Token not found" });
+    if (op.operationId === "user-api-tokens-delete-token") {
+      this.tokens.revoke(id);
+      return { status: 200, body: envelope({ id }) };
+    }
+    return { status: 200, body: envelope(tokenBody(token, false)) };
   }
 
   /** GET /zones: the zones the token may read, by exact name when asked. */

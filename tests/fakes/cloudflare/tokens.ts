@@ -19,6 +19,24 @@ export const newToken = (): string => randomBytes(30).toString("base64url");
 
 export class TokenBook {
   private readonly scopes = new Map<string, TokenScope>();
+  readonly issued = new Map<string, IssuedToken>();
+
+  /** A token made through the API: its scope follows from its policies. */
+  issue(name: string, policies: readonly TokenPolicy[]): IssuedToken {
+    const token: IssuedToken = { id: randomBytes(16).toString("hex"), name, value: newToken(), policies, issuedOn: new Date().toISOString() };
+    this.issued.set(token.id, token);
+    this.add(token.value, scopeOfPolicies(policies));
+    return token;
+  }
+
+  /** Revokes a token made through the API; false when there is none with that id. */
+  revoke(id: string): boolean {
+    const token = this.issued.get(id);
+    if (!token) return false;
+    this.issued.delete(id);
+    this.scopes.delete(token.value);
+    return true;
+  }
 
   add(token: string, scope: TokenScope): void {
     this.scopes.set(token, scope);
@@ -38,4 +56,44 @@ export class TokenBook {
     if (scope.zoneIds === undefined) return { "com.cloudflare.api.account.*": "*" };
     return Object.fromEntries([...scope.zoneIds].map((id) => [`${ZONE_RESOURCE}${id}`, "*"]));
   }
+}
+
+/** Cloudflare's permission group ids (developers.cloudflare.com/fundamentals/api/reference/permissions/). */
+export const PERMISSION_GROUPS = { dnsWrite: "4755a26eedb94da69e1066d98aa820be", zoneRead: "c8fed203ed3043cba015a93ad1616f1f" } as const;
+
+export interface TokenPolicy {
+  readonly effect: "allow" | "deny";
+  readonly permission_groups: ReadonlyArray<{ readonly id: string }>;
+  readonly resources: Readonly<Record<string, string>>;
+}
+
+/** A token made through `POST /user/tokens`, as the API describes it (the value only in the create answer). */
+export interface IssuedToken {
+  readonly id: string;
+  readonly name: string;
+  readonly value: string;
+  readonly policies: readonly TokenPolicy[];
+  readonly issuedOn: string;
+}
+
+/**
+ * The zones a token's policies let it edit DNS in: allow policies with DNS Write, minus deny
+ * policies. `com.cloudflare.api.account.zone.*` or an account resource means every zone (undefined).
+ */
+export function scopeOfPolicies(policies: readonly TokenPolicy[]): TokenScope {
+  let all = false;
+  const allowed = new Set<string>();
+  const denied = new Set<string>();
+  for (const policy of policies) {
+    if (!policy.permission_groups.some((g) => g.id === PERMISSION_GROUPS.dnsWrite)) continue;
+    for (const resource of Object.keys(policy.resources)) {
+      const zone = resource.startsWith(ZONE_RESOURCE) ? resource.slice(ZONE_RESOURCE.length) : undefined;
+      if (policy.effect === "deny") { if (zone) denied.add(zone); continue; }
+      if (zone === undefined || zone === "*") all = true;
+      else allowed.add(zone);
+    }
+  }
+  // A deny under an account-wide allow is not modelled: the token keeps only the zones it names (narrower, never wider).
+  if (all && denied.size === 0) return {};
+  return { zoneIds: new Set([...allowed].filter((z) => !denied.has(z))) };
 }
