@@ -110,14 +110,25 @@ export function serializeLock(lock: LockFile): string {
 
 export const sha256Hex = (bytes: string | Buffer): string => createHash("sha256").update(bytes).digest("hex");
 
-/** Where the lock file lives: beside the catalog, from the sources or from dist/. */
+/**
+ * Where the lock file lives: beside the catalog, from the sources, dist/ or the policy pack's bin/.
+ * The checkout's lock (the folder with Pulumi.yaml), which `pins verify` checks and whose record lies
+ * beside it, wins over the copy the pack carries; outside any checkout (a published pack) the copy serves.
+ */
 export function defaultLockPath(from: string = __dirname): string {
   let dir = from;
+  let nearest: string | undefined;
   for (;;) {
     const candidate = join(dir, "tenants", LOCK_FILE_NAME);
-    if (existsSync(candidate)) return candidate;
+    if (existsSync(candidate)) {
+      if (existsSync(join(dir, "Pulumi.yaml"))) return candidate;
+      nearest ??= candidate;
+    }
     const up = dirname(dir);
-    if (up === dir) throw new Error(`no tenants/${LOCK_FILE_NAME} above ${from}`);
+    if (up === dir) {
+      if (nearest) return nearest;
+      throw new Error(`no tenants/${LOCK_FILE_NAME} above ${from}`);
+    }
     dir = up;
   }
 }

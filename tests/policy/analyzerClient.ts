@@ -4,7 +4,7 @@
  * analyzer protocol shipped in @pulumi/pulumi/proto.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll } from "vitest";
@@ -21,7 +21,9 @@ const emptyPb: any = require(require.resolve("google-protobuf/google/protobuf/em
 /** The repository (found upward, so this also works compiled under dist/). */
 export const ROOT = repoRoot(__dirname);
 const PACK_DIR = join(ROOT, "policy");
-const PACK_MAIN = join(ROOT, "dist", "policy", "index.js");
+/** What the CLI loads: the pack folder's package.json main, built into the folder by `npm run build`. */
+const PACK_BIN = join(PACK_DIR, "bin");
+const PACK_MAIN = join(PACK_BIN, "policy", "index.js");
 
 /**
  * Compiles the repository when the pack's JavaScript is missing or older than a source. tsc
@@ -31,13 +33,15 @@ const PACK_MAIN = join(ROOT, "dist", "policy", "index.js");
 export function ensurePackBuilt(): void {
   const sources = readdirSync(PACK_DIR, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
   const stale = sources.some((f) => {
-    const js = join(ROOT, "dist", "policy", f.replace(/\.ts$/, ".js"));
+    const js = join(PACK_BIN, "policy", f.replace(/\.ts$/, ".js"));
     return !existsSync(js) || statSync(js).mtimeMs < statSync(join(PACK_DIR, f)).mtimeMs;
   });
   if (!stale) return;
-  const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(ROOT, "tsconfig.json")], { encoding: "utf8" });
+  const tsc = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", join(PACK_DIR, "tsconfig.json")], { encoding: "utf8" });
   const packErrors = `${tsc.stdout}${tsc.stderr}`.split("\n").filter((line) => line.startsWith("policy/"));
   if (!existsSync(PACK_MAIN) || packErrors.length > 0) throw new Error(`could not build the policy pack:\n${packErrors.join("\n")}`);
+  // As npm run build does: the pack carries the lock, for use outside a checkout.
+  copyFileSync(join(ROOT, "tenants", "images.lock.json"), join(PACK_BIN, "tenants", "images.lock.json"));
 }
 
 export interface RunningPack {
