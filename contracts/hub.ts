@@ -30,7 +30,8 @@ export type HubOutputs = z.output<typeof hubOutputsSchema>;
 export type HubOutputName = keyof HubOutputs;
 export const HUB_OUTPUT_NAMES = Object.keys(hubOutputsSchema.shape) as HubOutputName[];
 
-const imageRefs = z.record(z.string(), z.string().regex(/@sha256:[0-9a-f]{64}$/, "must be pinned by digest"));
+// `repository:tag@digest`, or `repository:tag` while the image lock holds that tag unverified without a digest.
+const imageRefs = z.record(z.string(), z.string().regex(/^[^\s@]+:[A-Za-z0-9._-]+(?:@sha256:[0-9a-f]{64})?$/, "must be repository:tag, with @sha256:<64 hex digits> where the lock holds a digest"));
 
 /**
  * Everything the hub stack exports: the tenant contract plus what operators and rollouts read
@@ -41,7 +42,7 @@ export const hubStackOutputsSchema = hubOutputsSchema.extend({
   hubIpv6: z.ipv6(),
   hubServerId: z.string().min(1),
   hubServerProvider: z.enum(["netcup", "hetzner"]),
-  /** `repository:tag@digest` per hub service, running now. */
+  /** `repository:tag@digest` per hub service, running now (`repository:tag` where the lock holds no digest). */
   currentImages: imageRefs,
   /** The release before, per service (seed 000 §7.1: the last two digests stay deployable). */
   previousImages: imageRefs,

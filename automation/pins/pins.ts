@@ -20,7 +20,8 @@ export interface ImageName {
   readonly tag: string;
 }
 
-const HUB_REF = /^([a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)+):([A-Za-z0-9._-]{1,128})@sha256:[0-9a-f]{64}$/;
+/** `repository:tag`, optionally `@sha256:<digest>` (a per-stack pin); the lock holds the digest. */
+const HUB_REF = /^([a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)+):([A-Za-z0-9._-]{1,128})(?:@sha256:[0-9a-f]{64})?$/;
 const hubImagesSchema = z.record(z.string(), z.object({ current: z.string().regex(HUB_REF), previous: z.string().regex(HUB_REF).optional() }));
 
 /** Hub images named in `Pulumi.<stack>.yaml` (`letsbe-hub:images`, current and previous). */

@@ -2,15 +2,18 @@
  * The hub's deployment units (seed 000 §3.1) as plain data: container names, ports, health
  * checks. nginx on the host is the only public listener; these ports bind to 127.0.0.1.
  */
-import { ImagePin } from "../../tenants/catalog";
+import { CatalogImage } from "../../tenants/catalog";
 
 export const HUB_SERVICE_IDS = ["postgres", "hubWebApi", "hubWorker", "notifications"] as const;
 export type HubServiceId = (typeof HUB_SERVICE_IDS)[number];
 
-/** The image a service runs now, and the one before it (kept pulled for rollback). */
+/**
+ * The image a service runs now, and the one before it (kept pulled for rollback). The digest
+ * comes from the image lock, or from the stack config where it pins one itself.
+ */
 export interface HubImagePair {
-  readonly current: ImagePin;
-  readonly previous?: ImagePin;
+  readonly current: CatalogImage;
+  readonly previous?: CatalogImage;
 }
 export type HubImages = Readonly<Record<HubServiceId, HubImagePair>>;
 
@@ -53,7 +56,11 @@ export const BACKUP_DIR = "/var/backups/letsbe-hub";
 /** Container variables the hub component sets itself; config may not override them. */
 export const HUB_RESERVED_ENV = ["DATABASE_URL", "NEXTAUTH_URL", "NEXTAUTH_SECRET", "HUB_REGION", "TENANT_BASE_DOMAIN", "NODE_ENV"] as const;
 
-/** `repository@digest`: what is pulled and run. The tag never decides. */
-export function pinnedRef(image: ImagePin): string {
-  return `${image.repository}@${image.digest}`;
+/**
+ * `repository@digest`: what is pulled and run; the tag never decides. An image the lock holds
+ * unverified without a digest is pulled by `repository:tag` (verified-pins reports it, and the
+ * production gate stops it until `letsbe pins verify` passes).
+ */
+export function pinnedRef(image: CatalogImage): string {
+  return image.digest ? `${image.repository}@${image.digest}` : `${image.repository}:${image.tag}`;
 }

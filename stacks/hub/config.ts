@@ -4,7 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ImagePin, REGIONS, REGION_IDS } from "../../tenants/catalog";
+import { CatalogImage, IMAGE_LOCK, REGIONS, REGION_IDS, imageRef } from "../../tenants/catalog";
+import { lockKey } from "../../tenants/pins/lock";
 import { InvalidInputError, zodProblems } from "../../tenants/schema";
 import { configSource, optionalConfigObject, optionalConfigValue, requireConfigObject } from "../config";
 import { HUB_PROJECT, hubOutputsSchema } from "../../contracts/hub";
@@ -49,12 +50,18 @@ export const hubServerSchema = z.discriminatedUnion("provider", [
 ]);
 export type HubServerConfig = z.output<typeof hubServerSchema>;
 
-/** `repository:tag@sha256:<64 hex>`: the tag is for humans, the digest is what runs. */
-const IMAGE_REF = /^([a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)+):([A-Za-z0-9._-]{1,128})@(sha256:[0-9a-f]{64})$/;
-const imageRefSchema = z.string().regex(IMAGE_REF, "must be repository:tag@sha256:<64 hex digits> (pinned by digest)")
-  .transform((ref): ImagePin => {
-    const [, repository, tag, digest] = IMAGE_REF.exec(ref) as RegExpExecArray;
-    return { repository, tag, digest };
+/**
+ * `repository:tag`, as the catalog names images: the digest is the image lock's
+ * (tenants/images.lock.json), none while the lock holds the tag unverified without one.
+ * `repository:tag@sha256:<64 hex>` pins a digest for this stack alone (a test registry's stand-ins).
+ */
+const IMAGE_REF = /^([a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)+):([A-Za-z0-9._-]{1,128})(?:@(sha256:[0-9a-f]{64}))?$/;
+const imageRefSchema = z.string().regex(IMAGE_REF, "must be repository:tag (its digest from tenants/images.lock.json) or repository:tag@sha256:<64 hex digits>")
+  .refine((ref) => IMAGE_REF.exec(ref)?.[2] !== "latest", "must not use the tag \"latest\"")
+  .transform((ref): CatalogImage => {
+    const [, repository, tag, pinned] = IMAGE_REF.exec(ref) as unknown as [string, string, string, string | undefined];
+    const digest = pinned ?? IMAGE_LOCK.byKey.get(lockKey({ repository, tag }))?.digest;
+    return digest ? { repository, tag, digest } : { repository, tag };
   });
 
 const imagePairSchema = z.strictObject({
@@ -67,7 +74,7 @@ const imagePairSchema = z.strictObject({
   if (pair.previous.repository !== pair.current.repository) {
     ctx.addIssue({ code: "custom", path: ["previous"], message: `must be the same repository as current (${pair.current.repository})` });
   }
-  if (pair.previous.digest === pair.current.digest) {
+  if (imageRef(pair.previous) === imageRef(pair.current)) {
     ctx.addIssue({ code: "custom", path: ["previous"], message: "must differ from current; omit it when there is no earlier release" });
   }
 });

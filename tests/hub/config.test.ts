@@ -28,13 +28,18 @@ async function problems(opts: MockRunOptions): Promise<readonly InputProblem[]> 
 }
 
 describe("hub stack config", () => {
-  it("refuses an image not pinned by digest, naming stack, key and field", async () => {
+  it("refuses the latest tag and a reference without a tag, naming stack, key and field", async () => {
     const images = configOf("images") as Record<string, Record<string, string>>;
     images.hubWorker.current = "code.letsbe.solutions/letsbe/hub-worker:latest";
+    images.notifications.current = "code.letsbe.solutions/letsbe/notifications@sha256:0e3d1c7b5a9f8e6d4c2b0a1f3e5d7c9b8a6f4e2d0c1b3a5f7e9d8c6b4a2f0e1d";
     expect(await problems(withConfig("images", images))).toEqual([{
       source: "stack prod-eu config letsbe-hub:images",
       path: "hubWorker.current",
-      message: "must be repository:tag@sha256:<64 hex digits> (pinned by digest)",
+      message: 'must not use the tag "latest"',
+    }, {
+      source: "stack prod-eu config letsbe-hub:images",
+      path: "notifications.current",
+      message: "must be repository:tag (its digest from tenants/images.lock.json) or repository:tag@sha256:<64 hex digits>",
     }]);
   });
 

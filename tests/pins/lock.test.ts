@@ -27,14 +27,14 @@ describe("the committed image lock", () => {
     for (const image of CATALOG_IMAGES) expect(byKey.has(`${image.repository}:${image.tag}`), `${image.where} ${image.repository}:${image.tag}`).toBe(true);
   });
 
-  it("holds every hub image of Pulumi.<stack>.yaml at the digest the hub config names", () => {
+  it("holds every hub image of Pulumi.<stack>.yaml, which names them by repository and tag only", () => {
     let count = 0;
     for (const file of readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
       const doc = parseYaml(readFileSync(join(ROOT, file), "utf8")) as { config: Record<string, Record<string, { current: string; previous?: string }>> };
       for (const pair of Object.values(doc.config["letsbe-hub:images"] ?? {})) {
         for (const ref of [pair.current, pair.previous].filter((r): r is string => typeof r === "string")) {
-          const [, key, digest] = /^(.+)@(sha256:[0-9a-f]{64})$/.exec(ref) ?? [];
-          expect(byKey.get(key!)?.digest, `${file}: ${ref}`).toBe(digest);
+          expect(ref, file).not.toContain("@");
+          expect(byKey.has(ref), `${file}: ${ref}`).toBe(true);
           count++;
         }
       }

@@ -46,8 +46,8 @@ describe("verified-pins in the offline plan", () => {
     expect(violations.filter((v) => v.level === "mandatory")).toEqual([]);
   });
 
-  it("names a hub image whose digest the lock holds unverified, and one the lock does not hold at all", async () => {
-    const worker = "code.letsbe.solutions/letsbe/hub-worker@sha256:f292079b5445c9088392543b1227359b211012ae5654319b34834b619d82e18e";
+  it("names a hub image the lock holds unverified without a digest, and a digest the lock does not hold at all", async () => {
+    const worker = "code.letsbe.solutions/letsbe/hub-worker:2026.11.3";
     const other = `code.letsbe.solutions/letsbe/hub-worker@sha256:${"0123456789abcdef".repeat(4)}`;
     const outcome = await checkStack(verifiedPins, [
       { type: "docker:index/remoteImage:RemoteImage", name: "w", props: { name: worker }, stack: "prod-eu", project: "letsbe-hub" },
@@ -56,9 +56,9 @@ describe("verified-pins in the offline plan", () => {
     ]);
     expect(outcome.messages).toHaveLength(1);
     const lines = outcome.messages[0]!.split("\n");
-    expect(lines[0]).toBe("2 image pin(s) not verified in tenants/images.lock.json (each entry's source says why):"); // in order of reference
-    expect(lines[2]).toBe("  - code.letsbe.solutions/letsbe/hub-worker:2026.11.3 is unverified (digest sha256:f292079b5445c9088392543b1227359b211012ae5654319b34834b619d82e18e unchecked)");
-    expect(lines[1]).toMatch(/^  - code\.letsbe\.solutions\/letsbe\/hub-worker@sha256:0123\S+ is not in the lock \(it holds code\.letsbe\.solutions\/letsbe\/hub-worker:2026\.11\.2, /);
+    expect(lines[0]).toBe("2 image pin(s) not verified in tenants/images.lock.json (each entry's source says why):"); // sorted
+    expect(lines[1]).toBe("  - code.letsbe.solutions/letsbe/hub-worker:2026.11.3 is unverified (no digest)");
+    expect(lines[2]).toMatch(/^  - code\.letsbe\.solutions\/letsbe\/hub-worker@sha256:0123\S+ is not in the lock \(it holds code\.letsbe\.solutions\/letsbe\/hub-worker:2026\.11\.2, /);
   });
 
   it("leaves lock-unverified catalog images to verified-pins, while pinned-artifacts still refuses an image outside the lock", () => {

@@ -61,9 +61,9 @@ describe("penpot (penpot/penpot docker/images/docker-compose.yaml and Dockerfile
 
   it("renders the frontend, backend and exporter, the frontend finding the others by the names its nginx uses", () => {
     expect(Object.keys(services).filter((s) => s.startsWith("penpot")).sort()).toEqual(["penpot", "penpot-backend", "penpot-db", "penpot-exporter", "penpot-redis"]);
-    expect(services.penpot!.image).toMatch(/^docker\.io\/penpotapp\/frontend:2\.1\.2(@sha256:[0-9a-f]{64})?$/);
-    expect(services["penpot-backend"]!.image).toMatch(/^docker\.io\/penpotapp\/backend:2\.1\.2(@sha256:[0-9a-f]{64})?$/);
-    expect(services["penpot-exporter"]!.image).toMatch(/^docker\.io\/penpotapp\/exporter:2\.1\.2(@sha256:[0-9a-f]{64})?$/);
+    expect(services.penpot!.image).toMatch(/^docker\.io\/penpotapp\/frontend:2\.18\.2(@sha256:[0-9a-f]{64})?$/);
+    expect(services["penpot-backend"]!.image).toMatch(/^docker\.io\/penpotapp\/backend:2\.18\.2(@sha256:[0-9a-f]{64})?$/);
+    expect(services["penpot-exporter"]!.image).toMatch(/^docker\.io\/penpotapp\/exporter:2\.18\.2(@sha256:[0-9a-f]{64})?$/);
     expect((services.penpot as unknown as { depends_on: Record<string, unknown> }).depends_on).toMatchObject({ "penpot-backend": {}, "penpot-exporter": {} });
   });
 
@@ -76,7 +76,8 @@ describe("penpot (penpot/penpot docker/images/docker-compose.yaml and Dockerfile
       PENPOT_ASSETS_STORAGE_BACKEND: "assets-fs",
       PENPOT_STORAGE_ASSETS_FS_DIRECTORY: "/opt/data/assets",
     });
-    expect(services["penpot-backend"]!.entrypoint).toEqual(["/bin/bash", "-c", "export PENPOT_DATABASE_PASSWORD=\"$$POSTGRES_PASSWORD\" PENPOT_SECRET_KEY=\"$$APP_SECRET\"; exec /bin/bash run.sh"]);
+    // The secret key is generated under its own name in the env file the exporter shares too.
+    expect(services["penpot-backend"]!.entrypoint).toEqual(["/bin/bash", "-c", "export PENPOT_DATABASE_PASSWORD=\"$$POSTGRES_PASSWORD\"; exec /bin/bash run.sh"]);
     expect(services["penpot-backend"]!.env_file).toEqual(["/opt/letsbe/secrets/penpot.env"]);
   });
 
@@ -85,7 +86,7 @@ describe("penpot (penpot/penpot docker/images/docker-compose.yaml and Dockerfile
     expect(volumes("penpot")).toEqual(["penpot-data:/opt/data/assets"]);
     expect(volumes("penpot-backend")).toEqual(["penpot-data:/opt/data/assets"]);
     expect(volumes("penpot-exporter")).toBeUndefined();
-    expect(services["penpot-exporter"]!.environment).toEqual({ PENPOT_PUBLIC_URI: "http://penpot", PENPOT_REDIS_URI: "redis://penpot-redis/0" });
+    expect(services["penpot-exporter"]!.environment).toEqual({ PENPOT_PUBLIC_URI: "http://penpot:8080", PENPOT_REDIS_URI: "redis://penpot-redis/0" });
   });
 
   it("keeps Penpot's 1024 MiB: frontend 128, backend 640, exporter 256", () => {
@@ -103,10 +104,11 @@ describe("vaultwarden (.env.template, wiki Enabling HTTPS, docker/Dockerfile.deb
   });
 });
 
-describe("tools whose wiring was not reviewed against their image's documentation keep the generic wiring", () => {
-  it("gitea still gets DATABASE_HOST and the curl/wget probe", () => {
+describe("every tool's wiring is now its image's own (per-tool tests: tests/compose/tools.test.ts)", () => {
+  it("gitea reads GITEA__database__HOST (docs.gitea.com, Installation with Docker), not the generic DATABASE_HOST, and keeps the curl/wget probe", () => {
     const gitea = render(["gitea"]).services.gitea!;
-    expect(gitea.environment).toMatchObject({ DATABASE_HOST: "gitea-db" });
+    expect(gitea.environment).toMatchObject({ GITEA__database__HOST: "gitea-db:5432" });
+    expect(gitea.environment).not.toHaveProperty("DATABASE_HOST");
     expect(gitea.healthcheck.test[0]).toBe("CMD-SHELL");
   });
 });
