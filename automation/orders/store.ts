@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { ConfigMap, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { z } from "zod";
 import { TENANT_PROJECT } from "../../contracts/hub";
+import { TENANT_CONFIG } from "../../contracts/tenantStack";
 import { ReleaseOverride, releaseOverrideSchema } from "../../tenants/release";
 import { InvalidInputError, SLUG_PATTERN, TenantSpec, parseTenantSpec, zodProblems } from "../../tenants/schema";
 import { CHILD_ENV_INHERITED, onlyGivenEnv } from "../workspace/local";
@@ -56,9 +57,10 @@ export const RECORD_TAGS = {
   provider: "letsbe:provider", provisionedAt: "letsbe:provisionedAt", updatedAt: "letsbe:updatedAt",
 } as const;
 
-const SPEC_KEY = `${TENANT_PROJECT}:spec`;
-const RELEASE_KEY = `${TENANT_PROJECT}:release`;
-const HUB_ORG_KEY = `${TENANT_PROJECT}:hubOrg`;
+// The tenant stack's config layout, as the program reads it (contracts/tenantStack.ts).
+const SPEC_KEY = `${TENANT_PROJECT}:${TENANT_CONFIG.spec}`;
+const RELEASE_KEY = `${TENANT_PROJECT}:${TENANT_CONFIG.release}`;
+const HUB_ORG_KEY = `${TENANT_PROJECT}:${TENANT_CONFIG.hubOrg}`;
 
 const tagsSchema = z.object({
   [RECORD_TAGS.status]: z.enum(["active", "destroyed"]),
