@@ -10,6 +10,11 @@
 #   KIND pg-migrate-broken: a tool release that migrates its database (a `notes` table gains a
 #     column, its rows are rewritten, a table is added) at $POSTGRES_HOST, notes that it did in
 #     the server's `postgres` database (table standin_migrations), then fails its probes.
+#   KIND mysql: a real MySQL-compatible server (Debian's MariaDB) started as the official mysql
+#     image is (MYSQL_ROOT_PASSWORD, MYSQL_DATABASE, MYSQL_USER with MYSQL_PASSWORD). KIND
+#     mysql-tool: a healthy tool with the MySQL clients; KIND mysql-migrate-broken: a tool release
+#     that migrates the `notes` table in Ghost's database__connection__* database, notes that it
+#     did in database standin_audit, then fails its probes.
 # With LB_STANDIN_REGISTRY=HOST:PORT it pushes to that (already running) registry instead of its own.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -183,11 +188,125 @@ RUN
   rm -rf "$dir"
 }
 
+# The MySQL kinds (mysql, mysql-tool, mysql-migrate-broken): Debian's MariaDB server and clients (mysql, mysqldump, mysqladmin by their
+# MySQL names too) with the libraries they load, busybox, and a data folder initialised on this
+# host by mariadb-install-db, copied in at the first start.
+build_mysql() {
+  local kind="$1" dir lib bin
+  if ! command -v mariadbd >/dev/null 2>&1; then
+    apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client >/dev/null \
+      || { apt-get update -qq && apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client >/dev/null; }
+    # Packages only: the host itself runs no database.
+    systemctl disable --now mariadb >/dev/null 2>&1 || true
+  fi
+  dir="$(mktemp -d)"
+  mkdir -p "$dir/bin" "$dir/usr/bin" "$dir/usr/sbin" "$dir/usr/local/bin" "$dir/usr/share" "$dir/standin" "$dir/etc" \
+    "$dir/var/lib/mysql" "$dir/run/mysqld" "$dir/var/lib/ghost/content"
+  install -d -m 1777 "$dir/tmp"
+  cp /bin/busybox "$dir/bin/busybox"
+  for applet in sh sleep mkdir cat echo date test rm printf kill head cp ls cut seq; do ln -s busybox "$dir/bin/$applet"; done
+  cp -L "$(command -v mariadbd)" "$dir/usr/sbin/mariadbd"
+  for bin in mariadb mariadb-dump mariadb-admin; do cp -L "$(command -v "$bin")" "$dir/usr/bin/$bin"; done
+  ln -s mariadb "$dir/usr/bin/mysql"
+  ln -s mariadb-dump "$dir/usr/bin/mysqldump"
+  ln -s mariadb-admin "$dir/usr/bin/mysqladmin"
+  cp -a /usr/share/mariadb "$dir/usr/share/mariadb"
+  [[ -d /usr/lib/mysql/plugin ]] && mkdir -p "$dir/usr/lib/mysql" && cp -a /usr/lib/mysql/plugin "$dir/usr/lib/mysql/"
+  for bin in "$dir/usr/sbin/mariadbd" "$dir/usr/bin/mariadb" "$dir/usr/bin/mariadb-dump" "$dir/usr/bin/mariadb-admin"; do
+    ldd "$bin" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+  done | sort -u | while read -r lib; do
+    mkdir -p "$dir$(dirname "$lib")"
+    cp -L "$lib" "$dir$lib"
+  done
+  # glibc loads libgcc_s when a thread is cancelled; ldd does not list it.
+  for lib in /lib/x86_64-linux-gnu/libgcc_s.so.1 /usr/lib/x86_64-linux-gnu/libgcc_s.so.1; do
+    if [[ -e "$lib" ]]; then mkdir -p "$dir$(dirname "$lib")" && cp -L "$lib" "$dir$lib"; fi
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$dir/etc/passwd"
+  printf 'root:x:0:\n' >"$dir/etc/group"
+  echo "$kind" >"$dir/standin/version"
+  for probe in curl pg_isready redis-cli; do
+    printf '#!/bin/sh\ntest -f /standin/healthy\n' >"$dir/usr/local/bin/$probe"
+    chmod 0755 "$dir/usr/local/bin/$probe"
+  done
+  if [[ "$kind" == mysql ]]; then
+    mariadb-install-db --user=root --datadir="$dir/standin/datadir" --auth-root-authentication-method=normal --skip-test-db >/dev/null
+    cat >"$dir/standin/run" <<'RUN'
+#!/bin/sh
+# As the official mysql image: an empty data folder is initialised once (root with
+# MYSQL_ROOT_PASSWORD, MYSQL_DATABASE, MYSQL_USER with MYSQL_PASSWORD on it), then the server runs.
+set -e
+data=/var/lib/mysql
+if [ ! -d "$data/mysql" ]; then
+  cp -a /standin/datadir/. "$data/"
+  mariadbd --user=root --datadir="$data" --skip-networking --socket=/tmp/init.sock &
+  for _ in $(seq 1 60); do mysqladmin --socket=/tmp/init.sock -uroot ping >/dev/null 2>&1 && break; sleep 1; done
+  # root has no password until this runs (mariadb-install-db's normal authentication).
+  mysql --socket=/tmp/init.sock -uroot <<SQL
+ALTER USER 'root'@'localhost' IDENTIFIED BY '${MYSQL_ROOT_PASSWORD:?}';
+CREATE USER 'root'@'%' IDENTIFIED BY '${MYSQL_ROOT_PASSWORD}';
+GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;
+CREATE DATABASE \`${MYSQL_DATABASE:?}\`;
+CREATE USER '${MYSQL_USER:?}'@'%' IDENTIFIED BY '${MYSQL_PASSWORD:?}';
+GRANT ALL ON \`${MYSQL_DATABASE}\`.* TO '${MYSQL_USER}'@'%';
+SQL
+  MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysqladmin --socket=/tmp/init.sock -uroot shutdown
+  wait
+fi
+exec mariadbd --user=root --datadir="$data" --bind-address=0.0.0.0 --skip-name-resolve
+RUN
+  elif [[ "$kind" == mysql-tool ]]; then
+    # A healthy tool on MySQL (started through Ghost's entrypoint name), logging each start in its volume.
+    touch "$dir/standin/healthy"
+    ln -s /standin/run "$dir/usr/local/bin/docker-entrypoint.sh"
+    cat >"$dir/standin/run" <<'RUN'
+#!/bin/sh
+for d in /data /var/www/html /app/data /var/lib/ghost/content; do
+  [ -d "$d" ] && echo "$(cat /standin/version) $(date -u +%FT%TZ)" >>"$d/standin.log"
+done
+trap 'exit 0' TERM INT
+while :; do sleep 1 & wait $!; done
+RUN
+  else
+    # A tool upgrade that migrates its database and then never becomes healthy (Ghost's variables).
+    ln -s /standin/run "$dir/usr/local/bin/docker-entrypoint.sh"
+    cat >"$dir/standin/run" <<'RUN'
+#!/bin/sh
+for d in /data /var/www/html /app/data /var/lib/ghost/content; do
+  if [ -d "$d" ]; then
+    echo "$(cat /standin/version) $(date -u +%FT%TZ)" >>"$d/standin.log"
+    echo scribbled >"$d/marker"
+  fi
+done
+export MYSQL_PWD="$MYSQL_PASSWORD"
+db="$database__connection__database"
+mysql -h "$database__connection__host" -u "$database__connection__user" "$db" <<'SQL'
+ALTER TABLE notes ADD COLUMN migrated boolean NOT NULL DEFAULT true;
+UPDATE notes SET body = CONCAT('migrated ', body);
+CREATE TABLE schema_v2 (version integer);
+INSERT INTO schema_v2 VALUES (2);
+SQL
+# Recorded in a database of its own, which no tenant backup or snapshot holds.
+MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql -h "$database__connection__host" -u root \
+  -e 'CREATE DATABASE IF NOT EXISTS standin_audit; CREATE TABLE IF NOT EXISTS standin_audit.migrations (at timestamp DEFAULT current_timestamp); INSERT INTO standin_audit.migrations () VALUES ()'
+trap 'exit 0' TERM INT
+while :; do sleep 1 & wait $!; done
+RUN
+  fi
+  chmod 0755 "$dir/standin/run"
+  tar -C "$dir" -c . | docker import -c 'ENTRYPOINT ["/standin/run"]' -c "ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/bin TZ=UTC" - "standin:$kind" >/dev/null
+  rm -rf "$dir"
+}
+
 declare -A built=()
 for item in "$@"; do
   IFS=: read -r repo tag kind <<<"$item"
   if [[ -z "${built[$kind]:-}" ]]; then
-    case "$kind" in postgres | pg-migrate-broken) build_postgres "$kind" ;; *) build "$kind" ;; esac
+    case "$kind" in
+      postgres | pg-migrate-broken) build_postgres "$kind" ;;
+      mysql | mysql-tool | mysql-migrate-broken) build_mysql "$kind" ;;
+      *) build "$kind" ;;
+    esac
     built[$kind]=1
   fi
   docker tag "standin:$kind" "$REGISTRY/$repo:$tag"
