@@ -25,4 +25,7 @@ else
   echo "$((SECONDS - start))" > "$bin/.pebble.seconds"
   echo "engine: pebble $version built in $((SECONDS - start)) s"
 fi
+# Pebble built from a module reports "dev"; the module version is in the binary's build info.
+go version -m "$bin/pebble" | grep -qE "^\s+mod\s+github.com/letsencrypt/pebble/v2\s+$version\b" \
+  || fail "built pebble does not carry github.com/letsencrypt/pebble/v2 $version"
 echo "$bin/pebble"
