@@ -1,9 +1,11 @@
 /**
- * Per-tenant credentials on the real engine: two tenants (one Netcup, one Hetzner) provisioned
- * through the order flow each get their own Hub registration token, made by their own stack
- * (random provider) and kept as a Pulumi secret. `pulumi stack export --show-secrets` of the two
- * stacks holds no credential in common; each host's hub.env holds its own stack's token; the plain
- * `registrationTokenSha256` output the Hub keeps matches that token and no other.
+ * Per-tenant credentials on the real engine: two tenants (one Netcup, one Hetzner, each with a
+ * Cloudflare zone of its own) provisioned through the order flow each get their own Hub
+ * registration token (random provider) and their own DNS-01 token (a Cloudflare API token on their
+ * zone alone, minted by the fake), both Pulumi secrets. `pulumi stack export --show-secrets` of the
+ * two stacks holds neither credential of the other; each host holds its own; the plain
+ * `registrationTokenSha256` output the Hub keeps matches that token and no other; the fake refuses
+ * one tenant's DNS token on the other tenant's zone.
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
@@ -13,18 +15,20 @@ import type { OperationOutcome } from "../../automation/orders/flow";
 import { ReleaseOverride } from "../../tenants/release";
 import { sequentialSteps } from "../host/lib/steps";
 import { REPO, pulumi } from "./lib/engine";
-import { Estate, ZONE_NAME, startEstate, stopEstate } from "./lib/estate";
+import { Estate, startEstate, stopEstate } from "./lib/estate";
 import { onHost } from "./lib/hostChecks";
 
 const TENANTS = [{ slug: "cred-netcup", provider: "netcup" }, { slug: "cred-hetzner", provider: "hetzner" }] as const;
 const TOKEN_TYPE = "random:index/randomPassword:RandomPassword";
+const DNS_TOKEN_TYPE = "cloudflare:index/apiToken:ApiToken";
+const zoneName = (slug: string) => `${slug}.example.org`;
 let estate: Estate;
 let release: ReleaseOverride;
 const outcomes = new Map<string, OperationOutcome>();
 const { step } = sequentialSteps();
 
 beforeAll(async () => {
-  estate = await startEstate(`letsbe-engine-cred-${process.pid}`);
+  estate = await startEstate(`letsbe-engine-cred-${process.pid}`, { zones: TENANTS.map(({ slug }) => zoneName(slug)) });
   release = { openclaw: estate.pins["letsbe/openclaw:s1"], safetyWrapper: estate.pins["letsbe/safety-wrapper:s1"], secretsProxy: estate.pins["letsbe/secrets-proxy:s1"] };
 });
 
@@ -59,14 +63,19 @@ function secretStrings(node: unknown, inSecret = false, found = new Set<string>(
   return found;
 }
 
-function registrationToken(slug: string): string {
+/** The secret output `property` of the stack's one resource of `type`, from the export with its secrets. */
+function secretOf(slug: string, type: string, property: string): string {
   const exported = JSON.parse(exportOf(slug, true)) as Exported;
-  const tokens = exported.deployment.resources.filter((r) => r.type === TOKEN_TYPE && r.urn.endsWith("::registration-token"));
-  expect(tokens, `${slug}: one registration-token resource`).toHaveLength(1);
-  const token = plain(tokens[0]!.outputs?.result);
-  expect(typeof token).toBe("string");
-  return token as string;
+  const found = exported.deployment.resources.filter((r) => r.type === type);
+  expect(found, `${slug}: one ${type}`).toHaveLength(1);
+  const value = plain(found[0]!.outputs?.[property]);
+  expect(typeof value).toBe("string");
+  return value as string;
 }
+
+const registrationToken = (slug: string) => secretOf(slug, TOKEN_TYPE, "result");
+const dnsToken = (slug: string) => secretOf(slug, DNS_TOKEN_TYPE, "value");
+const zoneIdOf = (slug: string) => [...estate.cloudflare.zones.values()].find((z) => z.name === zoneName(slug))!.id;
 
 const sha256 = (value: string) => createHash("sha256").update(value).digest("hex");
 const addressOf = (slug: string) => String(outcomes.get(slug)!.outputs.ipv4);
@@ -77,7 +86,7 @@ describe("per-tenant credentials on the real engine", () => {
     const results = await Promise.all(TENANTS.map(({ slug, provider }) => estate.flow.provision(parseOrder({
       orderId: `order-${slug}`,
       tenant: {
-        slug, domain: `${slug}.${ZONE_NAME}`, cloudflareZoneId: estate.zoneId, region: "eu", tier: "lite", provider,
+        slug, domain: zoneName(slug), cloudflareZoneId: zoneIdOf(slug), region: "eu", tier: "lite", provider,
         tools: ["uptime_kuma"], contactEmail: "ops@example.net", createdAt: "2026-12-01",
       },
       release,
@@ -89,18 +98,20 @@ describe("per-tenant credentials on the real engine", () => {
     }
   });
 
-  step("each stack made its own token: the exports with their secrets hold no credential in common", async () => {
+  step("each stack made its own credentials: the exports with their secrets hold no registration or DNS token in common", async () => {
     const [a, b] = TENANTS.map(({ slug }) => registrationToken(slug));
     expect(a).toMatch(/^[A-Za-z0-9]{48}$/);
     expect(b).toMatch(/^[A-Za-z0-9]{48}$/);
     expect(a).not.toBe(b);
+    const [dnsA, dnsB] = TENANTS.map(({ slug }) => dnsToken(slug));
+    expect(dnsA).not.toBe(dnsB);
     const [secretsA, secretsB] = TENANTS.map(({ slug }) => secretStrings(JSON.parse(exportOf(slug, true))));
-    expect(secretsA.has(a)).toBe(true);
-    expect(secretsB.has(b)).toBe(true);
-    expect(secretsB.has(a)).toBe(false);
-    expect(secretsA.has(b)).toBe(false);
-    // Without --show-secrets the token is ciphertext only.
-    for (const [{ slug }, token] of TENANTS.map((t, i) => [t, [a, b][i]!] as const)) expect(exportOf(slug, false).includes(token), slug).toBe(false);
+    for (const own of [a, dnsA]) expect(secretsA.has(own) && !secretsB.has(own)).toBe(true);
+    for (const own of [b, dnsB]) expect(secretsB.has(own) && !secretsA.has(own)).toBe(true);
+    // Without --show-secrets each is ciphertext only.
+    for (const [{ slug }, tokens] of TENANTS.map((t, i) => [t, i === 0 ? [a, dnsA] : [b, dnsB]] as const)) {
+      for (const token of tokens) expect(exportOf(slug, false).includes(token), slug).toBe(false);
+    }
   });
 
   step("each host holds its own stack's token; the digest the Hub keeps matches it and no other tenant's", async () => {
@@ -112,5 +123,18 @@ describe("per-tenant credentials on the real engine", () => {
       expect(digest).toBe(sha256(tokens[i]!));
       expect(digest).not.toBe(sha256(tokens[1 - i]!));
     }
+  });
+
+  step("each host holds its own DNS-01 token, never the configured one; the fake refuses it on the other tenant's zone", async () => {
+    const tokens = TENANTS.map(({ slug }) => dnsToken(slug));
+    for (const [i, { slug }] of TENANTS.entries()) {
+      const ini = await onHost(addressOf(slug), estate.privateKey, (ssh) => ssh.run("cat /etc/letsencrypt/letsbe-cloudflare.ini"));
+      expect(ini).toBe(`dns_cloudflare_api_token = ${tokens[i]}\n`);
+      expect(ini).not.toContain(estate.secrets["letsbe-tenant:cloudflareDnsToken"]);
+    }
+    const records = async (token: string, slug: string) => (await fetch(`${estate.cloudflare.apiUrl}/zones/${zoneIdOf(slug)}/dns_records`, { headers: { Authorization: `Bearer ${token}` } })).status;
+    expect(await records(tokens[0]!, TENANTS[0].slug)).toBe(200);
+    expect(await records(tokens[0]!, TENANTS[1].slug)).toBe(403);
+    expect(await records(tokens[1]!, TENANTS[0].slug)).toBe(403);
   });
 });

@@ -71,6 +71,8 @@ export interface EstateOptions {
    * a caller that brings the real hub up itself (tests/engine/lib/hubStack.ts).
    */
   readonly hub?: "contract" | "none";
+  /** Further Cloudflare zones (by name) beside the estate's own, for tenants with a zone of their own. */
+  readonly zones?: readonly string[];
   /** Folder for the estate's files and its file backend. Default - `.cache/engine/estate-<pid>`, backend in a temporary folder. */
   readonly dir?: string;
 }
@@ -136,7 +138,7 @@ export async function startEstate(prefix: string, options: EstateOptions = {}): 
       servers: [TIERS.lite.netcupProduct, TIERS.lite.netcupProduct, TIERS.scale.netcupProduct].map((product, n) => ({ product, site: "Nuremberg", ipv4: poolAddress(n) })),
       onImageInstall: fleet.installHook(),
     });
-    const cloudflare = await FakeCloudflare.start({ zones: [{ name: ZONE_NAME }] });
+    const cloudflare = await FakeCloudflare.start({ zones: [{ name: ZONE_NAME }, ...(options.zones ?? []).map((name) => ({ name }))] });
     // A Hetzner server's host is started with the keys its cloud-init user data names, at its primary IPv4.
     const hetzner = await FakeHetzner.start({
       token: randomBytes(32).toString("hex"), // the real provider insists on 64 characters
