@@ -5,7 +5,7 @@
  * A `docker` on PATH records what it is asked and answers as the engine would.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -79,7 +79,8 @@ describe("the hub's apps stage, run by bash", () => {
     const result = runApps(dir, { ...env, LB_SECRET_HUB_APP_ENV: "" });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain("secrets HUB_DB_ENV and HUB_APP_ENV are required by stage hub-apps");
-    expect(spawnSync("test", ["-e", join(dir, "docker.log")]).status === 0 && readFileSync(join(dir, "docker.log"), "utf8").includes("compose")).toBe(false);
+    // It stopped before Docker was asked anything.
+    expect(existsSync(join(dir, "docker.log"))).toBe(false);
   });
 });
 
