@@ -4,7 +4,7 @@ import { runUnderMocks } from "../../automation/plan/mockRuntime";
 import { createBaseStages } from "../../components/host";
 import { HostParams, planStage } from "../../components/host/stages";
 import {
-  allocateTunnelAddress, createWireguardSpoke, hubTunnelAddress, parsePublicKey, planHubPeer, planHubWireguard, planSpokeWireguard, tunnelConnection,
+  allocateTunnelAddress, createWireguardHub, createWireguardSpoke, hubTunnelAddress, parsePublicKey, planHubPeer, planHubWireguard, planSpokeWireguard, tunnelConnection,
 } from "../../components/hub/wireguard";
 
 // A well-formed key: 32 bytes of base64 (the 43rd character carries 4 bits, so it is one of 16).
@@ -117,5 +117,26 @@ describe("the spoke as resources", () => {
       const connection = byName(stageName).plainInputs.connection as { host: string; proxy: { host: string; user: string } };
       expect({ stage: stageName, host: connection.host, jump: connection.proxy?.host }).toEqual({ stage: stageName, host: "10.200.0.9", jump: "203.0.113.5" });
     }
+  });
+});
+
+describe("the hub's side as a resource", () => {
+  it("runs the hub role after what it is given to wait for, and exports the key the stage printed", async () => {
+    const { resources, plainOutputs } = await runUnderMocks(() => {
+      const parent = new pulumi.ComponentResource("letsbe:test:Parent", "p");
+      const before = new pulumi.ComponentResource("letsbe:test:Before", "hardening", {}, { parent });
+      const hub = createWireguardHub("letsbe-hub-eu", NET, ["198.51.100.7/32"], {
+        connection: { host: "203.0.113.5", user: "root", privateKey: pulumi.secret("k") }, identity: "7@-", dependsOn: [before],
+      }, { parent });
+      return { hubPublicKey: hub.publicKey };
+    }, {
+      project: "letsbe-hub", stack: "prod-eu",
+      answer: async (a) => (a.type === "command:remote:Command" ? { id: "wg", state: { ...a.inputs, stdout: `letsbe-wireguard public-key=${KEY_B}\n` } } : undefined),
+    });
+    const stage = resources.find((r) => r.name === "letsbe-hub-eu-wireguard")!;
+    expect(stage.plainInputs.create).toContain("LB_WG_ROLE='hub' LB_WG_ADDRESS='10.200.0.1/16'");
+    expect(stage.dependencies).toContain(resources.find((r) => r.name === "letsbe-hub-eu-wireguard-script")!.urn);
+    expect(stage.dependencies).toContain(resources.find((r) => r.name === "hardening")!.urn);
+    expect(plainOutputs.hubPublicKey).toBe(KEY_B);
   });
 });
