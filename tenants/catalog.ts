@@ -14,7 +14,7 @@ export type RegionId = (typeof REGION_IDS)[number];
 
 export const TOOL_IDS = [
   "nextcloud", "chatwoot", "ghost", "odoo", "calcom", "stalwart", "keycloak",
-  "listmonk", "nocodb", "umami", "uptime_kuma", "portainer", "activepieces",
+  "listmonk", "nocodb", "umami", "uptime_kuma", "activepieces",
   "bookstack", "gitea", "mattermost", "penpot", "vaultwarden",
 ] as const;
 export type ToolId = (typeof TOOL_IDS)[number];
@@ -145,8 +145,9 @@ export const TOOLS: Readonly<Record<ToolId, Tool>> = {
   umami: { ramMb: 192, diskGb: 1, database: "postgres", port: 3029, containerPort: 3000, subdomain: "analytics", image: image("tool umami", "ghcr.io/umami-software/umami", "3.4.0") },
   // louislam/uptime-kuma 2.x (2.5.3).
   uptime_kuma: { ramMb: 128, diskGb: 1, port: 3033, containerPort: 3001, subdomain: "status", image: image("tool uptime_kuma", "docker.io/louislam/uptime-kuma", "2.5.3") },
-  // portainer/portainer-ce (2.39.5).
-  portainer: { ramMb: 128, diskGb: 1, port: 9443, containerPort: 9000, subdomain: "portainer", image: image("tool portainer", "docker.io/portainer/portainer-ce", "2.39.5") },
+  // Portainer is not offered: docs.portainer.io ("Install Portainer CE with Docker on Linux")
+  // requires /var/run/docker.sock, which makes it root on the tenant host beside the safety
+  // wrapper (any container, any mount), and without the socket it has nothing to manage.
   // activepieces releases (0.86.3); its compose file runs redis beside postgres.
   activepieces: { ramMb: 384, diskGb: 3, database: "postgres", redis: true, port: 3040, containerPort: 80, subdomain: "flows", image: image("tool activepieces", "ghcr.io/activepieces/activepieces", "0.86.3") },
   // linuxserver/bookstack tags v<version>-ls<build> (v26.09.1-ls287).

@@ -58,6 +58,37 @@ ensure_env_files() {
   done < <(jq -r '.envFiles | keys[]' "$IN/manifest.json")
 }
 
+# Images that cannot probe themselves (a manifest service's .probe): the host asks each over
+# HTTP at its address on the project network, LB_PROBE_ATTEMPTS times LB_PROBE_INTERVAL seconds
+# apart at most. Sets probe_failed to the services that never answered the expected status.
+PROBE_ATTEMPTS="${LB_PROBE_ATTEMPTS:-30}"
+PROBE_INTERVAL="${LB_PROBE_INTERVAL:-2}"
+probe_failed=""
+host_probes() {
+  local dir="$1" service port path status id addr code n
+  probe_failed=""
+  while IFS=$'\t' read -r service port path status; do
+    [[ -z "$service" ]] && continue
+    id="$(compose "$dir" ps -q "$service" 2>/dev/null || true)"
+    addr=""
+    [[ -n "$id" ]] && addr="$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$id" | awk '{print $1}')"
+    code=none
+    for ((n = 1; n <= PROBE_ATTEMPTS; n++)); do
+      [[ -n "$addr" ]] || break
+      code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$addr:$port$path" || true)"
+      [[ "$code" == "$status" ]] && break
+      ((n == PROBE_ATTEMPTS)) || sleep "$PROBE_INTERVAL"
+    done
+    if [[ "$code" == "$status" ]]; then
+      log "host probe: $service answered $status on $port$path"
+    else
+      log "host probe: $service answered ${code/000/no connection} on ${addr:-no address}:$port$path, expected $status ($PROBE_ATTEMPTS attempts)"
+      probe_failed+="${probe_failed:+ }$service"
+    fi
+  done < <(jq -r '.services | to_entries[] | select(.value.probe) | [.key, .value.probe.port, .value.probe.path, .value.probe.status] | @tsv' "$dir/manifest.json")
+  [[ -z "$probe_failed" ]]
+}
+
 # Services that failed their health check or stopped; failing that, any not running and healthy
 # (a service that never started because a dependency failed is not the culprit).
 unhealthy_services() {
@@ -197,6 +228,7 @@ if [[ -d "$CUR" ]] && cmp -s "$IN/compose.yaml" "$CUR/compose.yaml" \
   compose "$IN" config -q || fail "the rendered compose file is invalid"
   log "release unchanged: $(jq -r .releaseLabel "$CUR/manifest.json"); reconciling"
   up "$CUR" || fail "unhealthy services on the unchanged release: $(unhealthy_services)"
+  host_probes "$CUR" || fail "unhealthy services on the unchanged release: $probe_failed (host probe)"
   result
   exit 0
 fi
@@ -219,7 +251,7 @@ compose "$IN" pull -q
 
 ((${#members[@]} == 0)) || take_snapshot
 
-if up "$IN"; then
+if up "$IN" && host_probes "$IN"; then
   install_sites
   rm -rf "$PREV"
   [[ -d "$CUR" ]] && mv "$CUR" "$PREV"
@@ -230,7 +262,7 @@ if up "$IN"; then
   exit 0
 fi
 
-bad="$(unhealthy_services)"
+bad="${probe_failed:-$(unhealthy_services)}"
 target="$(jq -r .releaseLabel "$IN/manifest.json")"
 if [[ ! -d "$CUR" ]]; then
   fail "release $target failed its health gate; unhealthy services: ${bad:-unknown}; no previous release to return to"
@@ -238,7 +270,7 @@ fi
 log "release $target failed its health gate (unhealthy: ${bad:-unknown}); rolling back"
 restored=()
 ((${#members[@]} == 0)) || restore_snapshot
-if ! up "$CUR"; then
+if ! { up "$CUR" && host_probes "$CUR"; }; then
   fail "release $target failed (unhealthy: ${bad:-unknown}) and the previous release did not come back healthy either"
 fi
 fail "release $target failed its health gate; unhealthy services: ${bad:-unknown}; rolled back to $(jq -r .releaseLabel "$CUR/manifest.json") with restored: $(IFS=,; echo "${restored[*]:-none}")"

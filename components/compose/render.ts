@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { dump } from "js-yaml";
 import { CatalogImage, ReleasePins, SIDECAR_IMAGES, SIDECAR_RAM_MB, TOOLS, Tool, ToolId, imageRef } from "../../tenants/catalog";
-import { CORE_SERVICES, DATABASE_RUNTIME, MAIL_CONTAINER_PORTS, httpProbe, toolRuntime } from "./services";
+import { CORE_SERVICES, DATABASE_RUNTIME, HostProbe, MAIL_CONTAINER_PORTS, httpProbe, toolRuntime } from "./services";
 
 export const COMPOSE_PROJECT = "letsbe";
 export const SECRETS_DIR = "/opt/letsbe/secrets";
@@ -46,6 +46,8 @@ export interface ManifestService {
   readonly dependsOn: string[];
   /** A database sidecar: backed up by a dump through its container, never by copying its volume. */
   readonly database?: { readonly engine: "postgres" | "mysql"; readonly name: string; readonly user: string };
+  /** The host's HTTP check of an image that cannot probe itself (apply.sh runs it after `up`). */
+  readonly probe?: HostProbe;
 }
 
 /** What the apply script reads: pins, services with their volumes, secrets to generate on the host. */
@@ -87,17 +89,21 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
   const services: Record<string, Service> = {};
   const manifestServices: Record<string, ManifestService> = {};
   const envFiles: Record<string, string[]> = { [`${SECRETS_DIR}/hub.env`]: [] };
-  const add = (name: string, image: CatalogImage, volume: string | undefined, dataPath: string, service: Service, database?: ManifestService["database"]) => {
+  /** `more`: further named volumes of the service, container path by volume key. */
+  interface Extra { readonly database?: ManifestService["database"]; readonly probe?: HostProbe; readonly more?: Readonly<Record<string, string>> }
+  const add = (name: string, image: CatalogImage, volume: string | undefined, dataPath: string, service: Service, extra: Extra = {}) => {
+    const { database, probe } = extra;
+    const mounts = [...(volume ? [[volume, dataPath]] : []), ...Object.entries(extra.more ?? {})];
     services[name] = {
       image: imageRef(image),
       restart: "unless-stopped",
       ...service,
-      ...(volume ? { volumes: [`${volume}:${dataPath}`] } : {}),
+      ...(mounts.length > 0 ? { volumes: mounts.map(([key, path]) => `${key}:${path}`) } : {}),
       logging: { driver: "json-file", options: { "max-size": "10m", "max-file": "3" } },
     };
     const dependsOn = Object.keys((service.depends_on ?? {}) as Record<string, unknown>).sort();
     const config = createHash("sha256").update(JSON.stringify(services[name])).digest("hex");
-    manifestServices[name] = { image: imageRef(image), volumes: volume ? [volume] : [], config, dependsOn, ...(database ? { database } : {}) };
+    manifestServices[name] = { image: imageRef(image), volumes: mounts.map(([key]) => key), config, dependsOn, ...(database ? { database } : {}), ...(probe ? { probe: { ...probe } } : {}) };
   };
 
   const core = (key: keyof typeof CORE_SERVICES, image: CatalogImage, extra: Service) => {
@@ -144,7 +150,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
         env_file: [envFile],
         environment: dbEnv,
         healthcheck: healthcheck(db.probe),
-      }, { engine: tool.database, name, user: name });
+      }, { database: { engine: tool.database, name, user: name } });
       database = { host: `${name}-db`, name, user: name };
       Object.assign(environment, dbEnv, runtime.databaseEnv ? runtime.databaseEnv(database) : { DATABASE_HOST: database.host });
       dependsOn[`${name}-db`] = { condition: "service_healthy" };
@@ -173,7 +179,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
         ...(wiring.command ? { command: [...wiring.command] } : {}),
         healthcheck: { disable: true },
         ...(wiring.usesSidecars && Object.keys(sidecarsReady).length > 0 ? { depends_on: sidecarsReady } : {}),
-      });
+      }, wiring.hostProbe ? { probe: wiring.hostProbe } : {});
       dependsOn[service] = { condition: "service_started" };
     }
     const ports = [`127.0.0.1:${tool.port}:${tool.containerPort}`];
@@ -187,6 +193,9 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
       ...(runtime.entrypoint ? { entrypoint: [...runtime.entrypoint] } : {}),
       ...(runtime.command ? { command: [...runtime.command] } : {}),
       ...(Object.keys(dependsOn).length > 0 ? { depends_on: dependsOn } : {}),
+    }, {
+      ...(runtime.noSelfProbe && runtime.hostProbe ? { probe: { port: tool.containerPort, ...runtime.hostProbe } } : {}),
+      ...(runtime.moreVolumes ? { more: Object.fromEntries(Object.entries(runtime.moreVolumes).map(([key, path]) => [`${name}-${key}`, path])) } : {}),
     });
   }
 

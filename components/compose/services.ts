@@ -18,6 +18,8 @@ export interface ToolRuntime {
   readonly healthPath: string;
   /** Where the tool keeps its data inside the container (a named volume is mounted there). */
   readonly dataPath: string;
+  /** Further folders the image's documentation says to keep, by volume suffix (`<tool>-<key>`). */
+  readonly moreVolumes?: Readonly<Record<string, string>>;
   /**
    * The database variables the image itself reads, in place of the generic `DATABASE_HOST`
    * (the sidecar's `POSTGRES_USER`/`POSTGRES_DB` or `MYSQL_*` and the generated password in the
@@ -39,9 +41,11 @@ export interface ToolRuntime {
   readonly healthTest?: readonly string[];
   /**
    * Why the image cannot probe itself (no shell, no client, no health command): its in-container
-   * check is disabled, and the compose health gate (apply.sh) judges it by its running state.
+   * check is disabled; the host probes it (`hostProbe`) or, without one, judges it running.
    */
   readonly noSelfProbe?: string;
+  /** HTTP check the host runs against the container's address after `compose up` (port: the tool's container port). */
+  readonly hostProbe?: Omit<HostProbe, "port">;
   /** The tool's further services (catalog `companions`), by name. */
   readonly companions?: Readonly<Record<string, CompanionRuntime>>;
 }
@@ -66,6 +70,20 @@ export interface CompanionRuntime {
   readonly usesSidecars?: boolean;
   /** As ToolRuntime.noSelfProbe. */
   readonly noSelfProbe?: string;
+  readonly hostProbe?: HostProbe;
+}
+
+/**
+ * An HTTP check apply.sh runs from the host to the container's address on the project network,
+ * for images that cannot run a probe themselves: a release whose service does not answer
+ * `status` on `path` within the retries fails its health gate and is rolled back.
+ */
+export interface HostProbe {
+  readonly port: number;
+  /** Starts with `/`. */
+  readonly path: string;
+  /** Expected HTTP status. */
+  readonly status: number;
 }
 
 /** Used for a catalog tool without an entry in tools.ts. */

@@ -96,13 +96,14 @@ export const TOOL_RUNTIME: Readonly<Partial<Record<ToolId, ToolRuntime>>> = {
   },
   // calcom/docker .env.example (NEXT_PUBLIC_WEBAPP_URL, NEXTAUTH_SECRET, CALENDSO_ENCRYPTION_KEY:
   // 32 characters, `openssl rand -base64 24`; DATABASE_URL, DATABASE_DIRECT_URL,
-  // CALCOM_TELEMETRY_DISABLED), Dockerfile (CMD /calcom/scripts/start.sh) and scripts/start.sh
-  // (waits for DATABASE_HOST, runs prisma migrate deploy, starts the app).
+  // CALCOM_TELEMETRY_DISABLED; NEXT_PUBLIC_LICENSE_CONSENT and LICENSE "set to 'agree' to accept
+  // our license"), Dockerfile (CMD /calcom/scripts/start.sh) and scripts/start.sh (waits for
+  // DATABASE_HOST, runs prisma migrate deploy, starts the app).
   calcom: {
     healthPath: "/",
     dataPath: "/data",
     databaseEnv: (db) => ({ DATABASE_HOST: `${db.host}:5432` }),
-    environment: (url) => ({ NEXT_PUBLIC_WEBAPP_URL: url, NEXTAUTH_URL: `${url}/api/auth`, CALCOM_TELEMETRY_DISABLED: "1" }),
+    environment: (url) => ({ NEXT_PUBLIC_WEBAPP_URL: url, NEXTAUTH_URL: `${url}/api/auth`, CALCOM_TELEMETRY_DISABLED: "1", NEXT_PUBLIC_LICENSE_CONSENT: "agree", LICENSE: "agree" }),
     generated: ["NEXTAUTH_SECRET", "CALENDSO_ENCRYPTION_KEY"],
     entrypoint: renameAndExec("/bin/sh", {
       DATABASE_URL: pgUrl("postgresql", "calcom-db"),
@@ -111,11 +112,13 @@ export const TOOL_RUNTIME: Readonly<Partial<Record<ToolId, ToolRuntime>>> = {
     }, "/calcom/scripts/start.sh"),
   },
   // stalwartlabs/stalwart Dockerfile: data in /opt/stalwart, HTTP (admin, JMAP, /healthz) on 8080,
-  // ENTRYPOINT sh entrypoint.sh; the image installs ca-certificates only.
+  // ENTRYPOINT sh entrypoint.sh; the image installs ca-certificates only. Stalwart's docs
+  // (server/monitoring, "Health checks"): GET /healthz/live answers 200 while the server runs.
   stalwart: {
     healthPath: "/healthz/live",
     dataPath: "/opt/stalwart",
     noSelfProbe: "the stalwart image (debian trixie-slim plus ca-certificates) has no curl or wget, and its /bin/sh (dash) has no /dev/tcp",
+    hostProbe: { path: "/healthz/live", status: 200 },
   },
   // Keycloak guides (keycloak/keycloak docs/guides): server/containers.adoc (production runs `kc.sh
   // start`), server/db.adoc (KC_DB, KC_DB_URL_HOST, KC_DB_URL_DATABASE, KC_DB_USERNAME,
@@ -161,12 +164,7 @@ export const TOOL_RUNTIME: Readonly<Partial<Record<ToolId, ToolRuntime>>> = {
   // louislam/uptime-kuma wiki ("How to Install": volume /app/data, port 3001) and Kuma 2's
   // UPTIME_KUMA_DB_TYPE=sqlite, which skips the database page the first visitor would answer.
   uptime_kuma: { healthPath: "/", dataPath: "/app/data", environment: () => ({ UPTIME_KUMA_DB_TYPE: "sqlite" }) },
-  // docs.portainer.io, "Install Portainer CE with Docker on Linux": data in /data, HTTP on 9000.
-  portainer: {
-    healthPath: "/api/system/status",
-    dataPath: "/data",
-    noSelfProbe: "portainer-ce is built FROM scratch: no /bin/sh, curl or wget, and no health subcommand (portainer/portainer#1364, #3572); a probe inside it can only fail",
-  },
+  // No Portainer: it needs the Docker socket (root on the host); see tenants/catalog.ts.
   // activepieces docs, "Environment Variables" and its Docker Compose install (AP_ENGINE_EXECUTABLE_PATH,
   // AP_ENCRYPTION_KEY: 32 hex characters, AP_JWT_SECRET, AP_API_KEY, AP_FRONTEND_URL,
   // AP_POSTGRES_*, AP_REDIS_HOST/PORT, AP_EXECUTION_MODE, AP_ENVIRONMENT); Dockerfile ENTRYPOINT
@@ -212,13 +210,21 @@ export const TOOL_RUNTIME: Readonly<Partial<Record<ToolId, ToolRuntime>>> = {
   },
   // mattermost/docker env.example and docker-compose.yml (MM_SQLSETTINGS_DRIVERNAME,
   // MM_SQLSETTINGS_DATASOURCE postgres://user:password@host:5432/db?sslmode=disable&connect_timeout=10,
-  // MM_SERVICESETTINGS_SITEURL, MM_BLEVESETTINGS_INDEXDIR; data in /mattermost/data); the image
-  // runs `mattermost` through its entrypoint, which execs its arguments.
+  // MM_SERVICESETTINGS_SITEURL, MM_BLEVESETTINGS_INDEXDIR=/mattermost/bleve-indexes; volumes
+  // /mattermost/config, data, logs, plugins, client/plugins and bleve-indexes); the image runs
+  // `mattermost` through its entrypoint, which execs its arguments.
   mattermost: {
     healthPath: "/api/v4/system/ping",
     dataPath: "/mattermost/data",
+    moreVolumes: {
+      config: "/mattermost/config",
+      logs: "/mattermost/logs",
+      plugins: "/mattermost/plugins",
+      "client-plugins": "/mattermost/client/plugins",
+      "bleve-indexes": "/mattermost/bleve-indexes",
+    },
     databaseEnv: () => ({ MM_SQLSETTINGS_DRIVERNAME: "postgres" }),
-    environment: (url) => ({ MM_SERVICESETTINGS_SITEURL: url, MM_BLEVESETTINGS_INDEXDIR: "/mattermost/data/bleve-indexes" }),
+    environment: (url) => ({ MM_SERVICESETTINGS_SITEURL: url, MM_BLEVESETTINGS_INDEXDIR: "/mattermost/bleve-indexes" }),
     command: renameAndExec("/bin/sh", { MM_SQLSETTINGS_DATASOURCE: pgUrl("postgres", "mattermost-db", "?sslmode=disable&connect_timeout=10") }, "mattermost"),
   },
   // penpot/penpot docker/images/docker-compose.yaml (every variable below, the shared assets

@@ -84,6 +84,8 @@ describe("each tool renders what its image's documentation requires", () => {
   it("calcom: webapp URL, DATABASE_HOST for start.sh, DATABASE_URL built in its shell, a 32-character encryption key", () => {
     const { services } = render("calcom");
     expect(services.calcom.environment).toMatchObject({ NEXT_PUBLIC_WEBAPP_URL: `https://cal.${DOMAIN}`, DATABASE_HOST: "calcom-db:5432", CALCOM_TELEMETRY_DISABLED: "1" });
+    // calcom/docker .env.example: "Set this value to 'agree' to accept our license".
+    expect(services.calcom.environment).toMatchObject({ NEXT_PUBLIC_LICENSE_CONSENT: "agree", LICENSE: "agree" });
     expect(services.calcom.entrypoint!.at(-1)).toMatch(/exec \/calcom\/scripts\/start\.sh$/);
     const env = runWrapper(services.calcom.entrypoint!);
     expect(env.DATABASE_URL).toBe("postgresql://svc:pw0123@calcom-db:5432/svcdb");
@@ -98,6 +100,16 @@ describe("each tool renders what its image's documentation requires", () => {
     expect(services.stalwart.volumes).toEqual(["stalwart-data:/opt/stalwart"]);
     expect(services.stalwart.ports).toEqual(expect.arrayContaining(["25:25", "465:465", "587:587", "993:993", "127.0.0.1:3011:8080"]));
     expect(services.stalwart.healthcheck).toEqual({ disable: true });
+  });
+
+  it("stalwart: the host probes GET /healthz/live on 8080 for a 200 (Stalwart's documented liveness endpoint)", () => {
+    const { manifest } = render("stalwart");
+    expect(manifest.services.stalwart.probe).toEqual({ port: 8080, path: "/healthz/live", status: 200 });
+  });
+
+  it("only images that cannot probe themselves get a host probe", () => {
+    const { manifest } = render("nextcloud");
+    expect(Object.entries(manifest.services).filter(([, s]) => s.probe).map(([name]) => name)).toEqual([]);
   });
 
   it("keycloak: kc.sh start, KC_DB_*, hostname and proxy headers, the management-port readiness probe", () => {
@@ -140,13 +152,6 @@ describe("each tool renders what its image's documentation requires", () => {
     expect(services["uptime-kuma"].ports).toEqual(["127.0.0.1:3033:3001"]);
   });
 
-  it("portainer: /data, HTTP on 9000, no in-container probe (the image has no shell or client)", () => {
-    const { services } = render("portainer");
-    expect(services.portainer.volumes).toEqual(["portainer-data:/data"]);
-    expect(services.portainer.ports).toEqual(["127.0.0.1:9443:9000"]);
-    expect(services.portainer.healthcheck).toEqual({ disable: true });
-  });
-
   it("activepieces: AP_* settings with postgres and redis, a 32-hex-character encryption key, its own entrypoint", () => {
     const { services } = render("activepieces");
     expect(services.activepieces.environment).toMatchObject({
@@ -183,7 +188,12 @@ describe("each tool renders what its image's documentation requires", () => {
     expect(services.mattermost.environment).toMatchObject({ MM_SQLSETTINGS_DRIVERNAME: "postgres", MM_SERVICESETTINGS_SITEURL: `https://team.${DOMAIN}` });
     expect(services.mattermost.command!.at(-1)).toMatch(/exec mattermost$/);
     expect(runWrapper(services.mattermost.command!).MM_SQLSETTINGS_DATASOURCE).toBe("postgres://svc:pw0123@mattermost-db:5432/svcdb?sslmode=disable&connect_timeout=10");
-    expect(services.mattermost.volumes).toEqual(["mattermost-data:/mattermost/data"]);
+    // mattermost/docker docker-compose.yml mounts these six folders; env.example's index dir.
+    expect(services.mattermost.volumes).toEqual([
+      "mattermost-data:/mattermost/data", "mattermost-config:/mattermost/config", "mattermost-logs:/mattermost/logs",
+      "mattermost-plugins:/mattermost/plugins", "mattermost-client-plugins:/mattermost/client/plugins", "mattermost-bleve-indexes:/mattermost/bleve-indexes",
+    ]);
+    expect(services.mattermost.environment).toMatchObject({ MM_BLEVESETTINGS_INDEXDIR: "/mattermost/bleve-indexes" });
   });
 
   it("penpot: frontend on 8080, backend with database/redis/assets and the shared secret key, exporter pointed at the frontend", () => {

@@ -71,8 +71,8 @@ beforeAll(async () => {
   base = git(["rev-parse", "HEAD"]);
   git(["checkout", "-qb", "spec-change"]);
   const spec = join(clone, "tenants", `${SLUG}.yaml`);
-  writeFileSync(spec, readFileSync(spec, "utf8").replace("tools: [nocodb, umami, portainer]", "tools: [nocodb, umami]"));
-  git(["commit", "-qam", `${SLUG}: drop portainer`]);
+  writeFileSync(spec, readFileSync(spec, "utf8").replace("tools: [nocodb, umami, uptime_kuma]", "tools: [nocodb, umami]"));
+  git(["commit", "-qam", `${SLUG}: drop uptime_kuma`]);
   gitea = await FakeGitea.start({ version: "1.26.0", pulls: [] });
 }, 900_000);
 

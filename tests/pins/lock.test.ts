@@ -22,8 +22,8 @@ describe("the committed image lock", () => {
     expect(serializeLock(lock)).toBe(lockText);
   });
 
-  it("holds every image the catalog names: 18 tools (Penpot with its backend and exporter), 3 sidecars and 3 release images", () => {
-    expect(CATALOG_IMAGES).toHaveLength(26);
+  it("holds every image the catalog names: 17 tools (Portainer gone; Penpot with its backend and exporter), 3 sidecars and 3 release images", () => {
+    expect(CATALOG_IMAGES).toHaveLength(25);
     for (const image of CATALOG_IMAGES) expect(byKey.has(`${image.repository}:${image.tag}`), `${image.where} ${image.repository}:${image.tag}`).toBe(true);
   });
 

@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { renderCompose } from "../../components/compose/render";
-import { DEFAULT_RELEASE, ToolId } from "../../tenants/catalog";
+import { DEFAULT_RELEASE, TOOLS, TOOL_IDS, ToolId } from "../../tenants/catalog";
+import { tenantSpecSchema } from "../../tenants/schema";
 
 interface Service { image: string; environment?: Record<string, string>; entrypoint?: string[]; command?: string[]; healthcheck: { test: string[] }; env_file?: string[] }
 const render = (tools: ToolId[]) => parse(renderCompose({ slug: "acme", domain: "acme.eu.letsbe.biz", tools, release: DEFAULT_RELEASE }).composeYaml) as { services: Record<string, Service> };
@@ -49,10 +50,17 @@ describe("keycloak (Keycloak guides: containers, db, reverseproxy, hostname, hea
   });
 });
 
-describe("portainer (portainer-ce is FROM scratch: no shell, no HTTP client, no health command)", () => {
-  it("gets no in-container probe, which could only fail, and so is judged by its running state", () => {
-    const portainer = render(["portainer"]).services.portainer as unknown as { healthcheck: Record<string, unknown> };
-    expect(portainer.healthcheck).toEqual({ disable: true });
+describe("portainer (docs.portainer.io: needs /var/run/docker.sock, root on the host)", () => {
+  it("is not in the catalog, so no tenant can order it", () => {
+    expect(TOOL_IDS as readonly string[]).not.toContain("portainer");
+    expect(Object.keys(TOOLS)).not.toContain("portainer");
+  });
+
+  it("a spec naming it is refused at its tools field", () => {
+    const spec = { slug: "acme", domain: "acme.eu.letsbe.biz", region: "eu", tier: "lite", provider: "hetzner", group: "sandbox", tools: ["nocodb", "portainer"], contactEmail: "a@b.eu", createdAt: "2026-06-01" };
+    const result = tenantSpecSchema.safeParse(spec);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => i.path.join("."))).toEqual(["tools.1"]);
   });
 });
 

@@ -15,6 +15,9 @@
 #     mysql-tool: a healthy tool with the MySQL clients; KIND mysql-migrate-broken: a tool release
 #     that migrates the `notes` table in Ghost's database__connection__* database, notes that it
 #     did in database standin_audit, then fails its probes.
+#   KIND noshell-http: an image with NO shell, one static binary (busybox-static, named httpd, so
+#     no applet but the web server can run) serving HTTP on 8080 with GET /healthz/live answering
+#     200 (Stalwart's port and probe path); KIND noshell-broken: the same, answering 404 there.
 # With LB_STANDIN_REGISTRY=HOST:PORT it pushes to that (already running) registry instead of its own.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
@@ -298,6 +301,18 @@ RUN
   rm -rf "$dir"
 }
 
+# The shell-less kinds: nothing in the image but the static binary and the files it serves.
+build_noshell() {
+  local kind="$1" dir
+  dir="$(mktemp -d)"
+  mkdir -p "$dir/www/healthz"
+  cp /bin/busybox "$dir/httpd"
+  echo "$kind" >"$dir/www/version"
+  [[ "$kind" == noshell-http ]] && echo live >"$dir/www/healthz/live"
+  tar -C "$dir" -c . | docker import -c 'ENTRYPOINT ["/httpd", "-f", "-p", "8080", "-h", "/www"]' - "standin:$kind" >/dev/null
+  rm -rf "$dir"
+}
+
 declare -A built=()
 for item in "$@"; do
   IFS=: read -r repo tag kind <<<"$item"
@@ -305,6 +320,7 @@ for item in "$@"; do
     case "$kind" in
       postgres | pg-migrate-broken) build_postgres "$kind" ;;
       mysql | mysql-tool | mysql-migrate-broken) build_mysql "$kind" ;;
+      noshell-http | noshell-broken) build_noshell "$kind" ;;
       *) build "$kind" ;;
     esac
     built[$kind]=1
