@@ -200,7 +200,10 @@ export const TOOL_RUNTIME: Readonly<Partial<Record<ToolId, ToolRuntime>>> = {
   // docs.gitea.com, "Installation with Docker" (USER_UID/USER_GID, GITEA__database__DB_TYPE/HOST/
   // NAME/USER/PASSWD, GITEA__server__ROOT_URL/DOMAIN; /data) and "Configuration Cheat Sheet"
   // (DISABLE_SSH: no SSH port is published); the image's ENTRYPOINT /usr/bin/entrypoint with CMD
-  // /usr/bin/s6-svscan /etc/s6.
+  // /usr/bin/s6-svscan /etc/s6. The install page stays open (not locked): INSTALL_LOCK alone
+  // leaves sign-up open and Gitea makes the first registered user admin; locking both needs the
+  // host to create the admin (`gitea admin user create`, whose password is an argv flag or printed)
+  // and a channel handing that password to the tenant, neither built yet.
   gitea: {
     healthPath: "/api/healthz",
     dataPath: "/data",
