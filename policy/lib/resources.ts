@@ -2,6 +2,7 @@
  * Helpers the policies share: URNs, stack kinds and regions, the VPS resource types, and a
  * walk over property trees. Policies see plain JSON (CrossGuard unwraps secrets and outputs).
  */
+import { UnknownValueError } from "@pulumi/policy";
 import { REGIONS, REGION_IDS, RegionId } from "../../tenants/catalog";
 import { HUB_PROJECT, TENANT_PROJECT } from "../../tenants/projects";
 
@@ -120,14 +121,29 @@ export function isAsset(value: object): boolean {
 /** Key under which @pulumi/policy's property proxies hand out their target. */
 const PROXY_TARGET = "__getSpecialProxyTarget";
 
-/** Every string in a property tree, with its path; asset texts awaited. */
+/**
+ * A property, or undefined when the preview cannot know it yet (a new server's id in a stage's
+ * triggers, a password not generated yet on its stdin): it holds nothing to judge now, and reading
+ * it would make CrossGuard skip the whole policy for the resource. The update judges it known.
+ */
+function knownProperty(value: object, key: string | number): unknown {
+  try {
+    return (value as Record<string | number, unknown>)[key];
+  } catch (error) {
+    if (error instanceof UnknownValueError) return undefined;
+    throw error;
+  }
+}
+
+/** Every string in a property tree, with its path; asset texts awaited; values unknown at preview left out. */
 export async function stringsOf(props: Record<string, unknown>): Promise<{ path: string; text: string }[]> {
   const found: { path: string; text: string }[] = [];
   const pending: Promise<void>[] = [];
   const visit = (value: unknown, path: string): void => {
     if (typeof value === "string") found.push({ path, text: value });
-    else if (Array.isArray(value)) value.forEach((v, i) => visit(v, path ? `${path}.${i}` : String(i)));
-    else if (value !== null && typeof value === "object") {
+    else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) visit(knownProperty(value, i), path ? `${path}.${i}` : String(i));
+    } else if (value !== null && typeof value === "object") {
       if (isAsset(value)) {
         // Under the analyzer the asset sits behind CrossGuard's unknown-checking proxy, and a
         // proxied promise cannot be awaited: read the proxy's target (the SDK's own escape key).
@@ -140,7 +156,7 @@ export async function stringsOf(props: Record<string, unknown>): Promise<{ path:
         // A command's SSH connection holds no image or port, and its host is unknown in the preview
         // of a new server: reading it would make CrossGuard skip the whole policy for the resource.
         if (path === "" && key === "connection") continue;
-        visit((value as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+        visit(knownProperty(value, key), path ? `${path}.${key}` : key);
       }
     }
   };
