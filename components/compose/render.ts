@@ -177,7 +177,8 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
         environment: wiring.environment({ url, service: name, ...(database ? { db: database } : {}), ...(tool.redis ? { redisHost: `${name}-redis` } : {}) }),
         ...(wiring.entrypoint ? { entrypoint: [...wiring.entrypoint] } : {}),
         ...(wiring.command ? { command: [...wiring.command] } : {}),
-        healthcheck: { disable: true },
+        // No healthcheck key: compose's `up --wait` refuses a disabled one ("has no healthcheck
+        // configured"); the image's own HEALTHCHECK applies, or its running state.
         ...(wiring.usesSidecars && Object.keys(sidecarsReady).length > 0 ? { depends_on: sidecarsReady } : {}),
       }, wiring.hostProbe ? { probe: wiring.hostProbe } : {});
       dependsOn[service] = { condition: "service_started" };
@@ -189,7 +190,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
       ports,
       env_file: [envFile],
       environment,
-      healthcheck: runtime.noSelfProbe ? { disable: true } : healthcheck(runtime.healthTest ?? httpProbe(tool.containerPort, runtime.healthPath)),
+      ...(runtime.noSelfProbe ? {} : { healthcheck: healthcheck(runtime.healthTest ?? httpProbe(tool.containerPort, runtime.healthPath)) }),
       ...(runtime.entrypoint ? { entrypoint: [...runtime.entrypoint] } : {}),
       ...(runtime.command ? { command: [...runtime.command] } : {}),
       ...(Object.keys(dependsOn).length > 0 ? { depends_on: dependsOn } : {}),

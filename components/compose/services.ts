@@ -40,8 +40,9 @@ export interface ToolRuntime {
   /** The health check's full `test`, where the image has no curl/wget (its documentation's probe). */
   readonly healthTest?: readonly string[];
   /**
-   * Why the image cannot probe itself (no shell, no client, no health command): its in-container
-   * check is disabled; the host probes it (`hostProbe`) or, without one, judges it running.
+   * Why the image cannot probe itself (no shell, no client, no health command): no healthcheck is
+   * rendered (compose's `up --wait` refuses a disabled one); the host probes it (`hostProbe`) or,
+   * without one, `up --wait` judges it running.
    */
   readonly noSelfProbe?: string;
   /** HTTP check the host runs against the container's address after `compose up` (port: the tool's container port). */

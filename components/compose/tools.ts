@@ -112,8 +112,8 @@ export const TOOL_RUNTIME: Readonly<Partial<Record<ToolId, ToolRuntime>>> = {
     }, "/calcom/scripts/start.sh"),
   },
   // stalwartlabs/stalwart Dockerfile: data in /opt/stalwart, HTTP (admin, JMAP, /healthz) on 8080,
-  // ENTRYPOINT sh entrypoint.sh; the image installs ca-certificates only. Stalwart's docs
-  // (server/monitoring, "Health checks"): GET /healthz/live answers 200 while the server runs.
+  // ENTRYPOINT sh entrypoint.sh; the image installs ca-certificates only. Its HTTP listener's
+  // liveness endpoint GET /healthz/live answers 200 while the server runs (/healthz/ready: ready).
   stalwart: {
     healthPath: "/healthz/live",
     dataPath: "/opt/stalwart",

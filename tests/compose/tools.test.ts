@@ -99,12 +99,19 @@ describe("each tool renders what its image's documentation requires", () => {
     expect(services.stalwart.image).toMatch(/^docker\.io\/stalwartlabs\/stalwart:v0\.16\.15/);
     expect(services.stalwart.volumes).toEqual(["stalwart-data:/opt/stalwart"]);
     expect(services.stalwart.ports).toEqual(expect.arrayContaining(["25:25", "465:465", "587:587", "993:993", "127.0.0.1:3011:8080"]));
-    expect(services.stalwart.healthcheck).toEqual({ disable: true });
+    // No healthcheck key at all: `docker compose up --wait` fails on a disabled one (seen on the host tier).
+    expect(services.stalwart).not.toHaveProperty("healthcheck");
   });
 
   it("stalwart: the host probes GET /healthz/live on 8080 for a 200 (Stalwart's documented liveness endpoint)", () => {
     const { manifest } = render("stalwart");
     expect(manifest.services.stalwart.probe).toEqual({ port: 8080, path: "/healthz/live", status: 200 });
+  });
+
+  it("services without a probe of their own render no healthcheck key, which compose's up --wait would refuse if disabled", () => {
+    const penpot = render("penpot").services;
+    const chatwoot = render("chatwoot").services;
+    for (const service of [penpot["penpot-backend"], penpot["penpot-exporter"], chatwoot["chatwoot-sidekiq"]]) expect(service).not.toHaveProperty("healthcheck");
   });
 
   it("only images that cannot probe themselves get a host probe", () => {
