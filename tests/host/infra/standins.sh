@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+set -euo pipefail
 # Runs ON the test host (after bootstrap): a registry on 127.0.0.1:5000 and stand-in images
 # pushed to it, so compose files pinned by digest are exercised as in production.
 # Prints one line per pushed image: REPOSITORY TAG DIGEST.
@@ -19,7 +20,6 @@
 #     no applet but the web server can run) serving HTTP on 8080 with GET /healthz/live answering
 #     200 (Stalwart's port and probe path); KIND noshell-broken: the same, answering 404 there.
 # With LB_STANDIN_REGISTRY=HOST:PORT it pushes to that (already running) registry instead of its own.
-set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 REGISTRY="${LB_STANDIN_REGISTRY:-127.0.0.1:5000}"
 
