@@ -214,14 +214,7 @@ export class FakeCloudflare {
   private listZones(query: URLSearchParams, scope: TokenScope): { body: unknown } {
     const name = query.get("name")?.toLowerCase();
     const all = [...this.zones.values()].filter((z) => TokenBook.mayUseZone(scope, z.id) && (name === undefined || z.name === name));
-    const perPage = Number(query.get("per_page") ?? 20);
-    const page = Number(query.get("page") ?? 1);
-    const slice = all.slice((page - 1) * perPage, page * perPage);
-    return {
-      body: envelope(slice.map(zoneBody), {
-        result_info: { page, per_page: perPage, count: slice.length, total_count: all.length, total_pages: Math.max(1, Math.ceil(all.length / perPage)) },
-      }),
-    };
+    return { body: paged(all, query, 20, zoneBody) };
   }
 
   private list(zone: FakeZone, query: URLSearchParams): { body: unknown } {
@@ -236,13 +229,16 @@ export class FakeCloudflare {
     if (proxied !== null) filters.push((r) => String(r.proxied) === proxied);
     const any = query.get("match") === "any";
     const all = this.recordsOf(zone.id).filter((r) => filters.length === 0 || (any ? filters.some((f) => f(r)) : filters.every((f) => f(r))));
-    const perPage = Number(query.get("per_page") ?? 100);
-    const page = Number(query.get("page") ?? 1);
-    const slice = all.slice((page - 1) * perPage, page * perPage);
-    return {
-      body: envelope(slice.map(recordBody), {
-        result_info: { page, per_page: perPage, count: slice.length, total_count: all.length, total_pages: Math.max(1, Math.ceil(all.length / perPage)) },
-      }),
-    };
+    return { body: paged(all, query, 100, recordBody) };
   }
+}
+
+/** One page of a listing, as the v4 API envelopes it (`result_info`), by `page` and `per_page`. */
+function paged<T>(all: T[], query: URLSearchParams, defaultPerPage: number, toBody: (item: T) => unknown): unknown {
+  const perPage = Number(query.get("per_page") ?? defaultPerPage);
+  const page = Number(query.get("page") ?? 1);
+  const slice = all.slice((page - 1) * perPage, page * perPage);
+  return envelope(slice.map(toBody), {
+    result_info: { page, per_page: perPage, count: slice.length, total_count: all.length, total_pages: Math.max(1, Math.ceil(all.length / perPage)) },
+  });
 }
