@@ -9,6 +9,32 @@ import { REGION_IDS } from "../tenants/catalog";
 import { InputProblem, InvalidInputError } from "../tenants/schema";
 
 const cidr = z.string().regex(/^[0-9a-f.:]+\/\d{1,3}$/i, "must be a CIDR (address/prefix)");
+const port = z.int().min(1).max(65535);
+
+/** 32 bytes of base64, as `wg pubkey` prints it (the 43rd character carries 4 bits). */
+export const wireguardPublicKeySchema = z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "must be a WireGuard public key (44 characters of base64)");
+/** A region's management network: an IPv4 CIDR of /16 to /29. */
+export const wireguardCidrSchema = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-9])$/, "must be an IPv4 CIDR with a prefix of /16 to /29");
+/** A host key as `remote.Connection.hostKey` takes it (RECORD_HOST_KEY_COMMAND prints this form). */
+export const sshHostKeySchema = z.string().regex(/^ecdsa-sha2-nistp256 [A-Za-z0-9+/]+={0,2}$/, "must be an ecdsa-sha2-nistp256 host key (type and base64)");
+
+/**
+ * The region's WireGuard management network as spokes need it: where to dial, whom to trust, and
+ * the hub as SSH jump host (pinned to its host key). Public values only: no private key leaves a host.
+ */
+export const hubWireguardSchema = z.strictObject({
+  network: wireguardCidrSchema,
+  port,
+  /** The hub's WireGuard public key. */
+  publicKey: wireguardPublicKeySchema,
+  /** `ipv4:port` spokes dial. */
+  endpoint: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}:\d{1,5}$/, "must be IPV4:PORT"),
+  /** The hub's own address on the network (its first). */
+  hubAddress: z.ipv4(),
+  /** The bastion: the hub's public SSH, root with the provisioning key, from the management CIDRs. */
+  jump: z.strictObject({ host: z.ipv4(), port, user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a user name"), hostKey: sshHostKeySchema }),
+});
+export type HubWireguard = z.output<typeof hubWireguardSchema>;
 
 export const hubOutputsSchema = z.strictObject({
   region: z.enum(REGION_IDS),
@@ -24,6 +50,8 @@ export const hubOutputsSchema = z.strictObject({
   provisioningPublicKey: z.string().regex(/^(ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH public key"),
   /** Registry the tenant hosts pull LetsBe images from. */
   registryHost: z.string().min(1),
+  /** The WireGuard management network; absent while the region has none (tenants keep SSH on their public address). */
+  wireguard: hubWireguardSchema.optional(),
 });
 
 export type HubOutputs = z.output<typeof hubOutputsSchema>;

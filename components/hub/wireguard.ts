@@ -9,6 +9,7 @@ import { join } from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { wireguardCidrSchema, wireguardPublicKeySchema } from "../../contracts/hub";
 import { StageResourceArgs, createStage } from "../host";
 import { BOOTSTRAP_DIR, Stage, bundleScript, scriptsDir, sha256, stage, stageCommand } from "../host/stages";
 
@@ -16,11 +17,11 @@ export const WG_STAGE = "wireguard";
 export const WG_DEFAULT_PORT = 51820;
 
 const ipv4 = z.string().regex(/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/, "must be an IPv4 address");
-const wgKey = z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "must be a WireGuard public key (44 characters of base64)");
+const wgKey = wireguardPublicKeySchema;
 
 /** A region's management network: `network` is a CIDR, the hub holds its first address. */
 export const WireguardNetworkSchema = z.object({
-  network: z.string().regex(/^[\d.]+\/(1[6-9]|2[0-9])$/, "must be an IPv4 CIDR with a prefix of /16 to /29"),
+  network: wireguardCidrSchema,
   port: z.number().int().min(1).max(65535).default(WG_DEFAULT_PORT),
 }).strict();
 export type WireguardNetwork = z.infer<typeof WireguardNetworkSchema>;
