@@ -65,7 +65,6 @@ done <<'PLUGINS'
 command github.com/pulumi/pulumi-command/provider 7f3eb6f3b77cd0fa3895ba437a695dd393f7dd25
 random github.com/pulumi/pulumi-random/provider/v4 f2d8b029d0f708bd14bad9479e016560de9c0b6d
 hcloud github.com/pulumi/pulumi-hcloud/provider 043b3476c7c546ebdecf3783a07bdc6db0f9352e
-docker github.com/pulumi/pulumi-docker/provider/v5 e944612c4c970123d9a16a48c40d37dc84c89a70
 cloudflare github.com/pulumi/pulumi-cloudflare/provider/v6 6052b720f3a89f0477aaa0a9b88a386f6293e255
 PLUGINS
 bash engine/act.sh # the workflow runner of the CI tests (tests/engine/ci.test.ts)

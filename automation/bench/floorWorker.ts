@@ -32,7 +32,7 @@ type Constructor = new (name: string, props: pulumi.Inputs, opts: pulumi.CustomR
 /** The provider SDK's own class for a type token (`hcloud:index/server:Server`), when there is one. */
 function providerClass(type: string): Constructor | undefined {
   const [pkg, mod, name] = type.split(":");
-  if (!["hcloud", "cloudflare", "command", "docker", "random"].includes(pkg)) return undefined;
+  if (!["hcloud", "cloudflare", "command", "random"].includes(pkg)) return undefined;
   let exports = require(`@pulumi/${pkg}`) as Record<string, unknown>;
   const module = mod.split("/")[0];
   if (module !== "index") exports = exports[module] as Record<string, unknown>;

@@ -1,6 +1,6 @@
 /**
- * The provider configuration the engine hands Configure (`hcloud:endpoint`, an explicit docker
- * provider's `host`, ...). @pulumi/pulumi's provider server answers Configure itself and drops it,
+ * The provider configuration the engine hands Configure (`hcloud:endpoint`,
+ * `cloudflare:baseUrl`, ...). @pulumi/pulumi's provider server answers Configure itself and drops it,
  * so main.ts captures the request here before the server sees it.
  */
 export type ProviderConfig = Readonly<Record<string, unknown>>;

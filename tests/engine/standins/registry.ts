@@ -1,7 +1,6 @@
 /** Which stand-in serves which plugin name. */
 import type { Provider } from "@pulumi/pulumi/provider";
 import { cloudflareHandlers } from "./cloudflare";
-import { dockerHandlers } from "./docker";
 import { TypeHandler, standInProvider } from "./generic";
 import { hcloudHandlers } from "./hcloud";
 import { commandHandlers } from "./command";
@@ -12,7 +11,6 @@ const HANDLERS: Readonly<Record<string, Readonly<Record<string, TypeHandler>>>> 
   command: commandHandlers,
   hcloud: hcloudHandlers,
   cloudflare: cloudflareHandlers,
-  docker: dockerHandlers,
 };
 
 export const STAND_IN_PLUGINS: readonly string[] = Object.keys(HANDLERS);
