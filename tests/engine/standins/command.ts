@@ -3,7 +3,8 @@
  * v1.2.1 as documented: `triggers` replace; any other change updates, running `update` (or `create`
  * when there is none); `delete` runs on removal; PULUMI_COMMAND_STDOUT/STDERR carry the previous
  * output when `addPreviousOutputInEnv` (default true); `environment` is sent as SSH environment
- * requests, so the host's sshd must accept the names; host keys are not checked.
+ * requests, so the host's sshd must accept the names; `connection.hostKey` and `connection.proxy`
+ * (a jump host with its own hostKey) as the provider's connection.go does them (ssh.ts).
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
@@ -17,6 +18,7 @@ const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
 function connectionOf(inputs: Props): Connection {
   const conn = unwrapAll(inputs.connection) as Partial<Connection> | undefined;
   if (!conn?.host) throw new Error("connection.host is required");
+  if (conn.proxy && !conn.proxy.host) throw new Error("connection.proxy.host is required");
   return conn as Connection;
 }
 
