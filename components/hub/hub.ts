@@ -10,6 +10,8 @@ import { renderHubNginxConf } from "./nginx";
 import { HubServerChoice, createHubServer } from "./server";
 import { HUB_SERVICE_IDS, HubImages, HubServiceId } from "./services";
 import { hubStage } from "./stage";
+import { WireguardNetwork, createWireguardHub, hubTunnelAddress } from "./wireguard";
+import type { HubWireguard } from "../../contracts/hub";
 
 export interface HubArgs {
   readonly region: RegionId;
@@ -42,6 +44,8 @@ export interface HubArgs {
   readonly cloudflareDnsToken: pulumi.Input<string>;
   /** Protect server, addresses and the database volume. Default - true. */
   readonly protect?: boolean;
+  /** The region's WireGuard management network: the hub becomes its hub and SSH bastion. Default - none. */
+  readonly wireguard?: WireguardNetwork;
 }
 
 /** A hub stage with the secret values it names and what, besides the stage before, it waits for. */
@@ -66,6 +70,8 @@ export class Hub extends pulumi.ComponentResource {
   declare readonly provider: pulumi.Output<string>;
   declare readonly currentImages: pulumi.Output<HubImageRefs>;
   declare readonly previousImages: pulumi.Output<HubImageRefs>;
+  /** What spokes need of the hub (its public key, endpoint, jump host); only with `wireguard`. */
+  declare readonly wireguard: pulumi.Output<HubWireguard> | undefined;
 
   constructor(name: string, args: HubArgs, opts?: pulumi.ComponentResourceOptions) {
     super("letsbe:hub:Hub", name, {}, opts);
@@ -80,6 +86,7 @@ export class Hub extends pulumi.ComponentResource {
       sshPublicKey: args.provisioningPublicKey,
       sshPrivateKey: args.provisioningPrivateKey,
       managementCidrs: args.managementCidrs,
+      wireguardPort: args.wireguard?.port,
       labels,
       protect,
     }, this);
@@ -88,7 +95,8 @@ export class Hub extends pulumi.ComponentResource {
     const base = createBaseStages(name, {
       connection: { host: vps.ipv4, privateKey: args.provisioningPrivateKey },
       params: { hostname: args.serverName, domain: args.domain, managementCidrs: args.managementCidrs,
-        acmeEmail: args.acmeEmail, acmeServer: args.acmeServer, issueCertificate: args.issueCertificate },
+        acmeEmail: args.acmeEmail, acmeServer: args.acmeServer, issueCertificate: args.issueCertificate,
+        ...(args.wireguard ? { publicUdpPorts: [args.wireguard.port] } : {}) },
       secrets: { cloudflareDnsToken: args.cloudflareDnsToken },
       server: vps,
     }, { parent: this });
@@ -116,6 +124,22 @@ export class Hub extends pulumi.ComponentResource {
       { stage: hubBackupStage(args.backup), secrets: { BACKUP_RCLONE_CONFIG: args.backup.rcloneConfig } },
     ];
     let previous: pulumi.Resource[] = [base.done];
+    let wireguard: pulumi.Output<HubWireguard> | undefined;
+    if (args.wireguard) {
+      // Right after the base stages (the firewall has opened its port), before the hub's own.
+      const net = args.wireguard;
+      const wg = createWireguardHub(name, net, args.managementCidrs, { connection: base.connection, identity: base.identity, dependsOn: previous }, { parent: this });
+      previous = [wg.stage];
+      // Public keys only; a stage's stdout may come back marked secret because its connection is.
+      wireguard = pulumi.unsecret(pulumi.all([vps.ipv4, wg.publicKey, base.hostKey.stdout]).apply(([ipv4, publicKey, hostKey]): HubWireguard => ({
+        network: net.network,
+        port: net.port,
+        publicKey,
+        endpoint: `${ipv4}:${net.port}`,
+        hubAddress: hubTunnelAddress(net.network),
+        jump: { host: ipv4, port: 22, user: "root", hostKey: String(hostKey ?? "").trim() },
+      })));
+    }
     for (const { stage, secrets, after } of stages) {
       const stdin = stageSecrets(stage.secrets, secrets);
       const run = createStage(`${name}-${stage.name.replace(/^hub-/, "")}`, stage, {
@@ -135,8 +159,9 @@ export class Hub extends pulumi.ComponentResource {
       provider: pulumi.output(vps.provider),
       currentImages: pulumi.output(refs("current")),
       previousImages: pulumi.output(refs("previous")),
+      ...(wireguard ? { wireguard } : {}),
     };
-    Object.assign(this, outputs);
+    Object.assign(this, { wireguard }, outputs);
     this.registerOutputs(outputs);
   }
 }

@@ -25,6 +25,8 @@ export interface HubServerArgs {
   readonly sshPrivateKey: pulumi.Input<string>;
   /** Sources allowed to reach SSH. */
   readonly managementCidrs: readonly string[];
+  /** The WireGuard hub's UDP port, open to everyone on Hetzner's firewall. Default - none. */
+  readonly wireguardPort?: number;
   readonly labels: Readonly<Record<string, string>>;
   /** Protect the server and its addresses. Default - true. */
   readonly protect?: boolean;
@@ -34,7 +36,8 @@ export function createHubServer(resourceName: string, args: HubServerArgs, paren
   const choice = args.choice;
   switch (choice.provider) {
     case "hetzner":
-      // Same firewall as a tenant: 80/443 from anywhere (nginx), SSH from management only.
+      // Same firewall as a tenant: 80/443 from anywhere (nginx), SSH from management only, and
+      // the WireGuard port when the region has its management network.
       return createHetznerVps(resourceName, {
         name: args.name,
         serverType: choice.serverType,
@@ -42,12 +45,14 @@ export function createHubServer(resourceName: string, args: HubServerArgs, paren
         image: HOST_IMAGE.hetzner,
         sshPublicKey: args.sshPublicKey,
         managementCidrs: args.managementCidrs,
+        wireguardPort: args.wireguardPort,
         labels: args.labels,
         protect: args.protect,
       }, parent);
     case "netcup":
       // Adopted by name: the contract server is claimed for the hub, never ordered. Netcup has
-      // no cloud firewall; the host's own firewall stage closes everything but 22, 80, 443.
+      // no cloud firewall; the host's own firewall stage closes everything but 22, 80, 443 (and
+      // the WireGuard port, LB_PUBLIC_UDP_PORTS).
       return createNetcupVps(resourceName, {
         owner: args.name,
         // Its own namespace: a tenant whose slug equals the hub's name can never adopt this server.

@@ -94,10 +94,17 @@ export interface SpokeArgs {
   readonly hubPublicKey: string;
 }
 
+/** Why `address` cannot be a spoke of `network` (outside it, the hub's own, not IPv4), or undefined. */
+export function spokeAddressProblem(network: string, address: string): string | undefined {
+  const { first, last } = networkRange(network);
+  if (!ipv4.safeParse(address).success) return `${address} is not an IPv4 address`;
+  const n = toInt(address);
+  return n <= first || n > last ? `${address} is not a spoke address of ${network} (the hub holds ${toAddress(first)})` : undefined;
+}
+
 export function planSpokeWireguard(args: SpokeArgs): Stage {
-  const { first, last } = networkRange(args.network.network);
-  const n = toInt(ipv4.parse(args.address));
-  if (n <= first || n > last) throw new Error(`spoke tunnel address ${args.address} is not a spoke address of ${args.network.network}`);
+  const problem = spokeAddressProblem(args.network.network, args.address);
+  if (problem) throw new Error(`spoke tunnel address ${problem}`);
   return wgStage("wireguard-spoke", {
     LB_WG_ROLE: "spoke",
     LB_WG_ADDRESS: args.address,

@@ -10,6 +10,7 @@ import { InvalidInputError, zodProblems } from "../../tenants/schema";
 import { configSource, optionalConfigObject, optionalConfigValue, requireConfigObject } from "../config";
 import { HUB_PROJECT, hubOutputsSchema } from "../../contracts/hub";
 import { HUB_RESERVED_ENV, HUB_SERVICE_IDS, HubImages, HubServiceId } from "../../components/hub/services";
+import { WireguardNetwork, WireguardNetworkSchema, networkRange } from "../../components/hub/wireguard";
 
 export const hubSettingsSchema = z.strictObject({
   region: z.enum(REGION_IDS),
@@ -104,6 +105,15 @@ export const hubEnvironmentSchema = z.record(envName, envValue).superRefine((env
   }
 });
 
+/** `letsbe-hub:wireguard`: the network must start on its prefix (the hub takes its first address). */
+export const hubWireguardConfigSchema = WireguardNetworkSchema.superRefine((net, ctx) => {
+  try {
+    networkRange(net.network);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", path: ["network"], message: (error as Error).message });
+  }
+});
+
 export interface HubStackConfig {
   readonly settings: HubSettings;
   readonly server: HubServerConfig;
@@ -124,6 +134,8 @@ export interface HubStackConfig {
   readonly issueCertificate: boolean;
   /** Protect the server, its addresses and the database volume. Default - true. */
   readonly protect: boolean;
+  /** The region's WireGuard management network (`letsbe-hub:wireguard`). Default - none. */
+  readonly wireguard?: WireguardNetwork;
 }
 
 export function readHubSettings(): HubSettings {
@@ -160,6 +172,7 @@ export function readHubConfig(): HubStackConfig {
     acmeServer: optionalConfigValue(config, "acmeServer", z.url()),
     issueCertificate: config.getBoolean("issueCertificate") ?? true,
     protect: config.getBoolean("protect") ?? true,
+    wireguard: optionalConfigObject(config, "wireguard", hubWireguardConfigSchema),
   };
 }
 

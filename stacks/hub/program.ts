@@ -83,6 +83,7 @@ export async function hubProgram(): Promise<ExportedHubOutputs> {
     issueCertificate: config.issueCertificate,
     cloudflareDnsToken: config.cloudflareDnsToken,
     protect: config.protect,
+    wireguard: config.wireguard,
   });
   return {
     ...contract,
@@ -95,5 +96,6 @@ export async function hubProgram(): Promise<ExportedHubOutputs> {
     previousImages: hub.previousImages,
     backupRemote: config.backup.rcloneRemote,
     backupStatusFile: BACKUP_STATUS_FILE,
+    ...(hub.wireguard ? { wireguard: hub.wireguard } : {}),
   };
 }
