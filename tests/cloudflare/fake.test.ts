@@ -116,6 +116,7 @@ describe("fake Cloudflare DNS records", () => {
       "GET /zones/{zone_id}/dns_records/{dns_record_id}", "PATCH /zones/{zone_id}/dns_records/{dns_record_id}",
       "POST /zones/{zone_id}/dns_records", "PUT /zones/{zone_id}/dns_records/{dns_record_id}",
       "DELETE /user/tokens/{token_id}", "GET /user/tokens/{token_id}", "POST /user/tokens",
+      "POST /zones", "DELETE /zones/{zone_id}",
     ].sort());
     expect(ops.filter(([, op]) => !op["x-source"]).map(([key]) => key)).toEqual([]);
     expect(Object.entries(spec.components.schemas).filter(([, s]) => !s["x-source"]).map(([name]) => name)).toEqual([]);

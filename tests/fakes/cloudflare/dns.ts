@@ -3,16 +3,20 @@
  * records its API holds right now (UDP and TCP, one address and port), as Cloudflare's name servers
  * answer for a zone it hosts. An ACME server's DNS-01 check asks it. A CNAME at the name is
  * followed inside the fake's zones, as a resolver would, so delegated `_acme-challenge` names resolve.
+ * Delegation is followed as a resolver walking down from the top zone would: a child zone answers
+ * only once its parent holds NS records naming the child's name servers; until then the parent's
+ * records answer (the child stays unreachable), and NS records for a zone the fake does not hold
+ * give a referral.
  */
 import { createSocket, type Socket } from "node:dgram";
 import { createServer, type Server, type Socket as TcpSocket } from "node:net";
 import * as dnsPacket from "dns-packet";
 import type { FakeCloudflare } from "./server";
-import type { FakeRecord } from "./model";
+import type { FakeRecord, FakeZone } from "./model";
 
 const NXDOMAIN = 3;
 const REFUSED = 5;
-const SERVED = new Set(["A", "AAAA", "CNAME", "TXT", "MX"]);
+const SERVED = new Set(["A", "AAAA", "CNAME", "TXT", "MX", "NS"]);
 
 export interface DnsAddress {
   readonly host: string;
@@ -92,17 +96,28 @@ export class FakeCloudflareDns {
       type: "response", id: query.id, flags: dnsPacket.AUTHORITATIVE_ANSWER | recursionDesired | rcode,
       questions: [question], answers,
     });
-    if (!this.zoneOf(name)) return respond(REFUSED, []);
     const answers: Answer[] = [];
     let current = name;
     for (let hops = 0; hops < 8; hops++) {
-      const here = this.recordsAt(current);
-      if (here.length === 0) return respond(answers.length === 0 && !this.hasBelow(current) ? NXDOMAIN : 0, answers);
+      const found = this.authorityFor(current);
+      if (!found) {
+        if (answers.length === 0) return respond(REFUSED, []);
+        break; // outside the fake: the asker resolves the rest
+      }
+      if ("referral" in found) {
+        if (answers.length > 0) break;
+        return dnsPacket.encode({ type: "response", id: query.id, flags: recursionDesired, questions: [question], answers: [], authorities: found.referral.map(toAnswer) });
+      }
+      const here = this.recordsAt(current, found.zone);
+      if (question.type === "NS" && current === found.zone.name) {
+        answers.push(...found.zone.nameServers.map((ns) => ({ name: current, type: "NS" as const, ttl: 86400, class: "IN" as const, data: ns })));
+        break;
+      }
+      if (here.length === 0) return respond(answers.length === 0 && !this.hasBelow(current, found.zone) ? NXDOMAIN : 0, answers);
       const cname = here.find((r) => r.type === "CNAME");
       if (cname && question.type !== "CNAME") {
         answers.push(toAnswer(cname));
         current = cname.content.toLowerCase().replace(/\.$/, "");
-        if (!this.zoneOf(current)) break; // outside the fake: the asker resolves the rest
         continue;
       }
       answers.push(...here.filter((r) => r.type === question.type && SERVED.has(r.type)).map(toAnswer));
@@ -111,18 +126,44 @@ export class FakeCloudflareDns {
     return respond(0, answers);
   }
 
-  private zoneOf(name: string): boolean {
-    return [...this.api.zones.values()].some((z) => name === z.name || name.endsWith(`.${z.name}`));
+  /**
+   * Who answers for `name`, walking down from the top zone the fake holds: into a child zone
+   * only when the zone above delegates to the child's name servers; NS records at or above the
+   * name for a zone not held here are a referral.
+   */
+  private authorityFor(name: string): { zone: FakeZone } | { referral: FakeRecord[] } | undefined {
+    const holding = [...this.api.zones.values()].filter((z) => name === z.name || name.endsWith(`.${z.name}`)).sort((a, b) => a.name.length - b.name.length);
+    let zone = holding[0];
+    if (!zone) return undefined;
+    for (;;) {
+      const cut = this.delegationAbove(name, zone);
+      if (!cut) return { zone };
+      const child = holding.find((z) => z.name === cut.name);
+      const targets = new Set(cut.records.map((r) => r.content.toLowerCase().replace(/\.$/, "")));
+      if (!child || !child.nameServers.every((ns) => targets.has(ns))) return { referral: cut.records };
+      zone = child;
+    }
   }
 
-  private recordsAt(name: string): FakeRecord[] {
-    return [...this.api.records.values()].filter((r) => r.name === name);
+  /** The highest name in `zone` at or above `name` (below the apex) holding NS records: a zone cut. */
+  private delegationAbove(name: string, zone: FakeZone): { name: string; records: FakeRecord[] } | undefined {
+    const labels = name.split(".");
+    const depth = zone.name.split(".").length;
+    for (let i = labels.length - depth - 1; i >= 0; i--) {
+      const candidate = labels.slice(i).join(".");
+      const records = this.recordsAt(candidate, zone).filter((r) => r.type === "NS");
+      if (records.length > 0) return { name: candidate, records };
+    }
+    return undefined;
+  }
+
+  private recordsAt(name: string, zone: FakeZone): FakeRecord[] {
+    return this.api.recordsOf(zone.id).filter((r) => r.name === name);
   }
 
   /** An empty non-terminal (a name with records only below it) exists: NOERROR, not NXDOMAIN. */
-  private hasBelow(name: string): boolean {
-    return [...this.api.zones.values()].some((z) => z.name === name)
-      || [...this.api.records.values()].some((r) => r.name.endsWith(`.${name}`));
+  private hasBelow(name: string, zone: FakeZone): boolean {
+    return zone.name === name || this.api.recordsOf(zone.id).some((r) => r.name.endsWith(`.${name}`));
   }
 }
 
@@ -135,6 +176,7 @@ function toAnswer(record: FakeRecord): Answer {
     case "AAAA": return { ...base, type: "AAAA", data: record.content };
     case "CNAME": return { ...base, type: "CNAME", data: record.content.replace(/\.$/, "") };
     case "MX": return { ...base, type: "MX", data: { preference: record.priority ?? 10, exchange: record.content } };
+    case "NS": return { ...base, type: "NS", data: record.content.replace(/\.$/, "") };
     case "TXT": return { ...base, type: "TXT", data: [unquote(record.content)] };
     default: return { ...base, type: "TXT", data: [record.content] };
   }

@@ -16,7 +16,23 @@ export interface FakeZone {
   readonly id: string;
   readonly name: string;
   readonly createdOn: string;
+  /** The two Cloudflare name servers assigned to the zone; a child zone never gets its parent's. */
+  readonly nameServers: readonly string[];
+  /** Seeded zones are active; a zone made through the API is pending until its delegation is seen. */
+  status: "pending" | "active";
+  activatedOn: string | null;
 }
+
+/** The one account the fake holds (zones answer with it; POST /zones may name it). */
+export const ACCOUNT = { id: "0123456789abcdef0123456789abcdef", name: "LetsBe test account" } as const;
+
+/** Name-server pairs in Cloudflare's `<name>.ns.cloudflare.com` form, handed out in turn. */
+const NAME_SERVER_PAIRS: ReadonlyArray<readonly [string, string]> = [
+  ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
+  ["cruz.ns.cloudflare.com", "dana.ns.cloudflare.com"],
+  ["elle.ns.cloudflare.com", "finn.ns.cloudflare.com"],
+  ["gina.ns.cloudflare.com", "hugo.ns.cloudflare.com"],
+];
 
 export interface FakeRecord {
   id: string;
@@ -61,7 +77,14 @@ const PROXIABLE = new Set(["A", "AAAA", "CNAME"]);
 const ADDRESS = new Set(["A", "AAAA", "CNAME"]);
 
 export function buildZone(seed: SeedZone): FakeZone {
-  return { id: seed.id ?? newId(), name: seed.name.toLowerCase().replace(/\.$/, ""), createdOn: new Date().toISOString() };
+  const createdOn = new Date().toISOString();
+  return { id: seed.id ?? newId(), name: seed.name.toLowerCase().replace(/\.$/, ""), createdOn, nameServers: NAME_SERVER_PAIRS[0], status: "active", activatedOn: createdOn };
+}
+
+/** A zone made through POST /zones: pending, with a name-server pair none of `avoid` has (its parent's). */
+export function createdZone(name: string, serial: number, avoid: readonly string[]): FakeZone {
+  const pairs = NAME_SERVER_PAIRS.filter((pair) => !pair.some((ns) => avoid.includes(ns)));
+  return { id: newId(), name, createdOn: new Date().toISOString(), nameServers: pairs[serial % pairs.length]!, status: "pending", activatedOn: null };
 }
 
 /** Cloudflare stores full names: `@` is the apex, a relative name gets the zone appended. */
@@ -83,6 +106,13 @@ export function conflict(candidate: FakeRecord, others: readonly FakeRecord[]): 
   }
   const cname = (r: FakeRecord) => r.type === "CNAME";
   if (ADDRESS.has(candidate.type) && sameName.some((r) => ADDRESS.has(r.type) && (cname(r) || cname(candidate)))) {
+    return { status: 400, code: 81053, message: "An A, AAAA, or CNAME record with that host already exists." };
+  }
+  // A delegated name holds no address records (developers.cloudflare.com/dns/manage-dns-records/troubleshooting/existing-ns-record).
+  if (ADDRESS.has(candidate.type) && sameName.some((r) => r.type === "NS")) {
+    return { status: 400, code: 81056, message: "NS records with that host already exist." };
+  }
+  if (candidate.type === "NS" && sameName.some((r) => ADDRESS.has(r.type))) {
     return { status: 400, code: 81053, message: "An A, AAAA, or CNAME record with that host already exists." };
   }
   return undefined;
@@ -148,14 +178,14 @@ export function zoneBody(zone: FakeZone): Record<string, unknown> {
   return {
     id: zone.id,
     name: zone.name,
-    status: "active",
+    status: zone.status,
     paused: false,
     type: "full",
-    name_servers: ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
-    account: { id: "0123456789abcdef0123456789abcdef", name: "LetsBe test account" },
+    name_servers: [...zone.nameServers],
+    account: { ...ACCOUNT },
     created_on: zone.createdOn,
-    modified_on: zone.createdOn,
-    activated_on: zone.createdOn,
+    modified_on: zone.activatedOn ?? zone.createdOn,
+    activated_on: zone.activatedOn,
     development_mode: 0,
   };
 }

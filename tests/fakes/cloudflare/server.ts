@@ -3,12 +3,14 @@
  * request is validated against the description excerpt (./openapi.json) and every answer the
  * fake gives too; whatever falls outside it is recorded in `violations` (a test asserts it is
  * empty) and answered with an error in Cloudflare's envelope. Bearer tokens are checked, with their
- * zone scopes (./tokens.ts).
+ * zone scopes (./tokens.ts). Zones can be made and deleted (POST /zones, DELETE /zones/{id}) with the
+ * account-wide token; a subdomain zone is pending until its parent zone holds NS records naming its
+ * name servers, as Cloudflare's subdomain setup activates it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Operation } from "openapi-backend";
-import { CfError, FakeRecord, FakeZone, RecordFields, SeedZone, buildZone, conflict, patched, recordBody, recordFrom, zoneBody } from "./model";
+import { ACCOUNT, CfError, FakeRecord, FakeZone, RecordFields, SeedZone, buildZone, conflict, createdZone, patched, recordBody, recordFrom, zoneBody } from "./model";
 import { createValidator, type CfValidator } from "./spec";
 import { closeLocal, readBody } from "../http";
 import { IssuedToken, TokenBook, TokenPolicy, TokenScope, newToken } from "./tokens";
@@ -22,6 +24,8 @@ export interface FakeCloudflareOptions {
   readonly token?: string;
   /** Address to listen on. Default - 127.0.0.1 (a host container reaches the fake at its network's gateway). */
   readonly host?: string;
+  /** The account has Subdomain Support (Enterprise), so a zone may be a subdomain of another. Default - true. */
+  readonly subdomainZones?: boolean;
 }
 
 export interface LoggedCall {
@@ -29,6 +33,12 @@ export interface LoggedCall {
   readonly path: string;
   readonly status: number;
   readonly body?: unknown;
+}
+
+interface ZoneCreate {
+  readonly account: { readonly id?: string };
+  readonly name: string;
+  readonly type?: string;
 }
 
 interface Reply {
@@ -49,7 +59,9 @@ export class FakeCloudflare {
   private baseUrl = "";
   private readonly http = createServer((req, res) => void this.handle(req, res));
 
-  private constructor(private readonly validator: CfValidator, options: FakeCloudflareOptions) {
+  private zonesMade = 0;
+
+  private constructor(private readonly validator: CfValidator, private readonly options: FakeCloudflareOptions) {
     this.token = options.token ?? newToken();
     if (!TOKEN_PATTERN.test(this.token)) throw new Error("fake Cloudflare: the token must match ^[0-9A-Za-z_-]{40,80}$");
     this.tokens.add(this.token, {});
@@ -149,7 +161,9 @@ export class FakeCloudflare {
   }
 
   private route(op: Operation, path: string, query: URLSearchParams, fields: RecordFields | undefined, scope: TokenScope): Reply {
+    this.activateDelegated();
     if (op.operationId === "zones-get") return { status: 200, ...this.listZones(query, scope) };
+    if (op.operationId === "zones-post") return this.createZone(fields as unknown as ZoneCreate, scope);
     if (path.startsWith("/user/tokens")) return this.tokenRoute(op, path, fields as unknown as { name: string; policies: TokenPolicy[] }, scope);
     const [, , zoneId, , recordId] = path.split("/");
     // Outside the token's zones Cloudflare cannot tell the zone exists: the same refusal for both.
@@ -163,6 +177,8 @@ export class FakeCloudflare {
     switch (op.operationId) {
       case "zones-0-get":
         return { status: 200, body: envelope(zoneBody(zone)) };
+      case "zones-0-delete":
+        return this.deleteZone(zone, scope);
       case "dns-records-for-a-zone-list-dns-records":
         return { status: 200, ...this.list(zone, query) };
       case "dns-records-for-a-zone-create-dns-record":
@@ -186,7 +202,51 @@ export class FakeCloudflare {
     const error = conflict(candidate, this.recordsOf(candidate.zoneId));
     if (error) return failure(error);
     this.records.set(candidate.id, candidate);
+    this.activateDelegated();
     return { status: 200, body: envelope(recordBody(candidate)) };
+  }
+
+  /** The zone held here that `name` sits directly inside (the deepest), if any. */
+  parentOf(name: string): FakeZone | undefined {
+    return [...this.zones.values()].filter((z) => name.endsWith(`.${z.name}`)).sort((a, b) => b.name.length - a.name.length)[0];
+  }
+
+  /** Cloudflare's activation check for subdomain zones: the parent zone delegates to the zone's own name servers. */
+  private activateDelegated(): void {
+    for (const zone of this.zones.values()) {
+      if (zone.status !== "pending") continue;
+      const parent = this.parentOf(zone.name);
+      if (!parent) continue;
+      const ns = new Set(this.recordsOf(parent.id).filter((r) => r.type === "NS" && r.name === zone.name).map((r) => r.content.toLowerCase().replace(/\.$/, "")));
+      if (zone.nameServers.every((n) => ns.has(n))) {
+        zone.status = "active";
+        zone.activatedOn = new Date().toISOString();
+      }
+    }
+  }
+
+  /** POST /zones: Zone Edit belongs to the account-wide token only; a tenant token holds Zone Read and DNS Write. */
+  private createZone(body: ZoneCreate, scope: TokenScope): Reply {
+    if (scope.zoneIds !== undefined) return failure({ status: 403, code: 10000, message: "Authentication error" });
+    if (body.account.id !== undefined && body.account.id !== ACCOUNT.id) return failure({ status: 403, code: 10000, message: "Authentication error" });
+    const name = body.name.toLowerCase().replace(/\.$/, "");
+    if ([...this.zones.values()].some((z) => z.name === name)) return failure({ status: 400, code: 1061, message: `${name} already exists` });
+    const parent = this.parentOf(name);
+    // The refusal's code is the fake's own: Cloudflare's for a missing entitlement is not in its description.
+    if (parent && this.options.subdomainZones === false) {
+      return failure({ status: 400, code: 1099, message: `${name} is a subdomain of ${parent.name}: subdomain zones need the Subdomain Support entitlement` });
+    }
+    const zone = createdZone(name, this.zonesMade++, parent?.nameServers ?? []);
+    this.zones.set(zone.id, zone);
+    return { status: 200, body: envelope(zoneBody(zone)) };
+  }
+
+  /** DELETE /zones/{id}: the zone and every record in it. */
+  private deleteZone(zone: FakeZone, scope: TokenScope): Reply {
+    if (scope.zoneIds !== undefined) return failure({ status: 403, code: 10000, message: "Authentication error" });
+    for (const record of this.recordsOf(zone.id)) this.records.delete(record.id);
+    this.zones.delete(zone.id);
+    return { status: 200, body: envelope({ id: zone.id }) };
   }
 
   /** API tokens: only an account-wide token (the platform's, holding API Tokens Write) manages them. */
