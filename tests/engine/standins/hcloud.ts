@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { configValue, unwrapAll } from "./config";
 import { Props, TypeHandler } from "./generic";
+import { storageBoxHandlers } from "./hcloudStorageBox";
 
 export const DEFAULT_ENDPOINT = "https://api.hetzner.cloud/v1";
 const POLL_MS = 50;
@@ -392,4 +393,5 @@ export const hcloudHandlers: Readonly<Record<string, TypeHandler>> = {
   "hcloud:index/server:Server": serverHandler,
   "hcloud:index/primaryIp:PrimaryIp": primaryIpHandler,
   "hcloud:index/firewall:Firewall": firewallHandler,
+  ...storageBoxHandlers,
 };

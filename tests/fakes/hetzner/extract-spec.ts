@@ -38,7 +38,10 @@ export function extract(full: Json): Json {
   }
   const schemas = Object.fromEntries([...needed].sort().map((name) => [name, all[name]]));
   const { securitySchemes } = full.components as { securitySchemes: unknown };
-  return { openapi: full.openapi, info: full.info, servers: full.servers, security: full.security, paths, components: { schemas, securitySchemes } };
+  // The tags of the kept operations: their text carries rules the schemas do not (the Storage Box password policy).
+  const usedTags = new Set(Object.values(paths).flatMap((item) => Object.values(item).flatMap((op) => ((op as Json).tags ?? []) as string[])));
+  const tags = ((full.tags ?? []) as Json[]).filter((tag) => usedTags.has(String(tag.name)));
+  return { openapi: full.openapi, info: full.info, servers: full.servers, security: full.security, tags, paths, components: { schemas, securitySchemes } };
 }
 
 if (require.main === module) {

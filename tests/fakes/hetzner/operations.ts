@@ -9,4 +9,7 @@ export const SERVED_OPERATIONS: readonly string[] = [
   "set_rules", "apply_to_resources", "remove_from_resources",
   "create_ssh_key", "get_ssh_key", "delete_ssh_key",
   "list_servers", "create_image_from_server", "rebuild_server_from_image", "list_images", "get_image", "delete_image",
+  // Storage Box subaccounts (the Hetzner API, api.hetzner.com; served on the same fake): ./storage-ops.ts
+  "get_storage_box_action", "create_subaccount", "get_subaccount", "replace_subaccount", "delete_subaccount",
+  "change_home_directory", "reset_storage_box_subaccount_password", "update_storage_box_subaccount_access_settings",
 ];

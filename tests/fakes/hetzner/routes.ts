@@ -5,6 +5,7 @@
 import { actionBody, primaryIpBody, firewallBody, sshKeyBody, type FakeRule } from "./model";
 import * as net from "./network-ops";
 import { routeImages } from "./image-ops";
+import { routeStorageBoxes } from "./storage-ops";
 import { type FakeHetzner, type Reply, apiError } from "./server";
 import { type CreateServerBody, body as serverJson, changeServerProtection, changeType, createServer, deleteServer, notFound, powerAction, updateServer } from "./server-ops";
 
@@ -16,6 +17,8 @@ export function routeRequest(fake: FakeHetzner, operation: string, path: string,
   const data = (input ?? {}) as Data;
   const imageReply = routeImages(fake, operation, id, query, data);
   if (imageReply) return imageReply;
+  const storageReply = routeStorageBoxes(fake, operation, segments, data);
+  if (storageReply) return storageReply;
 
   if (operation === "get_action") {
     const action = fake.actions.get(id);

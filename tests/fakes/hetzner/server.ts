@@ -10,6 +10,7 @@ import { type ActionResource, type FakeAction, type FakeFirewall, type FakePrima
 import { createValidator, type SpecValidator } from "./spec";
 import { routeRequest } from "./routes";
 import type { FakeImage } from "./image-ops";
+import type { FakeStorageBox } from "./storage-ops";
 import { closeLocal, listenLocal, queryOf, readBody } from "../http";
 
 /** What the server hooks receive: `ipv6` is the server's first address of its /64, as the provider reports it. */
@@ -60,6 +61,8 @@ export class FakeHetzner {
   /** Snapshot images (./image-ops) and each server's disk content marker, which a rebuild replaces. */
   readonly images = new Map<number, FakeImage>();
   readonly diskOf = new Map<number, string>();
+  /** Storage boxes (./storage-ops): ordered products, so only a test adds one (`addStorageBox`). */
+  readonly storageBoxes = new Map<number, FakeStorageBox>();
   /** Snapshot creations still to fail. */
   imageFailures = 0;
   readonly log: LoggedCall[] = [];
@@ -120,6 +123,13 @@ export class FakeHetzner {
   /** True while an action on the resource runs (the API answers 423 `locked` then). */
   busy(type: string, id: number): boolean {
     return [...this.actions.values()].some((a) => a.state === "running" && a.resources.some((r) => r.type === type && r.id === id));
+  }
+
+  /** A storage box as if ordered; `subaccountServer` names a subaccount's host (default `<username>.your-storagebox.de`). */
+  addStorageBox(seed: { username: string; subaccountServer?: (username: string) => string }): FakeStorageBox {
+    const box: FakeStorageBox = { id: this.id(), username: seed.username, subaccountServer: seed.subaccountServer ?? ((u) => `${u}.your-storagebox.de`), subaccounts: new Map(), nextSub: 1 };
+    this.storageBoxes.set(box.id, box);
+    return box;
   }
 
   byName<T extends { name: string }>(map: ReadonlyMap<number, T>, name: string): T | undefined {
