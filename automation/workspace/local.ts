@@ -11,7 +11,7 @@ import { DECOMMISSION_TAG } from "../../policy/lib/tags";
 import { TENANT_PROJECT } from "../../contracts/hub";
 import { EngineDiagnostics } from "./diagnostics";
 import { clearingDeadLocks } from "./locks";
-import { setStackConfig } from "./stackConfig";
+import { restoreRecordedConfig, setStackConfig } from "./stackConfig";
 import { EngineEvent, OperationResult, StackBusyError, StackOperation, TenantWorkspace } from "./types";
 
 export interface LocalTenantWorkspaceOptions {
@@ -126,6 +126,7 @@ export class LocalTenantWorkspace implements TenantWorkspace {
           pulumiCommand: await this.pulumiCommand(envVars),
         },
       );
+      await restoreRecordedConfig(stack, op.config);
       await setStackConfig(stack, op.config, envVars);
       if (op.decommission) await stack.setTag(DECOMMISSION_TAG, op.decommission);
       // A lock left by a dead operation is cleared as the CLI says (`pulumi cancel`), then this one runs.

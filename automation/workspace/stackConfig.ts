@@ -5,7 +5,21 @@
  */
 import { execFile } from "node:child_process";
 import type { Stack } from "@pulumi/pulumi/automation";
+import { FLOW_STATED_CONFIG } from "../../contracts/tenantStack";
 import type { StackConfig } from "./types";
+
+/**
+ * An operation's work folder is new, with no stack config file: the stack's recorded config (its last
+ * deployment's, secrets provider included, as `pulumi config refresh` restores it) comes back first, so
+ * what an operator or an earlier run set on the stack (`hubStack`, `images`, endpoints, a per-stack
+ * secret) outlives the operation; the flow's own keys the operation leaves out are removed.
+ */
+export async function restoreRecordedConfig(stack: Stack, config: StackConfig): Promise<void> {
+  if ((await stack.history(1, 1, false)).length === 0) return;
+  const recorded = await stack.refreshConfig();
+  const stale = FLOW_STATED_CONFIG.filter((key) => key in recorded && !(key in config));
+  if (stale.length > 0) await stack.removeAllConfig([...stale]);
+}
 
 export async function setStackConfig(stack: Stack, config: StackConfig, env: Readonly<Record<string, string>>): Promise<void> {
   const entries = Object.entries(config);

@@ -48,6 +48,8 @@ describe("production workspaces drive the Automation API as documented", () => {
       seen.push({ workDir: args.workDir, settings: opts.projectSettings, linked: existsSync(join(args.workDir, "program", "index.ts")) });
       return {
         name: args.stackName,
+        // A new stack: no deployment, so no recorded config to restore (tests/engine/recordedConfig.test.ts).
+        history: async () => [],
         setAllConfig: async (c: Record<string, unknown>) => { calls.push(`config ${Object.keys(c).join(",")}`); },
         up: async (o: { onEvent?: unknown; signal?: AbortSignal; policyPacks?: string[] }) => {
           calls.push(`up events=${typeof o.onEvent} signal=${o.signal instanceof AbortSignal} policy=${o.policyPacks?.join(",") ?? "none"}`);
