@@ -1,30 +1,44 @@
 /**
  * The Gitea workflows run for real by act (nektos/act, the base of Gitea's act_runner, built from the
  * Go module proxy by `npm run engine`), self-hosted on this machine, on a clone of this repository in
- * which a pull request changes one tenant spec. The deploy workflow runs against the built CLI, a file
- * backend holding the hub contract stack, and a fake Gitea API for its two gates.
+ * which a pull request changes one tenant spec. The deploy workflow runs against the built CLI on the
+ * local estate (lib/ciFleet.ts): the tenant it changes, and another, were provisioned by the order
+ * flow, which recorded the estate's endpoints and stand-in image pins in their stack config; the
+ * runner's `tenant up` reads the fleet from the backend and applies the merged spec to the host.
  *
  * Left out of the deploy run, because they cannot run here: `check` (the unit tier, run on its own),
  * the hub `pulumi up` jobs (the hub program needs its real servers) and the tenant job's `pins verify`
- * step (the lock's registries are not reachable from this machine).
+ * step (the lock's registries are not reachable from this machine). The production pin gate still
+ * judges the `up`: every image these stacks deploy is a per-stack pin by digest, which it passes.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { utils } from "ssh2";
 import { parseDocument } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pluginHome } from "../../automation/engine/paths";
+import { StackTenantStore } from "../../automation/orders/store";
+import type { TenantSpec } from "../../tenants/schema";
 import { ActResult, runAct } from "../ci/act";
 import { FakeGitea } from "../ci/fakeGitea";
-import { EngineEnv, REPO, TEST_PASSPHRASE, engineBin, engineEnv } from "./lib/engine";
-import { ESTATE_ORG, upContractHub } from "./lib/hub";
+import { CiFleet, orderOf, specAt, stackFootprint, stackOutputs, startCiFleet } from "./lib/ciFleet";
+import { EngineEnv, REPO, TEST_PASSPHRASE, engineBin } from "./lib/engine";
+import { stopEstate } from "./lib/estate";
+import { onHost } from "./lib/hostChecks";
+import { ESTATE_ORG } from "./lib/hub";
 
 const SLUG = "sandbox-eu";
+/** A tenant the Hub ordered, with no spec in the repository: the deploy must leave its stack alone. */
+const OTHER: TenantSpec = {
+  slug: "pilot-eu", domain: "pilot.eu.letsbe.biz", region: "eu", tier: "lite", provider: "hetzner", group: "canary",
+  tools: ["vaultwarden"], contactEmail: "ops@pilot.example", createdAt: "2026-11-30",
+};
+const CORE = ["openclaw", "safety-wrapper", "secrets-proxy"];
 const PR = 7;
 const GITEA_HOST = "gitea.example.net";
+let fleet: CiFleet;
 let engine: EngineEnv;
 let gitea: FakeGitea;
 let dir: string;
@@ -57,8 +71,8 @@ function tenantStacks(): string[] {
 }
 
 beforeAll(async () => {
-  engine = engineEnv();
-  await upContractHub(engine);
+  fleet = await startCiFleet(`letsbe-engine-ci-${process.pid}`);
+  engine = fleet.estate.engine;
   dir = mkdtempSync(join(tmpdir(), "letsbe-ci-"));
   clone = join(dir, "repo");
   mkdirSync(clone);
@@ -79,7 +93,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gitea?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  if (engine) rmSync(engine.backendDir, { recursive: true, force: true });
+  await stopEstate(fleet?.estate);
 });
 
 describe("pull request", () => {
@@ -121,15 +135,15 @@ function deployWorkflow(): string {
 }
 
 describe("merge to main", () => {
+  // The estate's credentials, as the repository's secrets hold production's; the us token is another project's.
   const secrets = () => ({
     GITHUB_TOKEN: `gitea-token-${randomBytes(8).toString("hex")}`,
     PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
-    TENANT_PROVISIONING_PRIVATE_KEY: utils.generateKeyPairSync("ed25519").private,
-    TENANT_CLOUDFLARE_DNS_TOKEN: "cf-dns-token-ci-test-51d2",
-    TENANT_REGISTRATION_TOKEN: "registration-token-ci-test-77ae",
-    HCLOUD_TOKEN_EU: randomBytes(32).toString("hex"),
+    TENANT_PROVISIONING_PRIVATE_KEY: fleet.estate.privateKey,
+    TENANT_CLOUDFLARE_DNS_TOKEN: fleet.estate.secrets["letsbe-tenant:cloudflareDnsToken"],
+    HCLOUD_TOKEN_EU: fleet.estate.hetzner.token,
     HCLOUD_TOKEN_US: randomBytes(32).toString("hex"),
-    CLOUDFLARE_API_TOKEN: "cf-api-token-ci-test-0b3c",
+    CLOUDFLARE_API_TOKEN: fleet.estate.cloudflare.token,
   });
   const deploy = (workflow: string) => runAct({
     workflow, workdir: clone, event: "push", job: "tenants",
@@ -156,8 +170,23 @@ describe("merge to main", () => {
     expect(tenantStacks()).toEqual([]);
   }, 900_000);
 
-  // Not asserted: that the up succeeds. The CLI cannot point the providers at this machine's fakes nor pass
-  // the pin gate without a `pins verify` of the catalog's registries, so the engine run stops there.
+  const before: Record<string, { updates: number; state: string }> = {};
+  let ipv4: string;
+
+  // After the runs that must touch no stack: the tenants as the Hub's order flow left them, from the base specs.
+  it("the fleet: sandbox-eu (its spec before the merge) and pilot-eu provisioned by the order flow, recorded in the backend", async () => {
+    const [sandbox, other] = await Promise.all([
+      fleet.flow.provision(orderOf(specAt(clone, base, SLUG), fleet.release)),
+      fleet.flow.provision(orderOf(OTHER, fleet.release)),
+    ]);
+    expect(sandbox.reason, sandbox.reason).toBeUndefined();
+    expect(other.reason, other.reason).toBeUndefined();
+    ipv4 = String(sandbox.outputs.ipv4);
+    expect(await composeServices(ipv4)).toEqual([...CORE, "nocodb", "umami", "umami-db", "uptime-kuma"].sort().map((s) => `${s} healthy`));
+    for (const slug of [SLUG, OTHER.slug]) before[slug] = stackFootprint(engine, slug);
+    expect(fleet.estate.hetzner.servers.size).toBe(2);
+  }, 3_600_000);
+
   it("on Gitea 1.26, approved by a deploy approver, runs tenant up for exactly the changed tenant through the CLI", async () => {
     gitea.setVersion("1.26.0");
     const run = await deploy(workflow);
@@ -169,6 +198,26 @@ describe("merge to main", () => {
     expect([...new Set(ups)]).toEqual([SLUG]);
     // The CLI took the environment the workflow set (a missing or bad variable exits 2 naming it).
     expect(run.log).not.toMatch(/environment: [A-Z_]+/);
-    expect(tenantStacks()).toEqual([SLUG]);
+    // No stack created: the fleet's two, and only the changed one has a new update.
+    expect(tenantStacks()).toEqual([OTHER.slug, SLUG].sort());
+    expect(run.log, run.log.slice(-4000)).not.toMatch(/Job failed|sandbox-eu: FAILED/);
+    expect(run.code).toBe(0);
+    expect(stackFootprint(engine, SLUG).updates).toBe(before[SLUG].updates + 1);
+    expect(stackFootprint(engine, OTHER.slug)).toEqual(before[OTHER.slug]);
   }, 900_000);
+
+  it("the merged spec landed: uptime_kuma gone from the host, the rest still serving on the same server; the record says so", async () => {
+    expect(await composeServices(ipv4)).toEqual([...CORE, "nocodb", "umami", "umami-db"].sort().map((s) => `${s} healthy`));
+    expect(fleet.estate.hetzner.servers.size).toBe(2);
+    expect(stackOutputs(engine, SLUG)).toMatchObject({ ipv4, provider: "hetzner", release: fleet.release });
+    const record = await new StackTenantStore({ envVars: engine.env, org: ESTATE_ORG, workRoot: dir }).get(SLUG);
+    expect(record).toMatchObject({ orderId: `order-${SLUG}`, status: "active", spec: { tools: ["nocodb", "umami"], provider: "hetzner" } });
+    expect(fleet.estate.hetzner.violations).toEqual([]);
+    expect(fleet.estate.cloudflare.violations).toEqual([]);
+  });
 });
+
+async function composeServices(address: string): Promise<string[]> {
+  return onHost(address, fleet.estate.privateKey, async (ssh) =>
+    (await ssh.run("docker compose -p letsbe ps --format '{{.Service}} {{.Health}}'")).trim().split("\n").sort());
+}
