@@ -6,7 +6,8 @@ import { TenantSpec } from "../../tenants/schema";
 import { createTenantDns } from "../dns/records";
 import { createDnsToken } from "../dns/token";
 import { renderCompose } from "../compose/render";
-import { createHostStages } from "../host";
+import { HostStagesArgs, createHostStages, pinnedConnection, serverIdentity } from "../host";
+import { createWireguardSpoke } from "../hub/wireguard";
 import { createHetznerVps } from "../hetzner/server";
 import { createNetcupVps } from "../netcup/vps";
 import { Vps } from "../vps";
@@ -57,6 +58,11 @@ export interface TenantHostArgs {
   readonly backupRemote?: string;
   /** rclone.conf defining that remote (secret). */
   readonly backupRcloneConfig?: pulumi.Input<string>;
+  /**
+   * This host's address on the region's WireGuard network (`hub.wireguard` must be set): every
+   * stage after first contact goes through the hub, and SSH moves onto the tunnel. Default - none.
+   */
+  readonly tunnelAddress?: string;
 }
 
 /** One customer: a VPS, DNS to it, and (later stages) the host and its compose stack. */
@@ -159,13 +165,42 @@ function createTenantHost(name: string, args: TenantArgs, host: TenantHostArgs, 
       acmeEmail: spec.contactEmail,
       issueCertificate: host.issueCertificate,
       backupRemote: host.backupRemote,
+      ...(host.tunnelAddress ? { sshTunnelAddress: host.tunnelAddress } : {}),
     },
     secrets: { cloudflareDnsToken: dnsToken, registrationToken: host.registrationToken, backupRcloneConfig: host.backupRcloneConfig },
     dependsOn: [vps.server],
+    viaTunnel: spokeOf(name, args, host, vps, parent),
     compose: {
       rendered: renderCompose({ slug: spec.slug, domain: spec.domain, tools: spec.tools, release: args.release, ...args.images }),
       waitTimeoutS: host.composeWaitTimeoutS,
       dependsOn: dns,
     },
   }, { parent });
+}
+
+/**
+ * A spoke of the region's WireGuard network, when the tenant has a tunnel address: first contact
+ * on the public address, the peer on the hub, then the tunnel through the hub for every stage.
+ */
+function spokeOf(name: string, args: TenantArgs, host: TenantHostArgs, vps: Vps, parent: pulumi.Resource): HostStagesArgs["viaTunnel"] {
+  const wg = args.hub.wireguard;
+  if (host.tunnelAddress === undefined) return undefined;
+  if (!wg) {
+    throw new pulumi.InputPropertyError({ propertyPath: "host.tunnelAddress", reason: `tenant "${args.spec.slug}" has a tunnel address but its hub has no WireGuard network` });
+  }
+  const address = host.tunnelAddress;
+  const endpointHost = wg.endpoint.slice(0, wg.endpoint.lastIndexOf(":"));
+  const hubConnection = pinnedConnection({ host: wg.jump.host, port: wg.jump.port, user: wg.jump.user, privateKey: host.provisioningPrivateKey }, wg.jump.hostKey);
+  return (pinned, hostKey) => {
+    const spoke = createWireguardSpoke(`${name}-host`, {
+      slug: args.spec.slug,
+      spoke: { network: { network: wg.network, port: wg.port }, address, hubEndpoint: endpointHost, hubPublicKey: wg.publicKey },
+      sshPort: host.sshPort,
+      publicConnection: pinned,
+      hubConnection,
+      identity: serverIdentity(vps),
+      dependsOn: [hostKey],
+    }, { parent });
+    return { connection: spoke.connection, ready: spoke.peer };
+  };
 }

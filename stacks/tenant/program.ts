@@ -1,11 +1,13 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { z } from "zod";
+import { spokeAddressProblem } from "../../components/hub/wireguard";
 import { Tenant } from "../../components/tenant/tenant";
 import { imageOverrideSchema, releaseOverrideSchema, resolveImages, resolveRelease } from "../../tenants/release";
 import { InvalidInputError, hubProblems, tenantSpecSchema } from "../../tenants/schema";
-import { configSource, optionalConfigObject, requireConfigObject } from "../config";
-import { HUB_PROJECT, hubStackName, readHubOutputs } from "../../contracts/hub";
+import { configSource, optionalConfigObject, optionalConfigValue, requireConfigObject } from "../config";
+import { HUB_PROJECT, HubOutputs, hubStackName, readHubOutputs } from "../../contracts/hub";
 import { DEFAULT_NETCUP_API_URL, DEFAULT_NETCUP_TOKEN_URL } from "../../contracts/netcup";
 import { TENANT_CONFIG } from "../../contracts/tenantStack";
 
@@ -27,6 +29,7 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
   const problems = hubProblems(spec, hub.tenantBaseDomain, specSource);
   if (problems.length > 0) throw new InvalidInputError(problems);
 
+  const tunnelAddress = readTunnelAddress(config, hub, hubName);
   const release = resolveRelease(optionalConfigObject(config, TENANT_CONFIG.release, releaseOverrideSchema));
   // This tenant's own Hub registration token, made and kept in this stack only (a secret in its
   // state); the Hub gets its SHA-256 as a plain output and checks what a host presents against it.
@@ -45,6 +48,7 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
       issueCertificate: config.getBoolean("issueCertificate"),
       backupRemote: config.get("backupRemote"),
       backupRcloneConfig: config.getSecret("backupRcloneConfig"),
+      tunnelAddress,
     },
     netcup: spec.provider === "netcup"
       ? {
@@ -67,6 +71,26 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
     previousRelease: tenant.previousRelease,
     registrationTokenSha256: registrationTokenDigest(registration.result),
   };
+}
+
+/** Stack config key of the tenant's WireGuard address (the order flow allocates and writes it). */
+export const TUNNEL_ADDRESS_KEY = "tunnelAddress";
+
+/**
+ * `letsbe-tenant:tunnelAddress`: a spoke address of the hub's network, or absent (no tunnel: SSH
+ * stays on the public address for the management CIDRs, as before the network existed).
+ */
+function readTunnelAddress(config: pulumi.Config, hub: HubOutputs, hubName: string): string | undefined {
+  const address = optionalConfigValue(config, TUNNEL_ADDRESS_KEY, z.ipv4("must be an IPv4 address"));
+  if (address === undefined) {
+    if (hub.wireguard) pulumi.log.warn(`hub ${hubName} has a WireGuard network but ${configSource(config, TUNNEL_ADDRESS_KEY)} is not set: SSH stays on the public address`);
+    return undefined;
+  }
+  const problem = hub.wireguard
+    ? spokeAddressProblem(hub.wireguard.network, address)
+    : `is set, but hub ${hubName} exports no WireGuard network`;
+  if (problem) throw new InvalidInputError([{ source: configSource(config, TUNNEL_ADDRESS_KEY), path: "", message: problem }]);
+  return address;
 }
 
 /**
