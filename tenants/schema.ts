@@ -1,8 +1,12 @@
 import { z } from "zod";
 import { REGION_IDS, TIER_IDS, TOOL_IDS, tierBudget } from "./catalog";
 import { domainRelation, platformDomainProblems } from "./domains";
+import { type InputProblem, InvalidInputError, SLUG_PATTERN, zodProblems } from "./inputs";
 
-export const SLUG_PATTERN = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
+// The rule and problem types every input check shares; in ./inputs, which imports no catalog.
+export type { InputProblem } from "./inputs";
+export { InvalidInputError, SLUG_PATTERN, formatProblem, zodProblems } from "./inputs";
+
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** A lowercase DNS name: at least two labels, each 1–63 chars, no scheme, port, path or spaces. */
@@ -57,34 +61,6 @@ export const tenantSpecSchema = z
 export type TenantSpec = z.output<typeof tenantSpecSchema>;
 export type TenantSpecInput = z.input<typeof tenantSpecSchema>;
 export type TenantGroup = TenantSpec["group"];
-
-/** One broken rule of one input: where it came from, which field, what rule. */
-export interface InputProblem {
-  /** File path, stack config key or order id the input came from. */
-  readonly source: string;
-  /** Dotted field path, empty for the whole document. */
-  readonly path: string;
-  readonly message: string;
-}
-
-export class InvalidInputError extends Error {
-  constructor(readonly problems: readonly InputProblem[]) {
-    super(problems.map(formatProblem).join("\n"));
-    this.name = "InvalidInputError";
-  }
-}
-
-export function formatProblem(problem: InputProblem): string {
-  return problem.path ? `${problem.source}: ${problem.path}: ${problem.message}` : `${problem.source}: ${problem.message}`;
-}
-
-export function zodProblems(source: string, error: z.ZodError): InputProblem[] {
-  return error.issues.map((issue) => ({
-    source,
-    path: issue.path.map(String).join("."),
-    message: issue.code === "unrecognized_keys" ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message,
-  }));
-}
 
 /** A field that is absent reads "required", not the rule its value would have broken ("must be an e-mail address"). */
 export function requiredWhereMissing(problems: readonly InputProblem[], raw: unknown): InputProblem[] {

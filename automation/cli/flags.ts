@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { z } from "zod";
-import { InvalidInputError, zodProblems } from "../../tenants/schema";
+import { InvalidInputError, zodProblems } from "../../tenants/inputs";
 
 /** A whole number written in digits, within [min, max]. */
 export function wholeNumber(min: number, max: number): z.ZodType<number, string> {

@@ -7,7 +7,7 @@
  */
 import type { Command } from "commander";
 import { z } from "zod";
-import { InvalidInputError, SLUG_PATTERN } from "../../tenants/schema";
+import { InvalidInputError, SLUG_PATTERN } from "../../tenants/inputs";
 import { providersFromEnv } from "../snapshots/providers";
 import { RevertError, findTarget, revertTenant } from "../snapshots/revert";
 import { type TenantResult, runFailed, runSnapshots } from "../snapshots/run";

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { ScpClient } from "../../components/netcup/client";
-import { InvalidInputError, zodProblems } from "../../tenants/schema";
+import { InvalidInputError, zodProblems } from "../../tenants/inputs";
 import { readSecretEnv } from "./secretEnv";
 import { HetznerClient } from "./hetznerClient";
 import { hetznerSnapshots } from "./hetzner";

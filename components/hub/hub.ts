@@ -9,6 +9,7 @@ import { createHubDns } from "./dns";
 import { renderHubNginxConf } from "./nginx";
 import { HubServerChoice, createHubServer } from "./server";
 import { HUB_SERVICE_IDS, HubImages, HubServiceId } from "./services";
+import { HubSnapshotsArgs, hubSnapshotsRun } from "./snapshots";
 import { hubStage } from "./stage";
 import { WireguardNetwork, createWireguardHub, hubTunnelAddress } from "./wireguard";
 import type { HubWireguard } from "../../contracts/hub";
@@ -46,6 +47,8 @@ export interface HubArgs {
   readonly protect?: boolean;
   /** The region's WireGuard management network: the hub becomes its hub and SSH bastion. Default - none. */
   readonly wireguard?: WireguardNetwork;
+  /** The daily VPS snapshot job of the region's tenants, on a timer after the backup. Default - none. */
+  readonly snapshots?: HubSnapshotsArgs;
 }
 
 /** A hub stage with the secret values it names and what, besides the stage before, it waits for. */
@@ -122,6 +125,7 @@ export class Hub extends pulumi.ComponentResource {
       // nginx proxies to the web container, under the name DNS gives it.
       { stage: hubStage("site", { files: { "site.conf": renderHubNginxConf({ domain: args.domain }) } }), secrets: {}, after: dns },
       { stage: hubBackupStage(args.backup), secrets: { BACKUP_RCLONE_CONFIG: args.backup.rcloneConfig } },
+      ...(args.snapshots ? [hubSnapshotsRun(args.snapshots)] : []),
     ];
     let previous: pulumi.Resource[] = [base.done];
     let wireguard: pulumi.Output<HubWireguard> | undefined;

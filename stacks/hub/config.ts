@@ -11,6 +11,7 @@ import { configSource, optionalConfigObject, optionalConfigValue, requireConfigO
 import { HUB_PROJECT, hubOutputsSchema } from "../../contracts/hub";
 import { HUB_RESERVED_ENV, HUB_SERVICE_IDS, HubImages, HubServiceId } from "../../components/hub/services";
 import { WireguardNetwork, WireguardNetworkSchema, networkRange } from "../../components/hub/wireguard";
+import { HubSnapshotsArgs, SNAPSHOT_PROVIDERS } from "../../components/hub/snapshots";
 
 export const hubSettingsSchema = z.strictObject({
   region: z.enum(REGION_IDS),
@@ -114,6 +115,24 @@ export const hubWireguardConfigSchema = WireguardNetworkSchema.superRefine((net,
   }
 });
 
+/** A value systemd reads in a unit: no specifier (%), quote, backslash or whitespace. */
+const unitUrl = z.url().regex(/^[^%"'\\\s]+$/, "must not hold %, quotes, backslashes or whitespace (it goes into a systemd unit)");
+
+/** `letsbe-hub:snapshots`: the tenants' daily VPS snapshots, run by a timer on the hub (automation/snapshots). */
+export const hubSnapshotsSchema = z.strictObject({
+  /** Whose tenant servers: netcup needs `letsbe-hub:netcupRefreshToken`, hetzner `hcloud:token`. */
+  providers: z.array(z.enum(SNAPSHOT_PROVIDERS)).min(1, "must name netcup, hetzner or both")
+    .refine((list) => new Set(list).size === list.length, "must not name a provider twice"),
+  /** systemd OnCalendar. Default - 04:00 UTC, after the tenants' backups (02:00) and the hub's (03:00). */
+  schedule: z.string().regex(/^[0-9*:/, -]+( UTC)?$|^(daily|hourly)$/, "must be a systemd OnCalendar expression").default("*-*-* 04:00:00 UTC"),
+  keep: z.int().min(1).max(20).default(3),
+  gapSeconds: z.int().min(0).max(3600).default(60),
+  parallel: z.int().min(1).max(64).default(4),
+  netcupApiUrl: unitUrl.optional(),
+  netcupTokenUrl: unitUrl.optional(),
+  hcloudEndpoint: unitUrl.optional(),
+});
+
 export interface HubStackConfig {
   readonly settings: HubSettings;
   readonly server: HubServerConfig;
@@ -136,6 +155,8 @@ export interface HubStackConfig {
   readonly protect: boolean;
   /** The region's WireGuard management network (`letsbe-hub:wireguard`). Default - none. */
   readonly wireguard?: WireguardNetwork;
+  /** The snapshot job with its tokens (`letsbe-hub:snapshots`). Default - none. */
+  readonly snapshots?: HubSnapshotsArgs;
 }
 
 export function readHubSettings(): HubSettings {
@@ -157,6 +178,14 @@ export function readHubConfig(): HubStackConfig {
   const environment = optionalConfigObject(config, "environment", hubEnvironmentSchema) ?? {};
   const secretEnvSource = configSource(config, "secretEnvironment");
   const secretEnvironment = (config.getSecretObject<unknown>("secretEnvironment") ?? pulumi.secret({})).apply((raw) => parseSecretEnvironment(raw, secretEnvSource));
+  const snapshotSettings = optionalConfigObject(config, "snapshots", hubSnapshotsSchema);
+  const netcupRefreshToken = server.provider === "netcup" || snapshotSettings?.providers.includes("netcup") ? config.requireSecret("netcupRefreshToken") : undefined;
+  const snapshots: HubSnapshotsArgs | undefined = snapshotSettings && {
+    ...snapshotSettings,
+    netcupRefreshToken,
+    // The region's Hetzner project token, the one the hcloud provider reads.
+    hcloudToken: snapshotSettings.providers.includes("hetzner") ? new pulumi.Config("hcloud").requireSecret("token") : undefined,
+  };
   return {
     settings,
     server,
@@ -167,12 +196,13 @@ export function readHubConfig(): HubStackConfig {
     provisioningPrivateKey: config.requireSecret("provisioningPrivateKey"),
     rcloneConfig: config.requireSecret("rcloneConfig"),
     cloudflareDnsToken: config.requireSecret("cloudflareDnsToken"),
-    netcupRefreshToken: server.provider === "netcup" ? config.requireSecret("netcupRefreshToken") : undefined,
+    netcupRefreshToken,
     acmeEmail: config.get("acmeEmail") ?? "ssl@letsbe.biz",
     acmeServer: optionalConfigValue(config, "acmeServer", z.url()),
     issueCertificate: config.getBoolean("issueCertificate") ?? true,
     protect: config.getBoolean("protect") ?? true,
     wireguard: optionalConfigObject(config, "wireguard", hubWireguardConfigSchema),
+    snapshots,
   };
 }
 

@@ -84,6 +84,7 @@ export async function hubProgram(): Promise<ExportedHubOutputs> {
     cloudflareDnsToken: config.cloudflareDnsToken,
     protect: config.protect,
     wireguard: config.wireguard,
+    snapshots: config.snapshots,
   });
   return {
     ...contract,

@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { staggerPlan, toRemove } from "../../automation/snapshots/run";
 import { statusDocument } from "../../automation/snapshots/status";
-import { renderSnapshotService, renderSnapshotTimer } from "../../automation/snapshots/systemd";
+import { renderSnapshotService, renderSnapshotTimer } from "../../components/hub/snapshots";
 import { snapshotName } from "../../automation/snapshots/types";
 
 const target = (slug: string, group: string) => ({ slug, provider: "netcup" as const, serverId: slug.length, group });
@@ -38,7 +38,7 @@ describe("snapshot job pieces", () => {
 
   it("the hub's service and timer pass systemd-analyze verify and keep the tokens out of the command line", async () => {
     const dir = mkdtempSync(join(tmpdir(), "letsbe-units-"));
-    const service = renderSnapshotService({ distDir: "/opt/letsbe/automation/dist", netcupTokenFile: "/etc/letsbe/secrets/netcup", hcloudTokenFile: "/etc/letsbe/secrets/hcloud", node: process.execPath });
+    const service = renderSnapshotService({ providers: ["hetzner", "netcup"], keep: 5, node: process.execPath, hcloudEndpoint: "http://192.0.2.1:8080/v1" });
     writeFileSync(join(dir, "letsbe-snapshots.service"), service);
     writeFileSync(join(dir, "letsbe-snapshots.timer"), renderSnapshotTimer({}));
     const { stderr } = await promisify(execFile)("systemd-analyze", ["verify", "--man=no", join(dir, "letsbe-snapshots.timer"), join(dir, "letsbe-snapshots.service")]).catch((error: { code?: string | number; stderr?: string }) => {
@@ -47,9 +47,12 @@ describe("snapshot job pieces", () => {
     });
     expect(stderr.split("\n").filter((l) => l.includes("letsbe-snapshots"))).toEqual([]);
     const execStart = service.split("\n").find((l) => l.startsWith("ExecStart=")) ?? "";
-    expect(execStart).toBe(`ExecStart=${process.execPath} /opt/letsbe/automation/dist/automation/cli/index.js fleet snapshots --status-file /var/lib/letsbe/hub-backup/snapshot-status.json`);
-    expect(service).toContain("LoadCredential=hcloud-token:/etc/letsbe/secrets/hcloud");
-    expect(service).toContain("Environment=LETSBE_SECRET_HCLOUD_TOKEN_FILE=%d/hcloud-token");
+    expect(execStart).toBe(`ExecStart=${process.execPath} /opt/letsbe/snapshots/letsbe-snapshots.js fleet snapshots --status-file /var/lib/letsbe/hub-backup/snapshot-status.json --keep 5`);
+    expect(service).toContain("LoadCredential=hcloud-token:/etc/letsbe/snapshots/hcloud-token\n");
+    expect(service).toContain("Environment=LETSBE_SECRET_HCLOUD_TOKEN_FILE=%d/hcloud-token\n");
+    expect(service).toContain("LoadCredential=netcup-refresh-token:/etc/letsbe/snapshots/netcup-refresh-token\n");
+    expect(service).toContain("Environment=HCLOUD_ENDPOINT=http://192.0.2.1:8080/v1\n");
+    expect(service).not.toContain("NETCUP_API_URL");
     expect(renderSnapshotTimer({})).toContain("OnCalendar=*-*-* 04:00:00 UTC");
   });
 
