@@ -7,21 +7,17 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createServer } from "../../components/netcup/lifecycle";
 import type { FakeScp } from "../fakes/scp/server";
 import { repoRoot } from "../fakes/scp/spec";
-import { inputsFor, orphans, requireDist, startFake } from "./helpers";
+import { fakeForEachTest, inputsFor, orphans, requireDist } from "./helpers";
 
 const SERVERS = [{ product: "RS 4000 G12" }, { product: "RS 4000 G12" }, { product: "RS 2000 G12" }];
 const INSTALL = /^\/api\/v1\/servers\/\d+\/image$/;
 
 let fake: FakeScp | undefined;
-afterEach(async () => {
-  expect(fake?.violations).toEqual([]);
-  await fake?.stop();
-  fake = undefined;
-});
+const startFake = fakeForEachTest();
 
 const claimedFor = (f: FakeScp, owner: string) => [...f.servers.values()].filter((s) => s.nickname === `letsbe-tenant:${owner}`);
 

@@ -5,11 +5,11 @@
  * instead of relying on timing: the second claimer runs to the end while the first one's PATCH
  * is held.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { isNetcupPoolEmpty } from "../../components/netcup/errors";
 import { createServer } from "../../components/netcup/lifecycle";
 import type { FakeScp } from "../fakes/scp/server";
-import { FAST, inputsFor, orphans, startFake } from "./helpers";
+import { FAST, fakeForEachTest, inputsFor, orphans } from "./helpers";
 
 const PATCH_SERVER = /^\/api\/v1\/servers\/\d+$/;
 /** Settle time of these tests; the Retry-After (2 s) and every hold below last longer (a hold lasts the whole other create, settle included). */
@@ -17,12 +17,9 @@ const SETTLE_MS = 1_000;
 const tuning = { ...FAST, claimSettleMs: SETTLE_MS };
 
 let fake: FakeScp;
+const startFake = fakeForEachTest();
 beforeEach(async () => {
   fake = await startFake({ servers: [{ product: "RS 4000 G12" }] });
-});
-afterEach(async () => {
-  expect(fake.violations).toEqual([]);
-  await fake.stop();
 });
 
 /** A promise and its resolver: the cue on which a held request goes on. */

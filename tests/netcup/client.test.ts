@@ -1,21 +1,18 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ScpClient, backoffMs, retryAfterMs } from "../../components/netcup/client";
 import { scpSchemas } from "../../components/netcup/schemas";
 import type { FakeScp } from "../fakes/scp/server";
 import { loadRecordings } from "../fakes/scp/spec";
-import { FAST, TEST_KEY, leaks, secretsOf, startFake } from "./helpers";
+import { FAST, TEST_KEY, fakeForEachTest, leaks, secretsOf } from "./helpers";
 
 let fake: FakeScp;
+const startFake = fakeForEachTest();
 const client = (overrides: Partial<ConstructorParameters<typeof ScpClient>[0]> = {}) =>
   new ScpClient({ apiUrl: fake.apiUrl, tokenUrl: fake.tokenUrl, refreshToken: fake.refreshToken, ...FAST, ...overrides });
 const calls = (method: string, path: RegExp) => fake.log.filter((c) => c.method === method && path.test(c.path));
 
 beforeEach(async () => {
   fake = await startFake({ servers: [{ product: "RS 1000 G12" }] });
-});
-afterEach(async () => {
-  expect(fake.violations).toEqual([]);
-  await fake.stop();
 });
 
 describe("ScpClient", () => {

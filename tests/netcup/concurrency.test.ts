@@ -2,19 +2,16 @@
  * Several creates racing for a pool with fewer servers: each server ends up claimed at most once,
  * every winner holds a different server, and the losers fail with the empty-pool error.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { isNetcupPoolEmpty } from "../../components/netcup/errors";
 import { createServer } from "../../components/netcup/lifecycle";
 import type { FakeScp } from "../fakes/scp/server";
-import { FAST, inputsFor, orphans, startFake } from "./helpers";
+import { FAST, fakeForEachTest, inputsFor, orphans } from "./helpers";
 
 let fake: FakeScp;
+const startFake = fakeForEachTest();
 beforeEach(async () => {
   fake = await startFake({ servers: [{ product: "RS 4000 G12" }, { product: "RS 4000 G12" }, { product: "RS 4000 G12" }, { product: "RS 2000 G12" }] });
-});
-afterEach(async () => {
-  expect(fake.violations).toEqual([]);
-  await fake.stop();
 });
 
 describe("racing creates", () => {

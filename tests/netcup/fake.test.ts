@@ -1,14 +1,11 @@
 /** The fake's install hook: where a later stage starts a real host for an installed server. */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createServer } from "../../components/netcup/lifecycle";
 import type { FakeScp, ImageInstall } from "../fakes/scp/server";
-import { TEST_KEY, inputsFor, orphans, startFake } from "./helpers";
+import { TEST_KEY, fakeForEachTest, inputsFor, orphans } from "./helpers";
 
 let fake: FakeScp | undefined;
-afterEach(async () => {
-  await fake?.stop();
-  fake = undefined;
-});
+const startFake = fakeForEachTest();
 
 describe("fake SCP install hook", () => {
   it("receives server, image, hostname and keys; the task finishes only once the hook is done", async () => {

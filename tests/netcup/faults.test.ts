@@ -8,9 +8,11 @@ import { isNetcupPoolEmpty } from "../../components/netcup/errors";
 import { createServer, deleteServer, type NetcupServerOutputs } from "../../components/netcup/lifecycle";
 import { INTRUDER_NICKNAME } from "../fakes/scp/faults";
 import type { FakeScp } from "../fakes/scp/server";
-import { inputsFor, leaks, orphans, secretsOf, startFake } from "./helpers";
+import { fakeForEachTest, inputsFor, leaks, orphans, secretsOf } from "./helpers";
 
 let fake: FakeScp;
+// Registered before the afterEach below, so that one runs first, with the fake still up.
+const startFake = fakeForEachTest();
 /** Tenants holding a server after a create returned (what a stack would have in its state). */
 let owned: Map<string, string>;
 const logged: string[] = [];
@@ -27,9 +29,7 @@ beforeEach(async () => {
 afterEach(async () => {
   vi.restoreAllMocks();
   expect(orphans(fake, owned)).toEqual([]);
-  expect(fake.violations).toEqual([]);
   expect(leaks(logged.join("\n"), secretsOf(fake))).toEqual([]);
-  await fake.stop();
 });
 
 async function create(owner = "nordlicht-studio", record = true): Promise<{ id: string; outs: NetcupServerOutputs }> {

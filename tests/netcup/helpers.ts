@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { NetcupServerInputs, NetcupServerOutputs } from "../../components/netcup/lifecycle";
 import { FakeScp, type FakeScpOptions } from "../fakes/scp/server";
+import { afterEach, expect } from "vitest";
 import { repoRoot } from "../fakes/scp/spec";
 
 export const TEST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHc8Lrs2T2cQdT1VZ2W5a1Yk0Ghf4m7ZUeGfT2bq9uXn provisioning@letsbe";
@@ -36,6 +37,29 @@ export function inputsFor(fake: FakeScp, overrides: Partial<NetcupServerInputs> 
 
 export async function startFake(options: FakeScpOptions = {}): Promise<FakeScp> {
   return FakeScp.start({ taskMs: 10, ...options });
+}
+
+/**
+ * For a file whose tests each have a fake of their own (started in the test or in beforeEach):
+ * a `startFake` whose fakes, after each test, must have seen no exchange the spec refuses, and
+ * are stopped either way. vitest runs afterEach hooks in reverse order of registration, so a
+ * file's own afterEach registered after this call still finds the fake running.
+ */
+export function fakeForEachTest(): (options?: FakeScpOptions) => Promise<FakeScp> {
+  const started: FakeScp[] = [];
+  afterEach(async () => {
+    const fakes = started.splice(0);
+    try {
+      for (const fake of fakes) expect(fake.violations).toEqual([]);
+    } finally {
+      await Promise.all(fakes.map((fake) => fake.stop()));
+    }
+  });
+  return async (options) => {
+    const fake = await startFake(options);
+    started.push(fake);
+    return fake;
+  };
 }
 
 /**

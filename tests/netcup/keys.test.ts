@@ -8,7 +8,7 @@ import { utils } from "ssh2";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createServer, diffServer, updateServer, type NetcupServerInputs, type NetcupServerOutputs } from "../../components/netcup/lifecycle";
 import type { FakeScp } from "../fakes/scp/server";
-import { inputsFor, leaks, loadSerializedProvider, startFake } from "./helpers";
+import { fakeForEachTest, inputsFor, leaks, loadSerializedProvider } from "./helpers";
 import { FakeSshHost } from "./sshHost";
 
 const pair = (comment: string) => utils.generateKeyPairSync("ed25519", { comment });
@@ -16,6 +16,7 @@ const pair = (comment: string) => utils.generateKeyPairSync("ed25519", { comment
 const identity = (key: string) => key.trim().split(/\s+/).slice(0, 2).join(" ");
 
 let fake: FakeScp;
+const startFake = fakeForEachTest();
 let host: FakeSshHost;
 const first = pair("provisioning-2026@letsbe");
 const second = pair("provisioning-2027@letsbe");
@@ -28,8 +29,6 @@ beforeEach(async () => {
   });
 });
 afterEach(async () => {
-  expect(fake.violations).toEqual([]);
-  await fake.stop();
   await host.stop();
 });
 

@@ -4,20 +4,16 @@
  * written before the namespace existed carries the tenant claim; the hub's next update re-marks the
  * server in place, never a replacement. Against the SCP fake, through the serialized provider.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createServer, deleteServer, diffServer, readServer, updateServer } from "../../components/netcup/lifecycle";
 import type { FakeScp } from "../fakes/scp/server";
-import { inputsFor, loadSerializedProvider, startFake, type NetcupServerOutputs } from "./helpers";
+import { fakeForEachTest, inputsFor, loadSerializedProvider, type NetcupServerOutputs } from "./helpers";
 
 const HUB = "letsbe-hub-eu";
 const INSTALL = /^\/api\/v1\/servers\/\d+\/image$/;
 
 let fake: FakeScp | undefined;
-afterEach(async () => {
-  expect(fake?.violations).toEqual([]);
-  await fake?.stop();
-  fake = undefined;
-});
+const startFake = fakeForEachTest();
 
 const installs = (f: FakeScp, id: number) => f.log.filter((c) => c.method === "POST" && c.path === `/api/v1/servers/${id}/image`).length;
 
