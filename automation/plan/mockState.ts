@@ -75,6 +75,11 @@ const handlers: Record<string, Handler> = {
       },
     };
   },
+  // A new zone's id and its two assigned name servers, which only Cloudflare knows (`.invalid`: plainly not real).
+  "cloudflare:index/zone:Zone": (name, inputs, { stack }) => ({
+    id: digest("zone", stack, name).subarray(0, 16).toString("hex"),
+    state: { ...inputs, status: "pending", nameServers: ["ns-a.planned.invalid", "ns-b.planned.invalid"] },
+  }),
   "random:index/randomPassword:RandomPassword": (name, inputs, { stack }) => ({
     id: "none",
     state: { ...inputs, result: digest("password", stack, name).toString("base64url").slice(0, Number(inputs.length ?? 32)) },

@@ -2,7 +2,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface TenantDnsArgs {
-  readonly zoneId: string;
+  readonly zoneId: pulumi.Input<string>;
   /** The tenant's domain; records are made for it and `*.` it. */
   readonly domain: string;
   readonly ipv4: pulumi.Input<string>;

@@ -5,6 +5,7 @@ import { ResolvedImages } from "../../tenants/release";
 import { TenantSpec } from "../../tenants/schema";
 import { createTenantDns } from "../dns/records";
 import { createDnsToken } from "../dns/token";
+import { createDelegation, tenantZone } from "../dns/zone";
 import { renderCompose } from "../compose/render";
 import { HostStagesArgs, createHostStages, pinnedConnection, serverIdentity } from "../host";
 import { createWireguardSpoke } from "../hub/wireguard";
@@ -44,8 +45,8 @@ export interface TenantArgs {
 export interface TenantHostArgs {
   /** OpenSSH private key of the provisioning key pair (secret). */
   readonly provisioningPrivateKey: pulumi.Input<string>;
-  /** Zone-scoped Cloudflare token for the wildcard certificate's DNS-01 challenge (secret). */
-  readonly cloudflareDnsToken: pulumi.Input<string>;
+  /** Not sent to any host: each tenant's stack mints a token on its own zone. Kept while callers still pass the configured one. */
+  readonly cloudflareDnsToken?: pulumi.Input<string>;
   /** Token the host registers with the Hub (secret). */
   readonly registrationToken?: pulumi.Input<string>;
   /** SSH port of the server. Default - 22. */
@@ -79,15 +80,19 @@ export class Tenant extends pulumi.ComponentResource {
     const { spec, hub } = args;
 
     const vps = createVps(name, args, this);
-    const dns = createTenantDns(name, {
-      zoneId: spec.cloudflareZoneId ?? hub.cloudflareZoneId,
+    const zone = tenantZone(`${name}-zone`, { domain: spec.domain, ownZoneId: spec.cloudflareZoneId, platformZoneId: hub.cloudflareZoneId, protect: args.protect }, { parent: this });
+    // Delete before replace: a record moving into the child zone frees its name in the platform
+    // zone before the delegation's NS records (made after the records) take it.
+    const records = createTenantDns(name, {
+      zoneId: zone.zoneId,
       domain: spec.domain,
       ipv4: vps.ipv4,
       ipv6: vps.ipv6,
       mail: hasMailTool(spec.tools),
-    }, { parent: this, dependsOn: [vps.server] });
+    }, { parent: this, dependsOn: [vps.server], deleteBeforeReplace: true });
+    const dns = zone.child ? [...records, ...createDelegation(`${name}-zone`, zone.child.zone, zone.child.args, { parent: this, dependsOn: records })] : records;
 
-    const host = args.host ? createTenantHost(name, args, args.host, vps, dns, this) : undefined;
+    const host = args.host ? createTenantHost(name, args, args.host, vps, dns, zone.zoneId, this) : undefined;
 
     const outputs = {
       ipv4: vps.ipv4,
@@ -144,15 +149,12 @@ function createVps(name: string, args: TenantArgs, parent: pulumi.Resource): Vps
 }
 
 /** Bootstrap stages and the compose stack on the tenant's server; compose also waits for DNS. */
-function createTenantHost(name: string, args: TenantArgs, host: TenantHostArgs, vps: Vps, dns: pulumi.Resource[], parent: pulumi.Resource) {
+function createTenantHost(name: string, args: TenantArgs, host: TenantHostArgs, vps: Vps, dns: pulumi.Resource[], zoneId: pulumi.Input<string>, parent: pulumi.Resource) {
   const { spec, hub } = args;
   const mail = hasMailTool(spec.tools);
-  // A tenant with its own zone gets a token on that zone alone, minted by its own stack; one under
-  // the base domain still gets the configured token (README, Security: what is not built yet).
-  const ownZone = spec.cloudflareZoneId !== undefined && spec.cloudflareZoneId !== hub.cloudflareZoneId;
-  const dnsToken = ownZone && spec.cloudflareZoneId
-    ? createDnsToken(`${name}-dns01-token`, { zoneId: spec.cloudflareZoneId, name: `letsbe-tenant-${spec.slug}-dns01` }, { parent }).value
-    : host.cloudflareDnsToken;
+  // Every tenant's host gets a token on the tenant's own zone alone (its own or its child zone),
+  // minted by its own stack; never a platform-zone credential (README, Security).
+  const dnsToken = createDnsToken(`${name}-dns01-token`, { zoneId, name: `letsbe-tenant-${spec.slug}-dns01` }, { parent }).value;
   return createHostStages(`${name}-host`, {
     connection: { host: vps.ipv4, port: host.sshPort, privateKey: host.provisioningPrivateKey },
     server: vps,

@@ -3,13 +3,16 @@
  * (developers.cloudflare.com/dns/zone-setups/subdomain-setup): POST /zones makes `<label>.<parent>`
  * with name servers other than the parent's, pending until the parent holds NS records naming them;
  * only the account-wide token makes or deletes zones; a delegated name holds no address records in
- * the parent; the DNS side answers from the child only once it is delegated.
+ * the parent; the DNS side answers from the child only once it is delegated. The stand-in's
+ * `cloudflare.Zone` carries the resource out against it.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Resolver } from "node:dns/promises";
 import * as dnsPacket from "dns-packet";
 import { FakeCloudflare } from "../fakes/cloudflare/server";
 import { FakeCloudflareDns } from "../fakes/cloudflare/dns";
+import { setProviderConfig } from "../engine/standins/config";
+import { cloudflareHandlers } from "../engine/standins/cloudflare";
 
 const PLATFORM = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -133,10 +136,36 @@ describe("the DNS side follows the delegation", () => {
       const reply = dns.reply(dnsPacket.encode({ type: "query", id: 7, questions: [{ type: "A", name: "www.away.eu.letsbe.biz" }] }));
       const decoded = dnsPacket.decode(reply!);
       expect(decoded.answers).toEqual([]);
-      expect(decoded.authorities?.map((a) => [a.type, a.name, a.data])).toEqual([["NS", "away.eu.letsbe.biz", "ns1.elsewhere.example"]]);
+      expect(decoded.authorities?.map((a) => [a.type, a.name, "data" in a ? a.data : undefined])).toEqual([["NS", "away.eu.letsbe.biz", "ns1.elsewhere.example"]]);
       expect((decoded.flags ?? 0) & dnsPacket.AUTHORITATIVE_ANSWER).toBe(0);
     } finally {
       await dns.stop();
+    }
+  });
+});
+
+describe("the stand-in's cloudflare.Zone", () => {
+  const handler = cloudflareHandlers["cloudflare:index/zone:Zone"]!;
+  const URN = "urn:pulumi:bakery::letsbe-tenant::letsbe:tenant:Tenant$cloudflare:index/zone:Zone::bakery-zone";
+
+  it("creates the zone with the v6 inputs, reports its name servers and status, reads it active once delegated, and deletes it", async () => {
+    setProviderConfig({ baseUrl: fake.apiUrl, apiToken: fake.token });
+    try {
+      const { id, outs } = await handler.create!(URN, { account: {}, name: CHILD, type: "full" });
+      expect(fake.log.map((c) => [`${c.method} ${c.path}`, c.body])).toEqual([["POST /zones", { account: {}, name: CHILD, type: "full" }]]);
+      expect(outs).toMatchObject({ id, name: CHILD, status: "pending", account: { id: ACCOUNT } });
+      const nameServers = outs.nameServers as string[];
+      expect(nameServers).toEqual(fake.zones.get(id)!.nameServers);
+      await delegate(nameServers);
+      expect(await handler.read!(id, URN, outs)).toMatchObject({ status: "active", nameServers });
+      await handler.delete!(id, URN, outs);
+      expect(fake.zones.has(id)).toBe(false);
+      expect(await handler.read!(id, URN, outs)).toBeUndefined();
+      await handler.delete!(id, URN, outs); // already gone: no error
+      await expect(handler.create!(URN, { account: { id: "not-hex" }, name: CHILD })).rejects.toThrow(/cloudflare Zone: account.id: account.id must be 32 hex digits/);
+      expect(handler.replaceOn).toEqual(["account", "name"]);
+    } finally {
+      setProviderConfig({});
     }
   });
 });

@@ -1,7 +1,7 @@
 /**
- * Which DNS-01 credential a tenant's host receives: a tenant with its own zone gets a token its
- * own stack mints on that zone alone (never the configured one); a tenant under the base domain
- * still gets the configured token (README, Security, says why and what is missing).
+ * Which DNS-01 credential a tenant's host receives: a token its own stack mints on the tenant's
+ * zone alone, never the configured one and never the platform zone: a tenant's own zone, or for a
+ * tenant under the base domain its child zone.
  */
 import { describe, expect, it } from "vitest";
 import { runUnderMocks } from "../../automation/plan/mockRuntime";
@@ -11,6 +11,7 @@ import { TenantSpec } from "../../tenants/schema";
 import { byType, hubFixture, specFixture } from "../helpers/fixtures";
 
 const TOKEN = "cloudflare:index/apiToken:ApiToken";
+const ZONE = "cloudflare:index/zone:Zone";
 const CONFIGURED = "configured-dns-token-shared-by-the-order-flow";
 const OWN_ZONE = "9e1d2c3b4a5f60718293a4b5c6d7e8f9";
 
@@ -45,11 +46,22 @@ describe("the DNS-01 credential a tenant host receives", () => {
     expect(tlsStdin(resources)).not.toContain(encoded);
   });
 
-  it("for a tenant under the base domain: no token on the platform zone; the configured one, as before", async () => {
+  it("for a tenant under the base domain (or naming the platform zone): a token on its child zone, never the platform zone", async () => {
     for (const spec of [specFixture(), specFixture({ cloudflareZoneId: hubFixture().cloudflareZoneId })]) {
       const { resources } = await plan(spec);
-      expect(byType(resources, TOKEN)).toEqual([]);
-      expect(tlsStdin(resources)).toContain(encoded);
+      const zones = byType(resources, ZONE);
+      expect(zones.map((z) => z.plainInputs.name)).toEqual(["acme-bakery.eu.letsbe.biz"]);
+      const tokens = byType(resources, TOKEN);
+      expect(tokens).toHaveLength(1);
+      const policies = tokens[0].plainInputs.policies as Array<{ resources: string }>;
+      expect(policies).toHaveLength(1);
+      const scoped = Object.keys(JSON.parse(policies[0].resources) as Record<string, string>);
+      expect(scoped).toHaveLength(1);
+      expect(scoped[0]).toMatch(/^com\.cloudflare\.api\.account\.zone\.[0-9a-f]{32}$/);
+      expect(scoped[0]).not.toContain(hubFixture().cloudflareZoneId);
+      // Scoped to the child zone's id: the token waits on the zone.
+      expect(tokens[0].dependencies).toContain(zones[0].urn);
+      expect(tlsStdin(resources)).not.toContain(encoded);
     }
   });
 });

@@ -9,6 +9,7 @@ const SERVER = "hcloud:index/server:Server";
 const FIREWALL = "hcloud:index/firewall:Firewall";
 const PRIMARY_IP = "hcloud:index/primaryIp:PrimaryIp";
 const DNS = "cloudflare:index/dnsRecord:DnsRecord";
+const ZONE = "cloudflare:index/zone:Zone";
 
 async function planTenant(spec: TenantSpec, protect?: boolean) {
   return runUnderMocks(async () => {
@@ -80,26 +81,47 @@ describe("Tenant on Hetzner", () => {
     expect(records).toContain("MX");
   });
 
-  it("points apex and wildcard A/AAAA at the server's addresses, not proxied", async () => {
+  it("points apex and wildcard A/AAAA at the server's addresses, not proxied, in the tenant's child zone", async () => {
     const { resources, plainOutputs } = await planTenant(specFixture());
-    const records = byType(resources, DNS);
+    const zone = one(resources, ZONE);
+    const records = byType(resources, DNS).filter((r) => r.plainInputs.type !== "NS");
     expect(records.map((r) => `${r.plainInputs.type} ${r.plainInputs.name}`).sort()).toEqual([
       "A *.acme-bakery.eu.letsbe.biz", "A acme-bakery.eu.letsbe.biz",
       "AAAA *.acme-bakery.eu.letsbe.biz", "AAAA acme-bakery.eu.letsbe.biz",
     ]);
     for (const record of records) {
       expect(record.plainInputs.proxied).toBe(false);
-      expect(record.plainInputs.zoneId).toBe(hubFixture().cloudflareZoneId);
+      expect(record.plainInputs.zoneId).not.toBe(hubFixture().cloudflareZoneId);
+      expect(record.dependencies).toContain(zone.urn);
+      expect(record.deleteBeforeReplace).toBe(true);
       expect(record.plainInputs.content).toBe(record.plainInputs.type === "A" ? plainOutputs.ipv4 : plainOutputs.ipv6);
     }
     expect(plainOutputs.ipv4).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(plainOutputs.ipv6).toMatch(/^2001:db8:/);
   });
 
-  it("uses the tenant's own zone when it brings one", async () => {
+  it("gives a base-domain tenant a protected child zone, delegated by NS records in the platform zone made after its records", async () => {
+    const { resources } = await planTenant(specFixture());
+    const zone = one(resources, ZONE);
+    expect(zone.plainInputs).toEqual({ account: {}, name: "acme-bakery.eu.letsbe.biz", type: "full" });
+    expect(zone.protect).toBe(true);
+    const ns = byType(resources, DNS).filter((r) => r.plainInputs.type === "NS");
+    // The mock runtime's stand-ins for the two name servers Cloudflare would assign.
+    expect(ns.map((r) => r.plainInputs.content).sort()).toEqual(["ns-a.planned.invalid", "ns-b.planned.invalid"]);
+    const addressRecords = byType(resources, DNS).filter((r) => r.plainInputs.type !== "NS").map((r) => r.urn);
+    for (const record of ns) {
+      expect(record.plainInputs.zoneId).toBe(hubFixture().cloudflareZoneId);
+      expect(record.plainInputs.name).toBe("acme-bakery.eu.letsbe.biz");
+      for (const urn of [zone.urn, ...addressRecords]) expect(record.dependencies).toContain(urn);
+    }
+    expect(one((await planTenant(specFixture(), false)).resources, ZONE).protect).toBe(false);
+  });
+
+  it("uses the tenant's own zone when it brings one, and makes no zone", async () => {
     const zone = "0123456789abcdef0123456789abcdef";
     const { resources } = await planTenant(specFixture({ domain: "acme.example", cloudflareZoneId: zone }));
     expect(new Set(byType(resources, DNS).map((r) => r.plainInputs.zoneId))).toEqual(new Set([zone]));
+    expect(byType(resources, ZONE)).toEqual([]);
   });
 
   it("parents every resource to the Tenant and registers its outputs", async () => {

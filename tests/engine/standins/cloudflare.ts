@@ -1,5 +1,5 @@
 /**
- * `cloudflare` stand-in: DnsRecord (and ApiToken, ./cloudflareToken.ts) carried out with the requests pulumi-cloudflare v6 (Terraform
+ * `cloudflare` stand-in: DnsRecord (ApiToken, ./cloudflareToken.ts, and Zone, ./cloudflareZone.ts) carried out with the requests pulumi-cloudflare v6 (Terraform
  * provider v5) makes to API v4, answered by Cloudflare or by tests/fakes/cloudflare. Outputs carry
  * the v6 names; zoneId and type force replacement, as in the real provider.
  */
@@ -7,6 +7,7 @@ import { z } from "zod";
 import { configValue, secret, unwrapAll, unwrapSecret } from "./config";
 import { Props, TypeHandler } from "./generic";
 import { apiTokenHandler } from "./cloudflareToken";
+import { zoneHandler } from "./cloudflareZone";
 
 export const DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4";
 const TOKEN = /^[0-9A-Za-z_-]{40,80}$/;
@@ -159,6 +160,7 @@ export const notFound = (error: unknown) => error instanceof CloudflareError && 
 
 export const cloudflareHandlers: Readonly<Record<string, TypeHandler>> = {
   "cloudflare:index/apiToken:ApiToken": apiTokenHandler,
+  "cloudflare:index/zone:Zone": zoneHandler,
   "cloudflare:index/dnsRecord:DnsRecord": {
     replaceOn: ["zoneId", "type"],
     async create(_urn, inputs) {
