@@ -20,6 +20,7 @@ import { Order, admissionProblems, fleetDomainProblems, repoTenantBaseDomain } f
 import { Scrubber } from "./scrub";
 import { OrderEvent, OrderState, OrderStateTracker, OrderStep, stepOfResource } from "./states";
 import { TenantRecord, TenantStore } from "./store";
+import { WireguardNetworkSource, repoWireguardNetwork, withTunnelAddress } from "./tunnel";
 
 /**
  * Secret stack config every tenant stack gets, by full key (`letsbe-tenant:provisioningPrivateKey`,
@@ -49,6 +50,8 @@ export interface OrderFlowOptions {
   readonly maxRetryDelayMs?: number;
   /** A region's platform domain, for the hub rules checked on admission. Default - the hub's committed stack config. */
   readonly tenantBaseDomain?: (region: string) => string | undefined;
+  /** A region's WireGuard network, from which new tenants get tunnel addresses. Default - the hub's committed stack config. */
+  readonly wireguardNetwork?: WireguardNetworkSource;
 }
 
 export type OperationKind = "provision" | "update" | "preview" | "destroy";
@@ -102,11 +105,17 @@ export class OrderFlow {
     if (problems.length > 0) throw new InvalidInputError(problems);
   }
 
-  /** Admits the order again and records it, under the fleet lock: a racing order sees this record. */
-  private admitRecord(order: Order, record: TenantRecord): Promise<void> {
+  /**
+   * Admits the order again and records it, under the fleet lock: a racing order sees this record. A new
+   * tenant in a region with a WireGuard network gets its tunnel address here, from the same fleet view.
+   */
+  private admitRecord(order: Order, record: TenantRecord, isNew = false): Promise<TenantRecord> {
     return this.fleet.run("domains", async () => {
       await this.admit(order);
-      await this.options.store.put(record);
+      const network = isNew ? (this.options.wireguardNetwork ?? repoWireguardNetwork)(record.spec.region) : undefined;
+      const recorded = network ? withTunnelAddress(record, await this.options.store.list(), network, `order ${order.orderId}`) : record;
+      await this.options.store.put(recorded);
+      return recorded;
     });
   }
 
@@ -130,8 +139,8 @@ export class OrderFlow {
           slug, orderId: order.orderId, spec: { ...order.spec, provider: decision.provider },
           ...(order.release ? { release: order.release } : {}), status: "active", updatedAt: new Date().toISOString(),
         };
-        // Pinned before the first `up`: a retry reuses this decision instead of asking the pool again.
-        await this.admitRecord(order, record);
+        // Pinned before the first `up`: a retry reuses this decision (and tunnel address) instead of asking again.
+        record = await this.admitRecord(order, record, true);
       } else {
         // The order's spec is applied (a corrected resubmission, an edited tier or tool list); the provider
         // stays pinned, and so do the release pins unless the order brings its own (a CI run must not revert a rollout).
@@ -139,7 +148,7 @@ export class OrderFlow {
         const release = order.release ?? record.release;
         if (JSON.stringify(spec) !== JSON.stringify(record.spec) || JSON.stringify(release) !== JSON.stringify(record.release)) {
           record = { ...record, spec, ...(release ? { release } : {}), updatedAt: new Date().toISOString() };
-          await this.admitRecord(order, record);
+          record = await this.admitRecord(order, record);
         }
         emit("AWAITING_SERVER", "provider", `provider ${record.spec.provider} (pinned by an earlier run of this order)`);
       }
@@ -202,7 +211,7 @@ export class OrderFlow {
 
   /** The stack config the flow writes: the same keys the offline plan reads. */
   stackConfig(record: TenantRecord): StackConfig {
-    const plain = tenantStackConfig(record.spec, { org: this.options.org }, record.release);
+    const plain = tenantStackConfig(record.spec, { org: this.options.org }, record.release, record.tunnelAddress);
     const config: Record<string, { value: string; secret?: boolean }> = {};
     for (const [key, value] of Object.entries(plain)) config[key] = { value: typeof value === "string" ? value : JSON.stringify(value) };
     // A per-stack secret (issued for one tenant) is never copied from the flow's fleet-wide set.

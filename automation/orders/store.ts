@@ -22,6 +22,8 @@ export interface TenantRecord {
   readonly spec: TenantSpec;
   /** Release pins the stack is configured with (rollouts move these). */
   readonly release?: ReleaseOverride;
+  /** Address on the region's WireGuard network, allocated once by the order flow (orders/tunnel.ts). */
+  readonly tunnelAddress?: string;
   readonly status: "active" | "destroyed";
   /** ISO timestamp of the first successful `up`; absent while the tenant has never come up. */
   readonly provisionedAt?: string;
@@ -61,6 +63,7 @@ export const RECORD_TAGS = {
 const SPEC_KEY = `${TENANT_PROJECT}:${TENANT_CONFIG.spec}`;
 const RELEASE_KEY = `${TENANT_PROJECT}:${TENANT_CONFIG.release}`;
 const HUB_ORG_KEY = `${TENANT_PROJECT}:${TENANT_CONFIG.hubOrg}`;
+const TUNNEL_KEY = `${TENANT_PROJECT}:${TENANT_CONFIG.tunnelAddress}`;
 
 const tagsSchema = z.object({
   [RECORD_TAGS.status]: z.enum(["active", "destroyed"]),
@@ -151,6 +154,7 @@ export class StackTenantStore implements TenantStore {
       [SPEC_KEY]: { value: JSON.stringify(record.spec) },
       [HUB_ORG_KEY]: { value: this.options.org },
       ...(record.release ? { [RELEASE_KEY]: { value: JSON.stringify(record.release) } } : {}),
+      ...(record.tunnelAddress ? { [TUNNEL_KEY]: { value: record.tunnelAddress } } : {}),
     };
   }
 
@@ -171,11 +175,14 @@ export class StackTenantStore implements TenantStore {
     const spec = parseJson(config[SPEC_KEY]?.value, source, SPEC_KEY);
     const release = config[RELEASE_KEY] ? releaseOverrideSchema.safeParse(parseJson(config[RELEASE_KEY].value, source, RELEASE_KEY)) : undefined;
     if (release && !release.success) throw new InvalidInputError(zodProblems(`${source}: ${RELEASE_KEY}`, release.error));
+    const tunnel = config[TUNNEL_KEY] ? z.ipv4("must be an IPv4 address").safeParse(config[TUNNEL_KEY].value) : undefined;
+    if (tunnel && !tunnel.success) throw new InvalidInputError(zodProblems(`${source}: ${TUNNEL_KEY}`, tunnel.error));
     const t = tags.data;
     // The provider tag is the pin: it is written before an `up` records the config.
     const parsed = parseTenantSpec({ ...(spec as object), provider: t[RECORD_TAGS.provider] }, `${source}: ${SPEC_KEY}`);
     return {
       slug, orderId: t[RECORD_TAGS.orderId], spec: parsed, ...(release?.data ? { release: release.data } : {}),
+      ...(tunnel?.data ? { tunnelAddress: tunnel.data } : {}),
       status: t[RECORD_TAGS.status], ...(t[RECORD_TAGS.provisionedAt] ? { provisionedAt: t[RECORD_TAGS.provisionedAt] } : {}),
       updatedAt: t[RECORD_TAGS.updatedAt],
     };

@@ -15,6 +15,7 @@ const recordSchema = z.strictObject({
   orderId: z.string().min(1),
   spec: z.unknown(),
   release: releaseOverrideSchema.optional(),
+  tunnelAddress: z.ipv4().optional(),
   status: z.enum(["active", "destroyed"]),
   provisionedAt: z.string().optional(),
   updatedAt: z.string(),
