@@ -4,6 +4,7 @@
  * the same input always plans to the same bytes.
  */
 import { createHash } from "node:crypto";
+import { RECORD_HOST_KEY_COMMAND } from "../../components/host/stages";
 
 export interface MockContext {
   readonly stack: string;
@@ -80,11 +81,34 @@ const handlers: Record<string, Handler> = {
     id: digest("zone", stack, name).subarray(0, 16).toString("hex"),
     state: { ...inputs, status: "pending", nameServers: ["ns-a.planned.invalid", "ns-b.planned.invalid"] },
   }),
+  // What a host would print: its host key (the recorder) or its WireGuard public key (a hub or
+  // spoke run). Hashes of the stack and resource, as the addresses are: a plan shows no real key.
+  "command:remote:Command": (name, inputs, { stack }) => {
+    const stdout = plannedStdout(stack, name, String(inputs.create ?? ""));
+    return { id: `${name}-id`, state: stdout === undefined ? inputs : { ...inputs, stdout } };
+  },
   "random:index/randomPassword:RandomPassword": (name, inputs, { stack }) => ({
     id: "none",
     state: { ...inputs, result: digest("password", stack, name).toString("base64url").slice(0, Number(inputs.length ?? 32)) },
   }),
 };
+
+function plannedStdout(stack: string, name: string, create: string): string | undefined {
+  if (create === RECORD_HOST_KEY_COMMAND) {
+    // An ecdsa-sha2-nistp256 key blob's shape: type, curve, then a 65-byte point.
+    const blob = Buffer.concat([sshString("ecdsa-sha2-nistp256"), sshString("nistp256"), sshString(Buffer.concat([Buffer.from([4]), digest("hk", stack, name), digest("hk2", stack, name)]))]);
+    return `ecdsa-sha2-nistp256 ${blob.toString("base64")}`;
+  }
+  if (/LB_WG_ROLE='(hub|spoke)'/.test(create)) return `letsbe-wireguard public-key=${digest("wg", stack, name).toString("base64")}\n`;
+  return undefined;
+}
+
+function sshString(value: string | Buffer): Buffer {
+  const bytes = typeof value === "string" ? Buffer.from(value) : value;
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  return Buffer.concat([length, bytes]);
+}
 
 function fingerprint(publicKey: string): string {
   return digest("fp", publicKey).subarray(0, 16).toString("hex").replace(/(..)(?!$)/g, "$1:");

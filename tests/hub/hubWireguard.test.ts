@@ -6,11 +6,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { MockRunOptions, RecordedResource, runUnderMocks } from "../../automation/plan/mockRuntime";
-import { hubRunOptions } from "../../automation/plan/stackConfig";
+import { hubRunOptions, tenantRunOptions } from "../../automation/plan/stackConfig";
 import { repoRoot } from "../../automation/repoRoot";
 import { hubStackOutputsSchema } from "../../contracts/hub";
 import { hubProgram } from "../../stacks/hub/program";
+import { tenantProgram } from "../../stacks/tenant/program";
 import { InvalidInputError } from "../../tenants/schema";
+import { specFixture } from "../helpers/fixtures";
 
 const HUB_KEY = `${"H".repeat(42)}0=`;
 const HOST_KEY = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBhub";
@@ -61,6 +63,19 @@ describe("hub program with a WireGuard network", () => {
     });
     // The hub's private half never passes through Pulumi: it is made on the hub and stays there.
     expect(JSON.stringify(result.plainOutputs)).not.toMatch(/PRIVATE KEY|PrivateKey/);
+  });
+
+  it("plans with the mock runtime's own stand-ins for the keys (the offline plan), and a tenant plans against that contract", async () => {
+    const hub = await run("prod-eu", { network: "10.200.0.0/16" }, { answer: undefined });
+    const outputs = hubStackOutputsSchema.parse(hub.plainOutputs);
+    expect(outputs.wireguard?.publicKey).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(outputs.wireguard?.jump.hostKey).toMatch(/^ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABB/);
+    const spec = specFixture();
+    const options = tenantRunOptions(spec, { org: "letsbe" }, hub.plainOutputs, hub.secretOutputs);
+    const tenant = await runUnderMocks(tenantProgram, { ...options, config: { ...options.config, "letsbe-tenant:tunnelAddress": "10.200.0.2" } });
+    const peer = tenant.resources.find((r) => r.name === "acme-bakery-host-wg-peer");
+    expect(String(peer?.plainInputs.create)).toContain("LB_WG_PEER_ADDRESS='10.200.0.2'");
+    expect((tenant.resources.find((r) => r.name === "acme-bakery-host-compose")?.plainInputs.connection as Record<string, unknown>).host).toBe("10.200.0.2");
   });
 
   it("opens the UDP port on a Hetzner hub's firewall to everyone, and SSH still to management only", async () => {
