@@ -71,11 +71,6 @@ build() {
     echo "$kind" >"$dir/standin/www/health"
     echo "$kind" >"$dir/standin/www/api/health"
   fi
-  # Health probes the rendered compose file uses; a stand-in answers by its kind.
-  for probe in curl pg_isready mysqladmin redis-cli; do
-    printf '#!/bin/sh\ntest -f /standin/healthy\n' >"$dir/usr/local/bin/$probe"
-    chmod 0755 "$dir/usr/local/bin/$probe"
-  done
   cat >"$dir/standin/run" <<'RUN'
 #!/bin/sh
 # Log each start into every data volume; a broken stand-in also scribbles over the data.
@@ -89,14 +84,66 @@ done
 trap 'exit 0' TERM INT
 while :; do sleep 1 & wait $!; done
 RUN
+  finish_image "$dir" "$kind" "" PATH=/usr/local/bin:/bin
+}
+
+# The database kinds share a frame: start_db makes the root (busybox, /tmp, the kind),
+# build_postgres or build_mysql adds the server and clients, finish_image writes a migrating
+# release's run script around the database's /standin/migrate and copies the libraries it loads.
+start_db() {
+  local kind="$1" dir applet
+  dir="$(mktemp -d)"
+  mkdir -p "$dir/bin" "$dir/usr/local/bin" "$dir/usr/share" "$dir/standin" "$dir/etc"
+  install -d -m 1777 "$dir/tmp"
+  cp /bin/busybox "$dir/bin/busybox"
+  for applet in sh sleep mkdir cat echo date test chown chmod su rm printf kill head cp ls cut seq; do
+    ln -s busybox "$dir/bin/$applet"
+  done
+  echo "$kind" >"$dir/standin/version"
+  echo "$dir"
+}
+
+# finish_image DIR KIND REAL_PROBE ENV BINARY...: stubs the health probes the rendered compose
+# file uses (a stand-in answers by its kind) but the image's real one, imports the image.
+finish_image() {
+  local dir="$1" kind="$2" real_probe="$3" env="$4" probe lib bin
+  shift 4
+  for probe in curl pg_isready mysqladmin redis-cli; do
+    [[ "$probe" == "$real_probe" ]] && continue
+    printf '#!/bin/sh\ntest -f /standin/healthy\n' >"$dir/usr/local/bin/$probe"
+    chmod 0755 "$dir/usr/local/bin/$probe"
+  done
+  if [[ -f "$dir/standin/migrate" ]]; then
+    chmod 0755 "$dir/standin/migrate"
+    cat >"$dir/standin/run" <<'RUN'
+#!/bin/sh
+# A tool upgrade that migrates its database (/standin/migrate) and then never becomes healthy.
+for d in /data /var/www/html /app/data /var/lib/ghost/content; do
+  if [ -d "$d" ]; then
+    echo "$(cat /standin/version) $(date -u +%FT%TZ)" >>"$d/standin.log"
+    echo scribbled >"$d/marker"
+  fi
+done
+/standin/migrate
+trap 'exit 0' TERM INT
+while :; do sleep 1 & wait $!; done
+RUN
+  fi
   chmod 0755 "$dir/standin/run"
-  tar -C "$dir" -c . | docker import -c 'ENTRYPOINT ["/standin/run"]' -c 'ENV PATH=/usr/local/bin:/bin' - "standin:$kind" >/dev/null
+  # Every shared library the binaries load, at the path the loader looks for it.
+  for bin in "$@"; do
+    ldd "$bin" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
+  done | sort -u | while read -r lib; do
+    mkdir -p "$dir$(dirname "$lib")"
+    cp -L "$lib" "$dir$lib"
+  done
+  tar -C "$dir" -c . | docker import -c 'ENTRYPOINT ["/standin/run"]' -c "ENV $env" - "standin:$kind" >/dev/null
   rm -rf "$dir"
 }
 
-# The PostgreSQL kinds: Debian's server and client binaries with the libraries they load, busybox.
+# The PostgreSQL kinds: Debian's server and client binaries.
 build_postgres() {
-  local kind="$1" dir version lib bin
+  local kind="$1" dir version
   if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then
     # Packages only: a cluster on the host itself is not wanted.
     install -d /etc/postgresql-common
@@ -105,34 +152,16 @@ build_postgres() {
       || { apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql >/dev/null; }
   fi
   version="$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/postgres' | sort -V | tail -n 1 | cut -d/ -f5)"
-  dir="$(mktemp -d)"
-  mkdir -p "$dir/bin" "$dir/usr/local/bin" "$dir/standin" "$dir/etc" "$dir/usr/share" "$dir/var/run/postgresql" \
-    "$dir/var/lib/postgresql/data" "$dir/usr/lib/postgresql"
+  dir="$(start_db "$kind")"
+  mkdir -p "$dir/var/run/postgresql" "$dir/var/lib/postgresql/data" "$dir/usr/lib/postgresql" "$dir/usr/share/postgresql"
   chmod 1777 "$dir/var/run/postgresql"
-  install -d -m 1777 "$dir/tmp"
-  cp /bin/busybox "$dir/bin/busybox"
-  for applet in sh sleep mkdir cat echo date test chown chmod su rm printf kill head; do ln -s busybox "$dir/bin/$applet"; done
   cp -a "/usr/lib/postgresql/$version" "$dir/usr/lib/postgresql/"
   # Without the JIT (LLVM alone is over 100 MB); the server runs without it.
   rm -rf "$dir/usr/lib/postgresql/$version/lib/llvmjit"* "$dir/usr/lib/postgresql/$version/lib/bitcode"
-  mkdir -p "$dir/usr/share/postgresql"
   cp -a "/usr/share/postgresql/$version" "$dir/usr/share/postgresql/"
   cp -a /usr/share/zoneinfo "$dir/usr/share/zoneinfo"
-  # Every shared library the binaries and modules load, at the path the loader looks for it.
-  for bin in "$dir/usr/lib/postgresql/$version/bin/"* "$dir/usr/lib/postgresql/$version/lib/"*.so; do
-    ldd "$bin" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
-  done | sort -u | while read -r lib; do
-    mkdir -p "$dir$(dirname "$lib")"
-    cp -L "$lib" "$dir$lib"
-  done
   printf 'root:x:0:0:root:/root:/bin/sh\npostgres:x:999:999:postgres:/var/lib/postgresql:/bin/sh\n' >"$dir/etc/passwd"
   printf 'root:x:0:\npostgres:x:999:\n' >"$dir/etc/group"
-  echo "$kind" >"$dir/standin/version"
-  # Probes other than pg_isready (the real one) answer by the kind: neither postgres kind is a web tool.
-  for probe in curl mysqladmin redis-cli; do
-    printf '#!/bin/sh\ntest -f /standin/healthy\n' >"$dir/usr/local/bin/$probe"
-    chmod 0755 "$dir/usr/local/bin/$probe"
-  done
   if [[ "$kind" == postgres ]]; then
     cat >"$dir/standin/run" <<'RUN'
 #!/bin/sh
@@ -164,15 +193,8 @@ trap 'kill -INT "$(head -n 1 "$PGDATA/postmaster.pid")" 2>/dev/null' TERM INT
 while kill -0 "$pid" 2>/dev/null; do wait "$pid" || true; done
 RUN
   else
-    cat >"$dir/standin/run" <<'RUN'
+    cat >"$dir/standin/migrate" <<'RUN'
 #!/bin/sh
-# A tool upgrade that migrates its database and then never becomes healthy.
-for d in /data /var/www/html /app/data; do
-  if [ -d "$d" ]; then
-    echo "$(cat /standin/version) $(date -u +%FT%TZ)" >>"$d/standin.log"
-    echo scribbled >"$d/marker"
-  fi
-done
 PGPASSWORD="$POSTGRES_PASSWORD" psql -v ON_ERROR_STOP=1 -q -h "$POSTGRES_HOST" -U "$POSTGRES_USER" -d "$POSTGRES_DB" <<'SQL'
 ALTER TABLE notes ADD COLUMN migrated boolean NOT NULL DEFAULT true;
 UPDATE notes SET body = 'migrated ' || body;
@@ -182,32 +204,25 @@ SQL
 # Recorded in the server's maintenance database, which no tenant backup or snapshot holds.
 PGPASSWORD="$POSTGRES_PASSWORD" psql -q -h "$POSTGRES_HOST" -U "$POSTGRES_USER" -d postgres \
   -c 'CREATE TABLE IF NOT EXISTS standin_migrations (at timestamptz DEFAULT now()); INSERT INTO standin_migrations DEFAULT VALUES'
-trap 'exit 0' TERM INT
-while :; do sleep 1 & wait $!; done
 RUN
   fi
-  chmod 0755 "$dir/standin/run"
-  tar -C "$dir" -c . | docker import -c 'ENTRYPOINT ["/standin/run"]' -c "ENV PATH=/usr/lib/postgresql/$version/bin:/usr/local/bin:/bin TZ=UTC" - "standin:$kind" >/dev/null
-  rm -rf "$dir"
+  finish_image "$dir" "$kind" pg_isready "PATH=/usr/lib/postgresql/$version/bin:/usr/local/bin:/bin TZ=UTC" \
+    "$dir/usr/lib/postgresql/$version/bin/"* "$dir/usr/lib/postgresql/$version/lib/"*.so
 }
 
 # The MySQL kinds (mysql, mysql-tool, mysql-migrate-broken): Debian's MariaDB server and clients (mysql, mysqldump, mysqladmin by their
-# MySQL names too) with the libraries they load, busybox, and a data folder initialised on this
-# host by mariadb-install-db, copied in at the first start.
+# MySQL names too) and a data folder initialised on this host by mariadb-install-db, copied in at
+# the first start.
 build_mysql() {
-  local kind="$1" dir lib bin
+  local kind="$1" dir bin lib
   if ! command -v mariadbd >/dev/null 2>&1; then
     apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client >/dev/null \
       || { apt-get update -qq && apt-get install -y -qq --no-install-recommends mariadb-server mariadb-client >/dev/null; }
     # Packages only: the host itself runs no database.
     systemctl disable --now mariadb >/dev/null 2>&1 || true
   fi
-  dir="$(mktemp -d)"
-  mkdir -p "$dir/bin" "$dir/usr/bin" "$dir/usr/sbin" "$dir/usr/local/bin" "$dir/usr/share" "$dir/standin" "$dir/etc" \
-    "$dir/var/lib/mysql" "$dir/run/mysqld" "$dir/var/lib/ghost/content"
-  install -d -m 1777 "$dir/tmp"
-  cp /bin/busybox "$dir/bin/busybox"
-  for applet in sh sleep mkdir cat echo date test rm printf kill head cp ls cut seq; do ln -s busybox "$dir/bin/$applet"; done
+  dir="$(start_db "$kind")"
+  mkdir -p "$dir/usr/bin" "$dir/usr/sbin" "$dir/var/lib/mysql" "$dir/run/mysqld" "$dir/var/lib/ghost/content"
   cp -L "$(command -v mariadbd)" "$dir/usr/sbin/mariadbd"
   for bin in mariadb mariadb-dump mariadb-admin; do cp -L "$(command -v "$bin")" "$dir/usr/bin/$bin"; done
   ln -s mariadb "$dir/usr/bin/mysql"
@@ -215,23 +230,12 @@ build_mysql() {
   ln -s mariadb-admin "$dir/usr/bin/mysqladmin"
   cp -a /usr/share/mariadb "$dir/usr/share/mariadb"
   [[ -d /usr/lib/mysql/plugin ]] && mkdir -p "$dir/usr/lib/mysql" && cp -a /usr/lib/mysql/plugin "$dir/usr/lib/mysql/"
-  for bin in "$dir/usr/sbin/mariadbd" "$dir/usr/bin/mariadb" "$dir/usr/bin/mariadb-dump" "$dir/usr/bin/mariadb-admin"; do
-    ldd "$bin" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
-  done | sort -u | while read -r lib; do
-    mkdir -p "$dir$(dirname "$lib")"
-    cp -L "$lib" "$dir$lib"
-  done
   # glibc loads libgcc_s when a thread is cancelled; ldd does not list it.
   for lib in /lib/x86_64-linux-gnu/libgcc_s.so.1 /usr/lib/x86_64-linux-gnu/libgcc_s.so.1; do
     if [[ -e "$lib" ]]; then mkdir -p "$dir$(dirname "$lib")" && cp -L "$lib" "$dir$lib"; fi
   done
   printf 'root:x:0:0:root:/root:/bin/sh\n' >"$dir/etc/passwd"
   printf 'root:x:0:\n' >"$dir/etc/group"
-  echo "$kind" >"$dir/standin/version"
-  for probe in curl pg_isready redis-cli; do
-    printf '#!/bin/sh\ntest -f /standin/healthy\n' >"$dir/usr/local/bin/$probe"
-    chmod 0755 "$dir/usr/local/bin/$probe"
-  done
   if [[ "$kind" == mysql ]]; then
     mariadb-install-db --user=root --datadir="$dir/standin/datadir" --auth-root-authentication-method=normal --skip-test-db >/dev/null
     cat >"$dir/standin/run" <<'RUN'
@@ -271,16 +275,10 @@ trap 'exit 0' TERM INT
 while :; do sleep 1 & wait $!; done
 RUN
   else
-    # A tool upgrade that migrates its database and then never becomes healthy (Ghost's variables).
+    # Ghost's variables name the database.
     ln -s /standin/run "$dir/usr/local/bin/docker-entrypoint.sh"
-    cat >"$dir/standin/run" <<'RUN'
+    cat >"$dir/standin/migrate" <<'RUN'
 #!/bin/sh
-for d in /data /var/www/html /app/data /var/lib/ghost/content; do
-  if [ -d "$d" ]; then
-    echo "$(cat /standin/version) $(date -u +%FT%TZ)" >>"$d/standin.log"
-    echo scribbled >"$d/marker"
-  fi
-done
 export MYSQL_PWD="$MYSQL_PASSWORD"
 db="$database__connection__database"
 mysql -h "$database__connection__host" -u "$database__connection__user" "$db" <<'SQL'
@@ -292,13 +290,10 @@ SQL
 # Recorded in a database of its own, which no tenant backup or snapshot holds.
 MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql -h "$database__connection__host" -u root \
   -e 'CREATE DATABASE IF NOT EXISTS standin_audit; CREATE TABLE IF NOT EXISTS standin_audit.migrations (at timestamp DEFAULT current_timestamp); INSERT INTO standin_audit.migrations () VALUES ()'
-trap 'exit 0' TERM INT
-while :; do sleep 1 & wait $!; done
 RUN
   fi
-  chmod 0755 "$dir/standin/run"
-  tar -C "$dir" -c . | docker import -c 'ENTRYPOINT ["/standin/run"]' -c "ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/bin TZ=UTC" - "standin:$kind" >/dev/null
-  rm -rf "$dir"
+  finish_image "$dir" "$kind" mysqladmin "PATH=/usr/local/bin:/usr/sbin:/usr/bin:/bin TZ=UTC" \
+    "$dir/usr/sbin/mariadbd" "$dir/usr/bin/mariadb" "$dir/usr/bin/mariadb-dump" "$dir/usr/bin/mariadb-admin"
 }
 
 # The shell-less kinds: nothing in the image but the static binary and the files it serves.
