@@ -31,7 +31,7 @@ export const TENANT_SECRET_CONFIG: readonly SecretConfigKey[] = [
   { key: "letsbe-tenant:cloudflareDnsToken", description: "Cloudflare token scoped to the tenant's zone (Zone.DNS edit) for the wildcard certificate's DNS-01 challenge", placeholder: "placeholder-cloudflare-dns-token" },
   {
     key: "letsbe-tenant:backupRcloneConfig",
-    description: "rclone.conf for this tenant's off-site backup remote (`backupRemote`), with a credential issued for this tenant's bucket or prefix alone; optional, set per stack",
+    description: "rclone.conf for this tenant's off-site backup remote (`backupRemote`), with a credential issued for this tenant's bucket or prefix alone; optional, set per stack, and only where `offsiteStorageBoxId` (the tenant's own Storage Box subaccount) is not",
     placeholder: "[offsite]\ntype = s3\nprovider = Other\naccess_key_id = placeholder\nsecret_access_key = placeholder\n",
     perStack: true,
   },

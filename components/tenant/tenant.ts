@@ -3,6 +3,7 @@ import { HubOutputs } from "../../contracts/hub";
 import { HOST_IMAGE, REGIONS, ReleasePins, TIERS, hasMailTool } from "../../tenants/catalog";
 import { ResolvedImages } from "../../tenants/release";
 import { TenantSpec } from "../../tenants/schema";
+import { OffsiteSettings, tenantOffsite } from "../backup/offsite";
 import { createTenantDns } from "../dns/records";
 import { createDnsToken } from "../dns/token";
 import { createDelegation, tenantZone } from "../dns/zone";
@@ -59,6 +60,8 @@ export interface TenantHostArgs {
   readonly backupRemote?: string;
   /** rclone.conf defining that remote (secret). */
   readonly backupRcloneConfig?: pulumi.Input<string>;
+  /** The region's Storage Box: the tenant's own subaccount becomes the backup's remote (then neither of the two above). Default - none. */
+  readonly offsite?: OffsiteSettings;
   /**
    * This host's address on the region's WireGuard network (`hub.wireguard` must be set): every
    * stage after first contact goes through the hub, and SSH moves onto the tunnel. Default - none.
@@ -155,7 +158,8 @@ function createTenantHost(name: string, args: TenantArgs, host: TenantHostArgs, 
   // Every tenant's host gets a token on the tenant's own zone alone (its own or its child zone),
   // minted by its own stack; never a platform-zone credential (README, Security).
   const dnsToken = createDnsToken(`${name}-dns01-token`, { zoneId, name: `letsbe-tenant-${spec.slug}-dns01` }, { parent }).value;
-  return createHostStages(`${name}-host`, {
+  const offsite = tenantOffsite(name, { slug: spec.slug, offsite: host.offsite, backupRemote: host.backupRemote, backupRcloneConfig: host.backupRcloneConfig }, parent);
+  const stages = createHostStages(`${name}-host`, {
     connection: { host: vps.ipv4, port: host.sshPort, privateKey: host.provisioningPrivateKey },
     server: vps,
     params: {
@@ -166,10 +170,10 @@ function createTenantHost(name: string, args: TenantArgs, host: TenantHostArgs, 
       publicTcpPorts: mail ? MAIL_PORTS : [],
       acmeEmail: spec.contactEmail,
       issueCertificate: host.issueCertificate,
-      backupRemote: host.backupRemote,
+      backupRemote: offsite.backupRemote,
       ...(host.tunnelAddress ? { sshTunnelAddress: host.tunnelAddress } : {}),
     },
-    secrets: { cloudflareDnsToken: dnsToken, registrationToken: host.registrationToken, backupRcloneConfig: host.backupRcloneConfig },
+    secrets: { cloudflareDnsToken: dnsToken, registrationToken: host.registrationToken, backupRcloneConfig: offsite.backupRcloneConfig },
     dependsOn: [vps.server],
     viaTunnel: spokeOf(name, args, host, vps, parent),
     compose: {
@@ -178,6 +182,8 @@ function createTenantHost(name: string, args: TenantArgs, host: TenantHostArgs, 
       dependsOn: dns,
     },
   }, { parent });
+  offsite.attach(stages.base);
+  return stages;
 }
 
 /**

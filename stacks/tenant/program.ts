@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
 import { spokeAddressProblem } from "../../components/hub/wireguard";
+import { storageBoxIdSchema } from "../../components/backup/offsite";
 import { Tenant } from "../../components/tenant/tenant";
 import { imageOverrideSchema, releaseOverrideSchema, resolveImages, resolveRelease } from "../../tenants/release";
 import { InvalidInputError, hubProblems, tenantSpecSchema } from "../../tenants/schema";
@@ -46,8 +47,7 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
       registrationToken: registration.result,
       sshPort: config.getNumber("sshPort"),
       issueCertificate: config.getBoolean("issueCertificate"),
-      backupRemote: config.get("backupRemote"),
-      backupRcloneConfig: config.getSecret("backupRcloneConfig"),
+      ...readOffsite(config),
       tunnelAddress,
     },
     netcup: spec.provider === "netcup"
@@ -91,6 +91,24 @@ function readTunnelAddress(config: pulumi.Config, hub: HubOutputs, hubName: stri
     : `is set, but hub ${hubName} exports no WireGuard network`;
   if (problem) throw new InvalidInputError([{ source: configSource(config, TUNNEL_ADDRESS_KEY), path: "", message: problem }]);
   return address;
+}
+
+/**
+ * The backup's off-site target: `offsiteStorageBoxId`, the region's Storage Box, on which this
+ * stack makes the tenant's own subaccount; or, for a region without a Storage Box of its own
+ * (or whose backups must stay elsewhere), the operator's `backupRemote` and per-stack
+ * `backupRcloneConfig`, issued for this tenant alone. Never both.
+ */
+function readOffsite(config: pulumi.Config) {
+  const storageBoxId = optionalConfigValue(config, "offsiteStorageBoxId", storageBoxIdSchema);
+  const backupRemote = config.get("backupRemote");
+  const backupRcloneConfig = config.getSecret("backupRcloneConfig");
+  if (storageBoxId === undefined) return { backupRemote, backupRcloneConfig };
+  const explicit = [backupRemote === undefined ? undefined : "backupRemote", backupRcloneConfig === undefined ? undefined : "backupRcloneConfig"].filter((k) => k !== undefined);
+  if (explicit.length > 0) {
+    throw new InvalidInputError([{ source: configSource(config, "offsiteStorageBoxId"), path: "", message: `is set, so ${explicit.map((k) => `letsbe-tenant:${k}`).join(" and ")} must not be (the tenant's own subaccount is its off-site remote)` }]);
+  }
+  return { offsite: { storageBoxId } };
 }
 
 /**
