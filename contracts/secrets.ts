@@ -22,7 +22,7 @@ export const HUB_SECRET_CONFIG: readonly SecretConfigKey[] = [
   { key: "letsbe-hub:rcloneConfig", description: "rclone.conf with the off-site backup remote's credentials", placeholder: "[offsite]\ntype = s3\nprovider = Other\naccess_key_id = placeholder\nsecret_access_key = placeholder\n" },
   { key: "letsbe-hub:cloudflareDnsToken", description: "Cloudflare token with DNS edit on the platform zone, for the hub certificate's DNS-01 challenge", placeholder: "placeholder-cloudflare-dns-token" },
   { key: "letsbe-hub:secretEnvironment", description: "JSON object of secret environment for the hub containers (Stripe keys, SMTP password, ...)", placeholder: JSON.stringify({ STRIPE_SECRET_KEY: "placeholder", STRIPE_WEBHOOK_SECRET: "placeholder" }) },
-  { key: "letsbe-hub:netcupRefreshToken", description: "Netcup SCP refresh token (when the hub server is a Netcup server)", placeholder: "placeholder-netcup-refresh-token" },
+  { key: "letsbe-hub:netcupRefreshToken", description: "Netcup SCP refresh token (when the hub server is a Netcup server, or letsbe-hub:snapshots lists netcup)", placeholder: "placeholder-netcup-refresh-token" },
 ];
 
 export const TENANT_SECRET_CONFIG: readonly SecretConfigKey[] = [
