@@ -73,23 +73,20 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
   };
 }
 
-/** Stack config key of the tenant's WireGuard address (the order flow allocates and writes it). */
-export const TUNNEL_ADDRESS_KEY = "tunnelAddress";
-
 /**
- * `letsbe-tenant:tunnelAddress`: a spoke address of the hub's network, or absent (no tunnel: SSH
- * stays on the public address for the management CIDRs, as before the network existed).
+ * `letsbe-tenant:tunnelAddress` (the order flow allocates it): a spoke address of the hub's
+ * network, or absent (no tunnel: SSH stays on the public address for the management CIDRs).
  */
 function readTunnelAddress(config: pulumi.Config, hub: HubOutputs, hubName: string): string | undefined {
-  const address = optionalConfigValue(config, TUNNEL_ADDRESS_KEY, z.ipv4("must be an IPv4 address"));
+  const address = optionalConfigValue(config, TENANT_CONFIG.tunnelAddress, z.ipv4("must be an IPv4 address"));
   if (address === undefined) {
-    if (hub.wireguard) pulumi.log.warn(`hub ${hubName} has a WireGuard network but ${configSource(config, TUNNEL_ADDRESS_KEY)} is not set: SSH stays on the public address`);
+    if (hub.wireguard) pulumi.log.warn(`hub ${hubName} has a WireGuard network but ${configSource(config, TENANT_CONFIG.tunnelAddress)} is not set: SSH stays on the public address`);
     return undefined;
   }
   const problem = hub.wireguard
     ? spokeAddressProblem(hub.wireguard.network, address)
     : `is set, but hub ${hubName} exports no WireGuard network`;
-  if (problem) throw new InvalidInputError([{ source: configSource(config, TUNNEL_ADDRESS_KEY), path: "", message: problem }]);
+  if (problem) throw new InvalidInputError([{ source: configSource(config, TENANT_CONFIG.tunnelAddress), path: "", message: problem }]);
   return address;
 }
 
