@@ -23,19 +23,12 @@ RCLONE_CONFIG=/etc/letsbe/backup-rclone.conf
 # shellcheck source-path=SCRIPTDIR source=data.sh
 source "$(dirname "${BASH_SOURCE[0]}")/data.sh"
 
-log() { printf '[letsbe-restore] %s\n' "$*"; }
-fail() { printf '[letsbe-restore] error: %s\n' "$*" >&2; exit 1; }
-usage() { printf '[letsbe-restore] usage: restore.sh [--from-remote] [BACKUP]: %s\n' "$*" >&2; exit 2; }
-
-from_remote=0
-name=""
-for arg in "$@"; do
-  case "$arg" in
-    --from-remote) from_remote=1 ;;
-    -*) usage "unknown option $arg" ;;
-    *) [[ -z "$name" ]] || usage "one backup name at most (got $name and $arg)"; name="$arg" ;;
-  esac
-done
+RESTORE_TAG=letsbe-restore
+RESTORE_USAGE="restore.sh [--from-remote] [BACKUP]"
+# shellcheck source-path=SCRIPTDIR source=../host/scripts/restore-args.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../host/scripts/restore-args.sh"
+restore_args "backup name" "$@"
+name="$restore_name"
 [[ -z "$name" || "$name" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || usage "backup name '$name' is not of the form YYYYMMDDTHHMMSSZ"
 [[ -f "$CUR/manifest.json" ]] || fail "no applied project in $CUR: apply the tenant's release first (the compose stage), then restore into it"
 PROJECT="$(jq -r .project "$CUR/manifest.json")"

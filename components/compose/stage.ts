@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RenderedCompose } from "./render";
+import { inlineHostScripts } from "../host/inline";
 import { Stage, stage } from "../host/stages";
 
 export const STACK_DIR = "/opt/letsbe/stack";
@@ -17,12 +18,15 @@ export interface ComposeStagePlan extends Stage {
   readonly files: readonly ComposeFile[];
 }
 
-/** A script shipped beside this module (apply.sh, data.sh, backup.sh, restore.sh), from the sources or next to the build. */
+/**
+ * A script shipped beside this module (apply.sh, data.sh, backup.sh, restore.sh), from the sources
+ * or next to the build, with the components/host pieces it sources inlined.
+ */
 export function composeScript(name: string): string {
   const candidates = [join(__dirname, name), join(__dirname, "..", "..", "..", "components", "compose", name)];
   const found = candidates.find((file) => existsSync(file));
   if (!found) throw new Error(`${name} not found (looked in ${candidates.join(", ")})`);
-  return readFileSync(found, "utf8");
+  return inlineHostScripts(readFileSync(found, "utf8"));
 }
 
 export function applyScript(): string {

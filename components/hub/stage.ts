@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { inlineHostScripts } from "../host/inline";
 import { BOOTSTRAP_DIR, Stage, bundleScript, stage, stageCommand } from "../host/stages";
 
 /** Where a hub stage's files land before its script puts them in place. */
@@ -18,9 +19,9 @@ function hubScriptPath(name: string): string {
   return found;
 }
 
-/** Reads a script shipped with this component, from the source tree or next to the build. */
+/** Reads a script shipped with this component, from the source tree or next to the build, with the components/host pieces it sources inlined. */
 export function hubScript(name: string): string {
-  return readFileSync(hubScriptPath(name), "utf8");
+  return inlineHostScripts(readFileSync(hubScriptPath(name), "utf8"));
 }
 
 export interface HubStageArgs {

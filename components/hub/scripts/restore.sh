@@ -16,19 +16,12 @@ SETTINGS="${HUB_BACKUP_ENV:-/etc/letsbe/hub-backup.env}"
 : "${BACKUP_DIR:?}" "${DB_CONTAINER:?}" "${DB_USER:?}" "${DB_NAME:?}"
 APP_CONTAINERS="${APP_CONTAINERS:-}"
 
-log() { printf '[letsbe-hub-restore] %s\n' "$*"; }
-fail() { printf '[letsbe-hub-restore] error: %s\n' "$*" >&2; exit 1; }
-usage() { printf '[letsbe-hub-restore] usage: letsbe-hub-restore [--from-remote] [DUMP]: %s\n' "$*" >&2; exit 2; }
-
-from_remote=0
-dump=""
-for arg in "$@"; do
-  case "$arg" in
-    --from-remote) from_remote=1 ;;
-    -*) usage "unknown option $arg" ;;
-    *) [ -z "$dump" ] || usage "one dump at most (got $dump and $arg)"; dump="$arg" ;;
-  esac
-done
+RESTORE_TAG=letsbe-hub-restore
+RESTORE_USAGE="letsbe-hub-restore [--from-remote] [DUMP]"
+# shellcheck source-path=SCRIPTDIR source=../../host/scripts/restore-args.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../host/scripts/restore-args.sh"
+restore_args dump "$@"
+dump="$restore_name"
 if [ -n "$dump" ] && ! [[ "$(basename "$dump")" =~ ^hub_[0-9A-Z_-]+\.sql\.gz$ ]]; then
   usage "'$dump' is not a hub dump (hub_*.sql.gz)"
 fi
