@@ -37,7 +37,11 @@ export interface CiFleet {
   readonly settings: StackConfig;
 }
 
-export async function startCiFleet(prefix: string): Promise<CiFleet> {
+/**
+ * `service`: the Hub service's installation (a built checkout of the commit the repository holds), whose
+ * tenant program and policy pack the flow runs, as the CI runner runs its own build of that commit.
+ */
+export async function startCiFleet(prefix: string, service: string): Promise<CiFleet> {
   const estate = await startEstate(prefix, { hub: "none", zones: [PLATFORM_ZONE] });
   const zone = [...estate.cloudflare.zones.values()].find((z) => z.name === PLATFORM_ZONE);
   if (!zone) throw new Error(`the fake Cloudflare has no zone ${PLATFORM_ZONE}`);
@@ -66,7 +70,7 @@ export async function startCiFleet(prefix: string): Promise<CiFleet> {
   const workRoot = join(estate.dir, "service");
   mkdirSync(workRoot, { recursive: true });
   const local = new LocalTenantWorkspace({
-    programDir: join(REPO, "dist", "stacks", "tenant"), envVars: estate.engine.env, policyPacks: [join(REPO, "policy")], workRoot,
+    programDir: join(service, "dist", "stacks", "tenant"), envVars: estate.engine.env, policyPacks: [join(service, "policy")], workRoot,
   });
   const flow = new OrderFlow({
     workspace: new SettingsWorkspace(local, () => settings),
@@ -75,6 +79,15 @@ export async function startCiFleet(prefix: string): Promise<CiFleet> {
   });
   const release = { openclaw: pins["letsbe/openclaw:s1"], safetyWrapper: pins["letsbe/safety-wrapper:s1"], secretsProxy: pins["letsbe/secrets-proxy:s1"] };
   return { estate, flow, release, settings };
+}
+
+/** A built checkout of `commit` of the repository at `REPO` in `dir`: npm's offline cache, as the runner's setup-node gives. */
+export function builtCheckout(dir: string, commit = "HEAD"): void {
+  mkdirSync(dir, { recursive: true });
+  execFileSync("bash", ["-c", `git -C "${REPO}" archive "${commit}" | tar -x -C "${dir}"`]);
+  const env = { ...process.env, npm_config_offline: "true" };
+  execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: dir, env, stdio: "ignore", timeout: 900_000 });
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: dir, env, stdio: "ignore", timeout: 900_000 });
 }
 
 /** The spec file `tenants/<slug>.yaml` as it is at `commit` of the checkout `clone`. */
