@@ -52,6 +52,11 @@ export const hubOutputsSchema = z.strictObject({
   registryHost: z.string().min(1),
   /** The WireGuard management network; absent while the region has none (tenants keep SSH on their public address). */
   wireguard: hubWireguardSchema.optional(),
+  /**
+   * The region's Hetzner Storage Box: each tenant stack makes its own subaccount on it as the
+   * backup's off-site credential (components/backup/offsite.ts). Absent: no region default.
+   */
+  offsiteStorageBoxId: z.int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
 });
 
 export type HubOutputs = z.output<typeof hubOutputsSchema>;

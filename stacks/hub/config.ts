@@ -22,6 +22,8 @@ export const hubSettingsSchema = z.strictObject({
   managementCidrs: hubOutputsSchema.shape.managementCidrs,
   provisioningPublicKey: hubOutputsSchema.shape.provisioningPublicKey,
   registryHost: z.string().min(1),
+  /** The region's Storage Box, passed on in the contract (tenants' off-site subaccounts). Optional. */
+  offsiteStorageBoxId: hubOutputsSchema.shape.offsiteStorageBoxId,
 });
 export type HubSettings = z.output<typeof hubSettingsSchema>;
 

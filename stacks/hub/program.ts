@@ -26,6 +26,7 @@ export function hubContractOutputs(settings: HubSettings): HubOutputs {
     managementCidrs: settings.managementCidrs,
     provisioningPublicKey: settings.provisioningPublicKey,
     registryHost: settings.registryHost,
+    ...(settings.offsiteStorageBoxId !== undefined ? { offsiteStorageBoxId: settings.offsiteStorageBoxId } : {}),
   });
 }
 

@@ -47,7 +47,7 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
       registrationToken: registration.result,
       sshPort: config.getNumber("sshPort"),
       issueCertificate: config.getBoolean("issueCertificate"),
-      ...readOffsite(config),
+      ...readOffsite(config, hub),
       tunnelAddress,
     },
     netcup: spec.provider === "netcup"
@@ -91,15 +91,18 @@ function readTunnelAddress(config: pulumi.Config, hub: HubOutputs, hubName: stri
 }
 
 /**
- * The backup's off-site target: `offsiteStorageBoxId`, the region's Storage Box, on which this
- * stack makes the tenant's own subaccount; or, for a region without a Storage Box of its own
- * (or whose backups must stay elsewhere), the operator's `backupRemote` and per-stack
- * `backupRcloneConfig`, issued for this tenant alone. Never both.
+ * The backup's off-site target: a Storage Box on which this stack makes the tenant's own
+ * subaccount (the stack's `offsiteStorageBoxId`, else the hub contract's), or the operator's
+ * `backupRemote` and per-stack `backupRcloneConfig`, issued for this tenant alone (a region
+ * without a Storage Box, or backups that must stay elsewhere). Never both on one stack; the
+ * stack's own settings win over the region's default.
  */
-function readOffsite(config: pulumi.Config) {
-  const storageBoxId = optionalConfigValue(config, "offsiteStorageBoxId", storageBoxIdSchema);
+function readOffsite(config: pulumi.Config, hub: HubOutputs) {
+  const own = optionalConfigValue(config, "offsiteStorageBoxId", storageBoxIdSchema);
   const backupRemote = config.get("backupRemote");
   const backupRcloneConfig = config.getSecret("backupRcloneConfig");
+  const explicitRemote = backupRemote !== undefined || backupRcloneConfig !== undefined;
+  const storageBoxId = own ?? (explicitRemote ? undefined : hub.offsiteStorageBoxId);
   if (storageBoxId === undefined) return { backupRemote, backupRcloneConfig };
   const explicit = [backupRemote === undefined ? undefined : "backupRemote", backupRcloneConfig === undefined ? undefined : "backupRcloneConfig"].filter((k) => k !== undefined);
   if (explicit.length > 0) {

@@ -129,9 +129,9 @@ describe("its parts", () => {
 });
 
 describe("the tenant program's off-site config", () => {
-  const options = (extra: Record<string, string>, drop: readonly string[] = ["letsbe-tenant:backupRcloneConfig"]) => {
+  const options = (extra: Record<string, string>, drop: readonly string[] = ["letsbe-tenant:backupRcloneConfig"], hub: Record<string, unknown> = {}) => {
     const spec = specFixture();
-    const base = tenantRunOptions(spec, { org: "letsbe" }, hubFixture(spec.region) as unknown as Record<string, unknown>, []);
+    const base = tenantRunOptions(spec, { org: "letsbe" }, { ...hubFixture(spec.region), ...hub }, []);
     const config = Object.fromEntries(Object.entries({ ...base.config, ...extra }).filter(([k]) => !drop.includes(k)));
     return { ...base, config, secretConfigKeys: (base.secretConfigKeys ?? []).filter((k) => !drop.includes(k)) };
   };
@@ -139,6 +139,23 @@ describe("the tenant program's off-site config", () => {
   it("letsbe-tenant:offsiteStorageBoxId makes the subaccount", async () => {
     const { resources } = await runUnderMocks(tenantProgram, options({ "letsbe-tenant:offsiteStorageBoxId": "77" }));
     expect(one(resources, SUBACCOUNT).plainInputs.storageBoxId).toBe(77);
+  });
+
+  it("without it, the hub contract's offsiteStorageBoxId is the region's default; the stack's own wins", async () => {
+    const fromHub = await runUnderMocks(tenantProgram, options({}, undefined, { offsiteStorageBoxId: 4242 }));
+    expect(one(fromHub.resources, SUBACCOUNT).plainInputs).toMatchObject({ storageBoxId: 4242, homeDirectory: "tenants/acme-bakery" });
+    const own = await runUnderMocks(tenantProgram, options({ "letsbe-tenant:offsiteStorageBoxId": "77" }, undefined, { offsiteStorageBoxId: 4242 }));
+    expect(one(own.resources, SUBACCOUNT).plainInputs.storageBoxId).toBe(77);
+  });
+
+  it("a stack with the operator's backupRcloneConfig keeps it over the region's default (no subaccount)", async () => {
+    const { resources } = await runUnderMocks(tenantProgram, options({}, [], { offsiteStorageBoxId: 4242 }));
+    expect(byType(resources, SUBACCOUNT)).toEqual([]);
+    expect(Object.keys(stdinLines(stageNamed(resources, "layout")))).toContain("BACKUP_RCLONE_CONFIG");
+  });
+
+  it("neither: no subaccount, as before", async () => {
+    expect(byType((await runUnderMocks(tenantProgram, options({}))).resources, SUBACCOUNT)).toEqual([]);
   });
 
   it("a malformed id is refused, naming the key", async () => {
