@@ -174,7 +174,9 @@ function createTenantHost(name: string, args: TenantArgs, host: TenantHostArgs, 
       ...(host.tunnelAddress ? { sshTunnelAddress: host.tunnelAddress } : {}),
     },
     secrets: { cloudflareDnsToken: dnsToken, registrationToken: host.registrationToken, backupRcloneConfig: offsite.backupRcloneConfig },
-    dependsOn: [vps.server],
+    // The records and a child zone's delegation first: the tls stage's DNS-01 challenge is only
+    // found through the delegation.
+    dependsOn: [vps.server, ...dns],
     viaTunnel: spokeOf(name, args, host, vps, parent),
     compose: {
       rendered: renderCompose({ slug: spec.slug, domain: spec.domain, tools: spec.tools, release: args.release, ...args.images }),

@@ -32,6 +32,21 @@ const tlsStdin = (resources: Awaited<ReturnType<typeof plan>>["resources"]) => {
 };
 const encoded = Buffer.from(CONFIGURED).toString("base64");
 
+type Planned = Awaited<ReturnType<typeof plan>>["resources"];
+/** Every resource `from` waits for, directly or through others. */
+function waitsFor(resources: Planned, from: Planned[number]): Set<string> {
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const seen = new Set<string>();
+  const queue = [...from.dependencies];
+  while (queue.length > 0) {
+    const urn = queue.pop()!;
+    if (seen.has(urn)) continue;
+    seen.add(urn);
+    queue.push(...(byUrn.get(urn)?.dependencies ?? []));
+  }
+  return seen;
+}
+
 describe("the DNS-01 credential a tenant host receives", () => {
   it("for a tenant with its own zone: a token its stack mints with Zone Read + DNS Write on that zone alone", async () => {
     const { resources } = await plan(specFixture({ domain: "acme-bakery.example", cloudflareZoneId: OWN_ZONE }));
@@ -62,6 +77,11 @@ describe("the DNS-01 credential a tenant host receives", () => {
       // Scoped to the child zone's id: the token waits on the zone.
       expect(tokens[0].dependencies).toContain(zones[0].urn);
       expect(tlsStdin(resources)).not.toContain(encoded);
+      // The challenge is found only through the delegation: the tls stage runs after its NS records.
+      const tls = resources.find((r) => String(r.plainInputs.create ?? "").includes("LB_STAGE=tls"))!;
+      const ns = byType(resources, "cloudflare:index/dnsRecord:DnsRecord").filter((r) => r.plainInputs.type === "NS");
+      expect(ns).toHaveLength(2);
+      for (const record of ns) expect(waitsFor(resources, tls).has(record.urn)).toBe(true);
     }
   });
 });
