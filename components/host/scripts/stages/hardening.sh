@@ -184,8 +184,8 @@ lb_integrity_tools() {
   fi
   # What changes by design: container layers and volumes (pinned by digest, or data), the
   # deployed stack, its nginx sites and its backups (Pulumi's state says what they should be),
-  # renewed certificates, fail2ban's bans (ufw rewrites its user rules on each) and ufw's lock,
-  # caches, AIDE's own database.
+  # renewed certificates, the off-site remote (its stage runs after this one, from state too),
+  # fail2ban's bans (ufw rewrites its user rules on each) and ufw's lock, caches, AIDE's own database.
   lb_put /etc/aide/aide.conf.d/90_letsbe 0644 root:root <<'CONF'
 # Managed by LetsBe bootstrap.
 !/var/lib/docker
@@ -195,6 +195,7 @@ lb_integrity_tools() {
 !/etc/nginx/sites-enabled/letsbe-tenant
 !/etc/letsbe/nginx
 !/etc/letsbe/tls/current$
+!/etc/letsbe/backup-(rclone[.]conf|rclone[.]sha256|known_hosts)$
 !/etc/letsencrypt/(archive|live|renewal)
 !/etc/ufw/user6?[.]rules$
 !/run/ufw[.]lock$
