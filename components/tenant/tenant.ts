@@ -83,7 +83,8 @@ export class Tenant extends pulumi.ComponentResource {
     const { spec, hub } = args;
 
     const vps = createVps(name, args, this);
-    const zone = tenantZone(`${name}-zone`, { domain: spec.domain, ownZoneId: spec.cloudflareZoneId, platformZoneId: hub.cloudflareZoneId, protect: args.protect }, { parent: this });
+    // After the server: an order that finds no server leaves no zone, and the order's states stay in step.
+    const zone = tenantZone(`${name}-zone`, { domain: spec.domain, ownZoneId: spec.cloudflareZoneId, platformZoneId: hub.cloudflareZoneId, protect: args.protect }, { parent: this, dependsOn: [vps.server] });
     // Delete before replace: a record moving into the child zone frees its name in the platform
     // zone before the delegation's NS records (made after the records) take it.
     const records = createTenantDns(name, {

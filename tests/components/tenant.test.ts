@@ -105,6 +105,8 @@ describe("Tenant on Hetzner", () => {
     const zone = one(resources, ZONE);
     expect(zone.plainInputs).toEqual({ account: {}, name: "acme-bakery.eu.letsbe.biz", type: "full" });
     expect(zone.protect).toBe(true);
+    // Made once the server is there: an order that gets no server leaves no zone behind.
+    expect(zone.dependencies).toContain(one(resources, SERVER).urn);
     const ns = byType(resources, DNS).filter((r) => r.plainInputs.type === "NS");
     // The mock runtime's stand-ins for the two name servers Cloudflare would assign.
     expect(ns.map((r) => r.plainInputs.content).sort()).toEqual(["ns-a.planned.invalid", "ns-b.planned.invalid"]);
