@@ -4,7 +4,10 @@
  * plugin solve DNS-01 against the Cloudflare fake (its API for the TXT records, its DNS for Pebble's
  * check) and Pebble issues the apex + wildcard certificate; nginx serves it at once; the renewal
  * certbot.timer starts runs the deploy hook and nginx serves the new one. The credential the host
- * holds is the tenant's zone-scoped token: refused for another tenant's zone and the hub's.
+ * holds is the tenant's zone-scoped token: refused for another tenant's zone and the hub's. Last, a
+ * tenant under the base domain: its child zone made through the API and delegated by NS records in
+ * the platform zone, the same stage issues with a token on the child zone alone, Pebble's check
+ * reaching the challenge through the delegation.
  *
  * Test setup on the test host only: it trusts the test CA of Pebble's TLS listener, and
  * `/root/.cloudflare.cfg` gives python3-cloudflare the fake's base URL (`base_url`, the library's own
@@ -189,5 +192,27 @@ PY`);
     expect(txtCalls("POST")).toBe(posts + 2);
     expect(await session.run(`readlink /etc/letsbe/tls/current`)).toBe(`/etc/letsencrypt/live/${DOMAIN}\n`);
     expect(await reloads()).toBe(before + 1);
+  });
+
+  step("a tenant under the base domain issues through its child zone, delegated from the platform zone", async () => {
+    const child = "tls-child.eu.letsbe.biz";
+    const api = async (method: string, path: string, body: unknown) => (await (await fetch(`${cloudflare.apiUrl}${path}`, {
+      method, headers: { authorization: `Bearer ${cloudflare.token}`, "content-type": "application/json" }, body: JSON.stringify(body),
+    })).json()) as { result: { id: string; name_servers: string[] } };
+    // What the tenant stack does with the platform credential: the zone, then its delegation.
+    const zone = (await api("POST", "/zones", { account: {}, name: child, type: "full" })).result;
+    for (const ns of zone.name_servers) await api("POST", `/zones/${PLATFORM_ZONE}/dns_records`, { type: "NS", name: child, content: ns, ttl: 3600 });
+    tenantToken = cloudflare.issueZoneToken([zone.id]);
+    const out = await runStage(planStage("tls", { ...params, domain: child, issueCertificate: true }));
+    expect(out).toContain(`certificate issued for ${child} and *.${child}`);
+    const issuedChild = await servedWhen((s) => s.names.includes(child), "the child-zone tenant's certificate");
+    expect(issuedChild.issuer).toMatch(/^CN=Pebble Intermediate CA /);
+    expect(issuedChild.names.split(", ").sort()).toEqual([`DNS:*.${child}`, `DNS:${child}`]);
+    // The challenge went into the child zone, through the child's token; the platform zone holds only the delegation.
+    expect(cloudflare.log.filter((c) => c.method === "POST" && c.path === `/zones/${zone.id}/dns_records`)).toHaveLength(2);
+    expect(cloudflare.recordsOf(PLATFORM_ZONE).map((r) => r.type)).toEqual(["NS", "NS"]);
+    expect(dns.queries).toContain(`TXT _acme-challenge.${child}`);
+    expect(await session.run("cat /etc/letsencrypt/letsbe-cloudflare.ini")).toBe(`dns_cloudflare_api_token = ${tenantToken}\n`);
+    expect(cloudflare.violations).toEqual([]);
   });
 });
