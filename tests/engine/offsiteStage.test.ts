@@ -102,7 +102,7 @@ describe("the offsite stage through the engine", () => {
     expect(conf).toContain(`host = ${BOX.address}\nport = 22\nuser = ${sub.username}\n`);
     expect(conf).not.toContain(sub.password);
     const obscured = /^pass = (\S+)$/m.exec(conf)?.[1] ?? "";
-    expect(await tenantHost.run(`rclone reveal '${obscured}'`)).toBe(`${sub.password}\n`);
+    expect(await tenantHost.run(`rclone reveal -- '${obscured}'`)).toBe(`${sub.password}\n`);
     const boxKey = (await boxHost.run("cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub")).trim();
     expect(await tenantHost.run("cat /etc/letsbe/backup-known_hosts")).toContain(`${BOX.address} ssh-ed25519 ${boxKey}`);
     expect(fake.violations).toEqual([]);

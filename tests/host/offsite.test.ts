@@ -107,7 +107,7 @@ describe("off-site backup over SFTP to a tenant's own chrooted account", () => {
     expect(conf).toContain(`[letsbe-offsite]\ntype = sftp\nhost = ${BOX.address}\nport = 22\nuser = ${ACME.user}\n`);
     expect(conf).toContain("shell_type = none\nknown_hosts_file = /etc/letsbe/backup-known_hosts\n");
     const obscured = /^pass = (\S+)$/m.exec(conf)?.[1] ?? "";
-    expect(await tenant.run(`rclone reveal '${obscured}'`)).toBe(`${ACME.password}\n`);
+    expect(await tenant.run(`rclone reveal -- '${obscured}'`)).toBe(`${ACME.password}\n`);
     // The recorded key is the box's own.
     const boxKey = (await box.run("cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub")).trim();
     expect(await tenant.run("cat /etc/letsbe/backup-known_hosts")).toContain(`${BOX.address} ssh-ed25519 ${boxKey}`);
