@@ -1,12 +1,9 @@
 /** A Hub order: validated once, here, and named in every error by its order id. */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { collisionMessage, domainCollisions } from "../../tenants/domains";
 import { ReleaseOverride, releaseOverrideSchema } from "../../tenants/release";
 import { InputProblem, InvalidInputError, TenantSpec, hubProblems, requiredWhereMissing, tenantSpecSchema, zodProblems } from "../../tenants/schema";
-import { repoRoot } from "../repoRoot";
+import { readHubStackFile } from "./hubStackFile";
 import type { TenantRecord } from "./store";
 
 export const ORDER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -66,16 +63,10 @@ const hubSettingsSchema = z.object({
  * The platform domain tenants of a region live under, from the hub's committed stack config
  * (`Pulumi.prod-<region>.yaml`): what the tenant program later reads from the hub's outputs.
  */
-export function repoTenantBaseDomain(region: string, root: string = repoRoot()): string | undefined {
-  const file = join(root, `Pulumi.prod-${region}.yaml`);
-  if (!existsSync(file)) return undefined;
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(file, "utf8"));
-  } catch {
-    return undefined; // a broken hub file is the plan's to report; the tenant program still checks at `up`
-  }
-  const parsed = hubSettingsSchema.safeParse(doc);
+export function repoTenantBaseDomain(region: string, root?: string): string | undefined {
+  const hub = readHubStackFile(region, root);
+  if (!hub) return undefined;
+  const parsed = hubSettingsSchema.safeParse(hub.doc);
   return parsed.success ? parsed.data.config["letsbe-hub:settings"].tenantBaseDomain : undefined;
 }
 

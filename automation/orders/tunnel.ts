@@ -3,15 +3,12 @@
  * address no active tenant of its region holds in the fleet's record (each stack's
  * `letsbe-tenant:tunnelAddress`); an existing tenant keeps its own; a destroyed one holds none.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { allocateTunnelAddress, spokeAddressProblem } from "../../components/hub/wireguard";
 import { TENANT_PROJECT, wireguardCidrSchema } from "../../contracts/hub";
 import { TENANT_CONFIG } from "../../contracts/tenantStack";
 import { InputProblem, InvalidInputError } from "../../tenants/schema";
-import { repoRoot } from "../repoRoot";
+import { readHubStackFile } from "./hubStackFile";
 import type { TenantRecord } from "./store";
 
 export const TUNNEL_ADDRESS_CONFIG = `${TENANT_PROJECT}:${TENANT_CONFIG.tunnelAddress}`;
@@ -28,18 +25,12 @@ const hubWireguardSettings = z.object({
  * which the hub program exports as the contract's `wireguard.network`. A file that is not YAML is the
  * plan's to report (undefined here); a `letsbe-hub:wireguard` that is there but malformed is an error.
  */
-export function repoWireguardNetwork(region: string, root: string = repoRoot()): string | undefined {
-  const file = join(root, `Pulumi.prod-${region}.yaml`);
-  if (!existsSync(file)) return undefined;
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(file, "utf8"));
-  } catch {
-    return undefined;
-  }
-  const parsed = hubWireguardSettings.safeParse(doc);
+export function repoWireguardNetwork(region: string, root?: string): string | undefined {
+  const hub = readHubStackFile(region, root);
+  if (!hub) return undefined;
+  const parsed = hubWireguardSettings.safeParse(hub.doc);
   if (!parsed.success) {
-    throw new InvalidInputError(parsed.error.issues.map((i) => ({ source: file, path: i.path.map(String).join("."), message: i.message })));
+    throw new InvalidInputError(parsed.error.issues.map((i) => ({ source: hub.file, path: i.path.map(String).join("."), message: i.message })));
   }
   return parsed.data.config?.["letsbe-hub:wireguard"]?.network;
 }
