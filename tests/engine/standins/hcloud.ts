@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { configValue, unwrapAll } from "./config";
 import { Props, TypeHandler } from "./generic";
+import { HcloudError, hetznerRequest } from "./hcloudRequest";
 import { storageBoxHandlers } from "./hcloudStorageBox";
 
 export const DEFAULT_ENDPOINT = "https://api.hetzner.cloud/v1";
@@ -38,7 +39,6 @@ const firewall = z.object({
   applied_to: z.array(z.object({ type: z.string(), server: z.object({ id: z.number() }).optional(), label_selector: z.object({ selector: z.string() }).optional() })),
 });
 type Firewall = z.infer<typeof firewall>;
-const apiError = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 const labels = z.record(z.string(), z.string()).optional();
 const serverInputs = z.object({
@@ -65,12 +65,6 @@ function parseInputs<T>(schema: z.ZodType<T>, what: string, inputs: Props): T {
 }
 
 /** A failed API call; the message names method, path, status and Hetzner's error code, never the token. */
-export class HcloudError extends Error {
-  constructor(message: string, readonly status: number, readonly code: string | undefined) {
-    super(message);
-  }
-}
-
 /** Refusals worth another try, as hcloud-go's retry policy: rate limit, a resource locked by a running action, a conflict. */
 const RETRIED = new Set(["rate_limit_exceeded", "locked", "conflict"]);
 const RETRIES = 5;
@@ -86,33 +80,8 @@ async function api<T>(method: string, path: string, schema: z.ZodType<T>, body?:
   }
 }
 
-async function request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
-  const endpoint = (configValue("endpoint", "HCLOUD_ENDPOINT") ?? DEFAULT_ENDPOINT).replace(/\/+$/, "");
-  const token = configValue("token", "HCLOUD_TOKEN");
-  if (!token) throw new Error("hcloud:token is not set (nor HCLOUD_TOKEN)");
-  const response = await fetch(`${endpoint}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  }).catch((error: unknown) => {
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-    throw new HcloudError(`hcloud ${method} ${path}: no answer from ${endpoint}: ${cause}`, 0, undefined);
-  });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : {};
-  } catch {
-    throw new HcloudError(`hcloud ${method} ${path}: ${response.status}, answer is not JSON`, response.status, undefined);
-  }
-  if (!response.ok) {
-    const parsed = apiError.safeParse(json);
-    const code = parsed.success ? parsed.data.error.code : undefined;
-    throw new HcloudError(`hcloud ${method} ${path}: ${response.status} ${code ?? ""}${parsed.success ? `: ${parsed.data.error.message}` : ""}`.trim(), response.status, code);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new HcloudError(`hcloud ${method} ${path}: unexpected answer: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`, response.status, undefined);
-  return parsed.data;
+function request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
+  return hetznerRequest(configValue("endpoint", "HCLOUD_ENDPOINT") ?? DEFAULT_ENDPOINT, method, path, schema, body);
 }
 
 const isNotFound = (error: unknown) => error instanceof HcloudError && error.status === 404;

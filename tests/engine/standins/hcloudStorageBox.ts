@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { configValue, secret, unwrapAll } from "./config";
 import { Props, TypeHandler } from "./generic";
+import { HcloudError, hetznerRequest } from "./hcloudRequest";
 
 export const DEFAULT_HETZNER_ENDPOINT = "https://api.hetzner.com/v1";
 const POLL_MS = 50;
@@ -23,7 +24,6 @@ const subaccount = z.object({
   access_settings: access, labels: z.record(z.string(), z.string()),
 });
 type Subaccount = z.infer<typeof subaccount>;
-const apiError = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 const accessInputs = z.object({
   reachableExternally: z.boolean().optional(), readonly: z.boolean().optional(), sambaEnabled: z.boolean().optional(), sshEnabled: z.boolean().optional(), webdavEnabled: z.boolean().optional(),
@@ -40,38 +40,8 @@ function parseInputs(raw: Props): Inputs {
   return result.data;
 }
 
-export class HetznerApiError extends Error {
-  constructor(message: string, readonly status: number, readonly code: string | undefined) {
-    super(message);
-  }
-}
-
-async function request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
-  const endpoint = (configValue("endpointHetzner", "HCLOUD_HETZNER_ENDPOINT") ?? DEFAULT_HETZNER_ENDPOINT).replace(/\/+$/, "");
-  const token = configValue("token", "HCLOUD_TOKEN");
-  if (!token) throw new Error("hcloud:token is not set (nor HCLOUD_TOKEN)");
-  const response = await fetch(`${endpoint}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  }).catch((error: unknown) => {
-    throw new HetznerApiError(`hcloud ${method} ${path}: no answer from ${endpoint}: ${error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error)}`, 0, undefined);
-  });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : {};
-  } catch {
-    throw new HetznerApiError(`hcloud ${method} ${path}: ${response.status}, answer is not JSON`, response.status, undefined);
-  }
-  if (!response.ok) {
-    const parsed = apiError.safeParse(json);
-    const code = parsed.success ? parsed.data.error.code : undefined;
-    throw new HetznerApiError(`hcloud ${method} ${path}: ${response.status} ${code ?? ""}${parsed.success ? `: ${parsed.data.error.message}` : ""}`.trim(), response.status, code);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new HetznerApiError(`hcloud ${method} ${path}: unexpected answer: ${parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`, response.status, undefined);
-  return parsed.data;
+function request<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
+  return hetznerRequest(configValue("endpointHetzner", "HCLOUD_HETZNER_ENDPOINT") ?? DEFAULT_HETZNER_ENDPOINT, method, path, schema, body);
 }
 
 /** A call that may meet the box's running action: `locked` is tried again, anything else fails. */
@@ -80,7 +50,7 @@ async function unlocked<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {
-      if (!(error instanceof HetznerApiError) || error.code !== "locked" || attempt >= LOCKED_RETRIES) throw error;
+      if (!(error instanceof HcloudError) || error.code !== "locked" || attempt >= LOCKED_RETRIES) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
     }
   }
@@ -138,7 +108,7 @@ export const storageBoxSubaccountHandler: TypeHandler = {
       const outs = subaccountOutputs(await get(recorded.storageBoxId, id));
       return { ...props, ...outs };
     } catch (error) {
-      if (error instanceof HetznerApiError && error.status === 404) return undefined;
+      if (error instanceof HcloudError && error.status === 404) return undefined;
       throw error;
     }
   },
@@ -161,7 +131,7 @@ export const storageBoxSubaccountHandler: TypeHandler = {
     try {
       await settle((await unlocked(() => request("DELETE", path(recorded.storageBoxId, id), oneAction))).action);
     } catch (error) {
-      if (!(error instanceof HetznerApiError && error.status === 404)) throw error;
+      if (!(error instanceof HcloudError && error.status === 404)) throw error;
     }
   },
 };
