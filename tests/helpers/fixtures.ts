@@ -43,3 +43,9 @@ export function one(resources: readonly RecordedResource[], type: string): Recor
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
   return found[0];
 }
+
+export function named(resources: readonly RecordedResource[], name: string): RecordedResource {
+  const found = resources.find((r) => r.name === name);
+  if (!found) throw new Error(`no resource ${name}`);
+  return found;
+}

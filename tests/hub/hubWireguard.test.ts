@@ -5,14 +5,14 @@
  * would print; the mock runtime has no host.
  */
 import { describe, expect, it } from "vitest";
-import { MockRunOptions, RecordedResource, runUnderMocks } from "../../automation/plan/mockRuntime";
+import { MockRunOptions, runUnderMocks } from "../../automation/plan/mockRuntime";
 import { hubRunOptions, tenantRunOptions } from "../../automation/plan/stackConfig";
 import { repoRoot } from "../../automation/repoRoot";
 import { hubStackOutputsSchema } from "../../contracts/hub";
 import { hubProgram } from "../../stacks/hub/program";
 import { tenantProgram } from "../../stacks/tenant/program";
 import { InvalidInputError } from "../../tenants/schema";
-import { specFixture } from "../helpers/fixtures";
+import { named, specFixture } from "../helpers/fixtures";
 
 const HUB_KEY = `${"H".repeat(42)}0=`;
 const HOST_KEY = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBhub";
@@ -32,11 +32,6 @@ function run(stack: string, wireguard: unknown, extra: Partial<MockRunOptions> =
   });
 }
 
-const named = (resources: readonly RecordedResource[], name: string): RecordedResource => {
-  const found = resources.find((r) => r.name === name);
-  if (!found) throw new Error(`no resource ${name}`);
-  return found;
-};
 
 describe("hub program with a WireGuard network", () => {
   it("runs the hub role after the base stages and before the hub's own, with the UDP port open in ufw", async () => {

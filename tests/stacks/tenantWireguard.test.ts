@@ -10,7 +10,7 @@ import { BASE_STAGES } from "../../components/host";
 import { HubOutputs } from "../../contracts/hub";
 import { tenantProgram } from "../../stacks/tenant/program";
 import { InvalidInputError } from "../../tenants/schema";
-import { hubFixture, specFixture } from "../helpers/fixtures";
+import { hubFixture, named, specFixture } from "../helpers/fixtures";
 
 const HUB_KEY = `${"H".repeat(42)}0=`;
 const SPOKE_KEY = `${"s".repeat(42)}k=`;
@@ -36,11 +36,6 @@ function run(tunnelAddress: string | undefined, wireguard: HubOutputs["wireguard
   });
 }
 
-const named = (resources: readonly RecordedResource[], name: string): RecordedResource => {
-  const found = resources.find((r) => r.name === name);
-  if (!found) throw new Error(`no resource ${name}`);
-  return found;
-};
 const connection = (r: RecordedResource) => r.plainInputs.connection as Record<string, unknown>;
 
 async function rejection(promise: Promise<unknown>): Promise<InvalidInputError> {
