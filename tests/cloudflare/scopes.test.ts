@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Resolver } from "node:dns/promises";
 import { FakeCloudflare } from "../fakes/cloudflare/server";
+import { callFake } from "./client";
 import { FakeCloudflareDns } from "../fakes/cloudflare/dns";
 
 const PLATFORM = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -13,15 +14,7 @@ const ACME = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 const BAKERY = "cccccccccccccccccccccccccccccccc";
 let fake: FakeCloudflare;
 
-type Body = { success: boolean; errors: Array<{ code: number; message: string }>; result: Array<Record<string, unknown>> & Record<string, unknown> };
-const call = async (token: string, method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${fake.apiUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Body };
-};
+const call = (token: string, method: string, path: string, body?: unknown) => callFake<Array<Record<string, unknown>> & Record<string, unknown>>(fake.apiUrl, token, method, path, body);
 const challenge = (name: string, content: string) => ({ type: "TXT", name, content, ttl: 120 });
 
 beforeEach(async () => {

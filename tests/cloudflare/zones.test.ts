@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Resolver } from "node:dns/promises";
 import * as dnsPacket from "dns-packet";
 import { FakeCloudflare } from "../fakes/cloudflare/server";
+import { callFake } from "./client";
 import { FakeCloudflareDns } from "../fakes/cloudflare/dns";
 import { setProviderConfig } from "../engine/standins/config";
 import { cloudflareHandlers } from "../engine/standins/cloudflare";
@@ -19,15 +20,7 @@ const ACCOUNT = "0123456789abcdef0123456789abcdef";
 const CHILD = "bakery.eu.letsbe.biz";
 let fake: FakeCloudflare;
 
-type Body = { success: boolean; errors: Array<{ code: number; message: string }>; result: Record<string, unknown> };
-const call = async (token: string, method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${fake.apiUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Body };
-};
+const call = (token: string, method: string, path: string, body?: unknown) => callFake<Record<string, unknown>>(fake.apiUrl, token, method, path, body);
 const createChild = (token = fake.token, name = CHILD) => call(token, "POST", "/zones", { account: { id: ACCOUNT }, name, type: "full" });
 const delegate = (nameServers: readonly string[]) =>
   Promise.all(nameServers.map((ns) => call(fake.token, "POST", `/zones/${PLATFORM}/dns_records`, { type: "NS", name: CHILD, content: ns, ttl: 3600 })));
