@@ -9,14 +9,13 @@
  * (/dev/net/tun made in each container as it starts), the kernel module in production.
  */
 import { join } from "node:path";
-import { Socket } from "node:net";
 import { writeFileSync } from "node:fs";
 import { dump } from "js-yaml";
-import { Client } from "ssh2";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { hubWireguardSchema } from "../../contracts/hub";
 import { DECOMMISSION_TAG } from "../../policy/lib/tags";
 import { sequentialSteps } from "../host/lib/steps";
+import { openPorts, probe, throughJump } from "../host/lib/reach";
 import { SshSession } from "../host/lib/ssh";
 import { docker } from "../host/lib/infra";
 import { REPO } from "./lib/engine";
@@ -46,42 +45,7 @@ async function timed<T>(label: string, body: () => Promise<T>): Promise<T> {
   try { return await body(); } finally { timings[label] = Math.round((Date.now() - started) / 1000); }
 }
 
-/** A TCP connect to host:port within `ms`: "open", or "closed" (refused, dropped or timed out). */
-function probe(host: string, port: number, ms = 700): Promise<"open" | "closed"> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (state: "open" | "closed") => { socket.destroy(); resolve(state); };
-    socket.setTimeout(ms, () => done("closed"));
-    socket.once("connect", () => done("open"));
-    socket.once("error", () => done("closed"));
-    socket.connect(port, host);
-  });
-}
-
-async function openPorts(host: string): Promise<number[]> {
-  const open: number[] = [];
-  const ports = Array.from({ length: 65535 }, (_, i) => i + 1);
-  await Promise.all(Array.from({ length: 400 }, async () => {
-    for (let port = ports.shift(); port !== undefined; port = ports.shift()) if (await probe(host, port) === "open") open.push(port);
-  }));
-  return open.sort((a, b) => a - b);
-}
-
-/** An SSH session on `target:port` through the hub as jump host, as an operator's `ssh -J` would open it. */
-function throughHub(target: string, port = 22): Promise<{ session: SshSession; jump: Client }> {
-  return new Promise((resolve, reject) => {
-    const jump = new Client();
-    jump.once("error", reject);
-    jump.once("ready", () => {
-      jump.forwardOut("127.0.0.1", 0, target, port, (error, channel) => {
-        if (error) { jump.end(); return reject(error); }
-        SshSession.connect({ sock: channel, username: "root", privateKey: estate.privateKey })
-          .then((session) => resolve({ session, jump }), (e: unknown) => { jump.end(); reject(e as Error); });
-      });
-    });
-    jump.connect({ host: hubAddress, port: 22, username: "root", privateKey: estate.privateKey, readyTimeout: 20_000 });
-  });
-}
+const throughHub = (target: string, port = 22) => throughJump(hubAddress, estate.privateKey, target, port);
 
 beforeAll(async () => {
   estate = await startEstate(`letsbe-wg-${process.pid}`, { hub: "none" });

@@ -8,7 +8,6 @@
  * (/dev/net/tun made in the container by the test, as a test-host fact).
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client, utils } from "ssh2";
@@ -16,6 +15,7 @@ import { afterAll, beforeAll, describe, expect } from "vitest";
 import { HostParams, RECORD_HOST_KEY_COMMAND, Stage, planBaseStages, planStage, renderSecretsFile } from "../../components/host/stages";
 import { SpokeArgs, WireguardNetwork, planHubPeer, planHubWireguard, planSpokeWireguard, parsePublicKey } from "../../components/hub/wireguard";
 import { docker, hostInfra } from "./lib/infra";
+import { openPorts, probe, throughJump } from "./lib/reach";
 import { ExecResult, SshSession } from "./lib/ssh";
 import { sequentialSteps } from "./lib/steps";
 
@@ -62,44 +62,7 @@ async function mustRun(session: SshSession, stage: Stage): Promise<string> {
 }
 const changes = (stdout: string) => Number(/letsbe-stage \S+ changes=(\d+)/.exec(stdout)?.[1] ?? NaN);
 
-/** A TCP connect to host:port within `ms`: "open", or "closed" (refused, dropped or timed out). */
-function probe(host: string, port: number, ms = 700): Promise<"open" | "closed"> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (state: "open" | "closed") => { socket.destroy(); resolve(state); };
-    socket.setTimeout(ms, () => done("closed"));
-    socket.once("connect", () => done("open"));
-    socket.once("error", () => done("closed"));
-    socket.connect(port, host);
-  });
-}
-
-/** Every TCP port of `host` that accepts a connection. */
-async function openPorts(host: string): Promise<number[]> {
-  const open: number[] = [];
-  const ports = Array.from({ length: 65535 }, (_, i) => i + 1);
-  const workers = Array.from({ length: 400 }, async () => {
-    for (let port = ports.shift(); port !== undefined; port = ports.shift()) if (await probe(host, port) === "open") open.push(port);
-  });
-  await Promise.all(workers);
-  return open.sort((a, b) => a - b);
-}
-
-/** The tenant through the hub: a direct-tcpip channel from the hub to the tenant's tunnel address. */
-function throughHub(target: string, port = 22): Promise<{ session: SshSession; jump: Client }> {
-  return new Promise((resolve, reject) => {
-    const jump = new Client();
-    jump.once("error", reject);
-    jump.once("ready", () => {
-      jump.forwardOut("127.0.0.1", 0, target, port, (error, channel) => {
-        if (error) { jump.end(); return reject(error); }
-        SshSession.connect({ sock: channel, username: "root", privateKey })
-          .then((session) => resolve({ session, jump }), (e: unknown) => { jump.end(); reject(e as Error); });
-      });
-    });
-    jump.connect({ host: HUB.address, port: 22, username: "root", privateKey, readyTimeout: 20_000 });
-  });
-}
+const throughHub = (target: string, port = 22) => throughJump(HUB.address, privateKey, target, port);
 
 describe("WireGuard management network: a hub and a tenant spoke", () => {
   let jump: Client | undefined;
