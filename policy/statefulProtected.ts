@@ -2,14 +2,17 @@ import { ResourceValidationPolicy } from "@pulumi/policy";
 import { TYPES, isProdStack, parseUrn } from "./lib/resources";
 import { DECOMMISSION_TAG } from "./lib/tags";
 
-/** Resources whose loss loses data or an address DNS points at. */
+/**
+ * Resources whose loss loses data or an address DNS points at. A tenant's child zone is one: deleting
+ * it drops every record in it, and a new zone gets new name servers the delegation no longer names.
+ */
 export const STATEFUL_TYPES: readonly string[] = [
-  TYPES.hcloudServer, TYPES.netcupServer, TYPES.hcloudPrimaryIp, TYPES.hcloudVolume, TYPES.dockerVolume,
+  TYPES.hcloudServer, TYPES.netcupServer, TYPES.hcloudPrimaryIp, TYPES.hcloudVolume, TYPES.dockerVolume, TYPES.cloudflareZone,
 ];
 
 export const statefulProtected: ResourceValidationPolicy = {
   name: "stateful-protected",
-  description: "Servers, primary IPs and volumes carry `protect` in production stacks (prod-* hubs and every tenant).",
+  description: "Servers, primary IPs, volumes and tenant DNS zones carry `protect` in production stacks (prod-* hubs and every tenant).",
   enforcementLevel: "mandatory",
   severity: "high",
   tags: ["data-loss", "protection"],

@@ -13,6 +13,7 @@ export const TYPES = {
   hcloudVolume: "hcloud:index/volume:Volume",
   netcupServer: "pulumi-nodejs:dynamic/netcup:Server",
   dnsRecord: "cloudflare:index/dnsRecord:DnsRecord",
+  cloudflareZone: "cloudflare:index/zone:Zone",
   dockerContainer: "docker:index/container:Container",
   dockerRemoteImage: "docker:index/remoteImage:RemoteImage",
   dockerVolume: "docker:index/volume:Volume",

@@ -38,6 +38,7 @@ describe("the offline plan applies the pack", () => {
       "acme-bakery-ipv4 (hcloud:index/primaryIp:PrimaryIp) is stateful but not protected in production stack letsbe-tenant/acme-bakery",
       "acme-bakery-ipv6 (hcloud:index/primaryIp:PrimaryIp) is stateful but not protected in production stack letsbe-tenant/acme-bakery",
       "acme-bakery-server (hcloud:index/server:Server) is stateful but not protected in production stack letsbe-tenant/acme-bakery",
+      "acme-bakery-zone (cloudflare:index/zone:Zone) is stateful but not protected in production stack letsbe-tenant/acme-bakery",
     ]);
     expect(found.every((v) => v.urn?.startsWith("urn:pulumi:acme-bakery::letsbe-tenant::"))).toBe(true);
     const report: PlanReport = { stacks: [stack], errors: [] };

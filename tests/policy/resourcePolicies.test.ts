@@ -133,6 +133,12 @@ describe("stateful-protected", () => {
     expect(volume.messages).toEqual(["hub-db-data (docker:index/volume:Volume) is stateful but not protected in production stack letsbe-hub/prod-eu"]);
   });
 
+  it("reports an unprotected tenant child zone, and passes a protected one", async () => {
+    const zone = { type: "cloudflare:index/zone:Zone", name: "acme-bakery-zone", props: { name: "acme-bakery.eu.letsbe.biz", type: "full" }, project: "letsbe-tenant", stack: "acme-bakery" };
+    expect((await checkResource(statefulProtected, { ...zone, protect: false })).messages).toEqual(["acme-bakery-zone (cloudflare:index/zone:Zone) is stateful but not protected in production stack letsbe-tenant/acme-bakery"]);
+    expect((await checkResource(statefulProtected, { ...zone, protect: true })).messages).toEqual([]);
+  });
+
   it("leaves non-production hub stacks alone", async () => {
     expect((await checkResource(statefulProtected, { ...hetznerServer(), protect: false, project: "letsbe-hub", stack: "staging-eu" })).messages).toEqual([]);
   });

@@ -19,12 +19,6 @@ export function configValue(key: string, envVar?: string): string | undefined {
   return envVar ? process.env[envVar] || undefined : undefined;
 }
 
-export function requireConfig(plugin: string, key: string, envVar?: string): string {
-  const value = configValue(key, envVar);
-  if (value === undefined) throw new Error(`${plugin}:${key} is not set${envVar ? ` (nor ${envVar})` : ""}`);
-  return value;
-}
-
 /** The key of the engine's special values (secrets, assets, archives) and the secret's signature. */
 export const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
