@@ -60,8 +60,8 @@ interface Login {
   readonly readyTimeoutMs: number;
   /** A channel to carry the session (a direct-tcpip channel of the jump host); default - a TCP connection. */
   readonly sock?: NodeJS.ReadableStream;
-  /** Raw host key blob the server must present; default - any (see `openRoute`). */
-  readonly hostKey?: Buffer;
+  /** Host key the server must present (`type` and raw blob); default - any (see `openRoute`). */
+  readonly hostKey?: { readonly type: string; readonly blob: Buffer };
 }
 
 /** Opens an authenticated client; rejects with the library's message (it never holds the key). */
@@ -81,11 +81,13 @@ function login(options: Login): Promise<ssh2.Client> {
     client.connect({
       host: options.host, port: options.port, username: options.username, privateKey: options.privateKey,
       readyTimeout: options.readyTimeoutMs,
+      // A server holds several host keys and offers the one the client prefers: ask for the pinned type.
+      ...(pinned ? { algorithms: { serverHostKey: [pinned.type as ssh2.ServerHostKeyAlgorithm] } } : {}),
       ...(options.sock ? { sock: options.sock as unknown as ssh2.ConnectConfig["sock"] } : {}),
       // Without `hostHash`, ssh2 hands over the raw key blob; a refusal ends the handshake before any authentication.
       hostVerifier: (key: Buffer) => {
         if (!pinned) return true;
-        mismatch = !key.equals(pinned);
+        mismatch = !key.equals(pinned.blob);
         return !mismatch;
       },
     });
@@ -131,7 +133,8 @@ async function openRoute(target: SshTarget, loginKeys: readonly string[]): Promi
     return { dial: async (privateKey) => sessionOf(await login({ host: target.host, port, username: "root", privateKey, readyTimeoutMs })), close: () => undefined };
   }
   const jumpName = `jump host ${jump.user}@${jump.host}:${jump.port}`;
-  const pinned = Buffer.from(jump.hostKey.trim().split(/\s+/)[1] ?? "", "base64");
+  const [pinnedType = "", pinnedBlob = ""] = jump.hostKey.trim().split(/\s+/);
+  const pinned = { type: pinnedType, blob: Buffer.from(pinnedBlob, "base64") };
   let client: ssh2.Client | undefined;
   const refusals: string[] = [];
   for (const privateKey of loginKeys) {
@@ -140,7 +143,7 @@ async function openRoute(target: SshTarget, loginKeys: readonly string[]): Promi
       break;
     } catch (error) {
       if ((error as { hostKeyMismatch?: boolean }).hostKeyMismatch) {
-        throw new Error(`${jumpName} presented a host key other than the pinned ${jump.hostKey.split(/\s+/)[0]} key (jump.hostKey); refused to connect through it to server ${target.serverName}`);
+        throw new Error(`${jumpName} presented a host key other than the pinned ${pinnedType} key (jump.hostKey); refused to connect through it to server ${target.serverName}`);
       }
       refusals.push(messageOf(error));
     }
