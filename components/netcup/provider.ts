@@ -1,8 +1,8 @@
 /**
  * `NetcupServer`: a Pulumi dynamic resource (type `pulumi-nodejs:dynamic/netcup:Server`) over the
  * SCP REST API. Create claims a pool server and installs it, read refreshes it, update changes the
- * hostname and rotates the provisioning key over SSH, delete wipes it and returns it to the pool
- * (details in ./lifecycle, ./claim, ./keys and ./pool).
+ * hostname and rotates the provisioning key over SSH (a WireGuard spoke's through its hub), delete
+ * wipes it and returns it to the pool (details in ./lifecycle, ./claim, ./keys and ./pool).
  *
  * The provider object is serialized with its closure into the `__provider` input, so its methods
  * only call the plain functions of ./lifecycle; there is exactly one provider object, which lets
