@@ -75,10 +75,10 @@ const authorizedKeys = async (address: string) => (await onHost(address, "cat /r
 const accepted = async (address: string) => Number((await onHost(address, "journalctl --no-pager -q | grep -c 'Accepted publickey' || true")).trim());
 
 async function useKey(name: keyof typeof keys): Promise<void> {
-  await pulumi("config", "set", "netcupjump:keyFile", join(keyDir, name));
+  await pulumi("config", "set", "--plaintext", "netcupjump:keyFile", join(keyDir, name));
 }
 async function useRoute(route: { jump: { host: string; port: number; user: string; hostKey: string }; tunnelAddress: string } | undefined): Promise<void> {
-  if (route) await pulumi("config", "set", "netcupjump:route", JSON.stringify(route));
+  if (route) await pulumi("config", "set", "--plaintext", "netcupjump:route", JSON.stringify(route));
   else await pulumi("config", "rm", "netcupjump:route");
 }
 const route = (hostKey: string) => ({ jump: { host: JUMP, port: 22, user: "root", hostKey }, tunnelAddress: INNER });
@@ -143,9 +143,9 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "letsbe-engine-netcupjump-"));
   cpSync(join(REPO, "tests", "engine", "programs", "netcupjump"), work, { recursive: true });
   symlinkSync(join(REPO, "node_modules"), join(work, "node_modules"));
-  await pulumi("stack", "init", STACK);
-  await pulumi("config", "set", "netcupjump:apiUrl", scp.apiUrl);
-  await pulumi("config", "set", "netcupjump:tokenUrl", scp.tokenUrl);
+  await pulumi("stack", "init");
+  await pulumi("config", "set", "--plaintext", "netcupjump:apiUrl", scp.apiUrl);
+  await pulumi("config", "set", "--plaintext", "netcupjump:tokenUrl", scp.tokenUrl);
   await pulumi("config", "set", "--secret", "netcupjump:refreshToken", scp.refreshToken);
 }, 600_000);
 
