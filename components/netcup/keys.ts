@@ -4,11 +4,22 @@
  * one; the new one when an earlier attempt already rotated the file), swap the old key's line
  * in `authorized_keys` for the new key and keep every other line, then prove the new key logs
  * in. Keys travel on standard input, never in a command line or a message.
+ * A WireGuard spoke has SSH on its tunnel address only: then the sessions run over direct-tcpip
+ * channels of one session on the hub (the jump host, pinned to its host key).
  * Serialized into the provider with its closure: functions only, `ssh2` required where used.
  */
 import type * as ssh2 from "ssh2";
 
+/** An SSH jump host, pinned: `hostKey` is `type base64` as contracts/hub.ts sshHostKeySchema describes it. */
+export interface SshJump {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly hostKey: string;
+}
+
 export interface SshTarget {
+  /** The address sshd listens on: the public one, or (with `jump`) the tunnel address, as the jump host dials it. */
   readonly host: string;
   /** Default - 22. */
   readonly port?: number;
@@ -16,6 +27,8 @@ export interface SshTarget {
   readonly serverName: string;
   /** Timeout of one connection attempt, ms. Default - 20000. */
   readonly readyTimeoutMs?: number;
+  /** Reach `host` through this jump host (a WireGuard spoke's hub). Default - directly. */
+  readonly jump?: SshJump;
 }
 
 /** The `type base64` part of an OpenSSH public key, which identifies it. */
@@ -39,28 +52,114 @@ interface Session {
   close(): void;
 }
 
-/** Connects as root with one private key; rejects with the library's message (it never holds the key). */
-function connect(target: SshTarget, privateKey: string): Promise<Session> {
+interface Login {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly privateKey: string;
+  readonly readyTimeoutMs: number;
+  /** A channel to carry the session (a direct-tcpip channel of the jump host); default - a TCP connection. */
+  readonly sock?: NodeJS.ReadableStream;
+  /** Host key the server must present (`type` and raw blob); default - any (see `openRoute`). */
+  readonly hostKey?: { readonly type: string; readonly blob: Buffer };
+}
+
+/** Opens an authenticated client; rejects with the library's message (it never holds the key). */
+function login(options: Login): Promise<ssh2.Client> {
   const { Client } = require("ssh2") as typeof ssh2;
   return new Promise((resolve, reject) => {
     const client = new Client();
-    client.once("ready", () => resolve({
-      run: (command, stdin) => new Promise((done, fail) => {
-        client.exec(command, (error, channel) => {
-          if (error) return fail(error);
-          let stderr = "";
-          channel.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString("utf8"); });
-          channel.on("close", (code: number | null) => done({ code: code ?? -1, stderr: stderr.slice(0, 500) }));
-          channel.on("data", () => { /* drain */ });
-          channel.end(stdin);
-        });
-      }),
-      close: () => client.end(),
-    }));
-    client.once("error", (error: Error) => reject(new Error(error.message)));
-    // Host keys are not pinned here yet (the bootstrap stages do not pin them either).
-    client.connect({ host: target.host, port: target.port ?? 22, username: "root", privateKey, readyTimeout: target.readyTimeoutMs ?? 20_000, hostVerifier: () => true });
+    let mismatch = false;
+    client.once("ready", () => {
+      // A later failure (the connection dropping) surfaces in the exec or channel that meets it.
+      client.on("error", () => undefined);
+      resolve(client);
+    });
+    // A host key mismatch is marked, so it is never retried with another key.
+    client.once("error", (error: Error) => reject(Object.assign(new Error(mismatch ? "host key mismatch" : error.message), { hostKeyMismatch: mismatch })));
+    const pinned = options.hostKey;
+    client.connect({
+      host: options.host, port: options.port, username: options.username, privateKey: options.privateKey,
+      readyTimeout: options.readyTimeoutMs,
+      // A server holds several host keys and offers the one the client prefers: ask for the pinned type.
+      ...(pinned ? { algorithms: { serverHostKey: [pinned.type as ssh2.ServerHostKeyAlgorithm] } } : {}),
+      ...(options.sock ? { sock: options.sock as unknown as ssh2.ConnectConfig["sock"] } : {}),
+      // Without `hostHash`, ssh2 hands over the raw key blob; a refusal ends the handshake before any authentication.
+      hostVerifier: (key: Buffer) => {
+        if (!pinned) return true;
+        mismatch = !key.equals(pinned.blob);
+        return !mismatch;
+      },
+    });
   });
+}
+
+function sessionOf(client: ssh2.Client): Session {
+  return {
+    run: (command, stdin) => new Promise((done, fail) => {
+      client.exec(command, (error, channel) => {
+        if (error) return fail(error);
+        let stderr = "";
+        channel.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString("utf8"); });
+        channel.on("close", (code: number | null) => done({ code: code ?? -1, stderr: stderr.slice(0, 500) }));
+        channel.on("data", () => { /* drain */ });
+        channel.end(stdin);
+      });
+    }),
+    close: () => client.end(),
+  };
+}
+
+/** The route to the server: `dial(key)` opens a root session on it. */
+interface Route {
+  dial(privateKey: string): Promise<Session>;
+  close(): void;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Logs in to the jump host with the first of `loginKeys` it takes (the hub trusts the same
+ * provisioning key); a host key other than the pinned one stops at once, before any login.
+ */
+async function openRoute(target: SshTarget, loginKeys: readonly string[]): Promise<Route> {
+  const port = target.port ?? 22;
+  const readyTimeoutMs = target.readyTimeoutMs ?? 20_000;
+  const jump = target.jump;
+  if (!jump) {
+    // The public address is not pinned yet (neither do the bootstrap stages pin first contact).
+    return { dial: async (privateKey) => sessionOf(await login({ host: target.host, port, username: "root", privateKey, readyTimeoutMs })), close: () => undefined };
+  }
+  const jumpName = `jump host ${jump.user}@${jump.host}:${jump.port}`;
+  const [pinnedType = "", pinnedBlob = ""] = jump.hostKey.trim().split(/\s+/);
+  const pinned = { type: pinnedType, blob: Buffer.from(pinnedBlob, "base64") };
+  let client: ssh2.Client | undefined;
+  const refusals: string[] = [];
+  for (const privateKey of loginKeys) {
+    try {
+      client = await login({ host: jump.host, port: jump.port, username: jump.user, privateKey, readyTimeoutMs, hostKey: pinned });
+      break;
+    } catch (error) {
+      if ((error as { hostKeyMismatch?: boolean }).hostKeyMismatch) {
+        throw new Error(`${jumpName} presented a host key other than the pinned ${pinnedType} key (jump.hostKey); refused to connect through it to server ${target.serverName}`);
+      }
+      refusals.push(messageOf(error));
+    }
+  }
+  if (!client) throw new Error(`SSH login to ${jumpName} (on the way to server ${target.serverName}) refused with the previous and the new provisioning key (${refusals.join("; ")})`);
+  const via = client;
+  // The server behind the tunnel is not pinned: its NetcupServer exists before its host key is
+  // recorded (a pin would be a cycle). Acceptable: the hub's peer for the tunnel address has
+  // AllowedIPs <address>/32 (WireGuard cryptokey routing), so only the spoke's key answers there.
+  const channel = () => new Promise<ssh2.ClientChannel>((resolve, reject) => {
+    via.forwardOut("127.0.0.1", 0, target.host, port, (error, stream) => (error ? reject(new Error(`${jumpName} could not open a channel to ${target.host}:${port}: ${error.message}`)) : resolve(stream)));
+  });
+  return {
+    dial: async (privateKey) => sessionOf(await login({ host: target.host, port, username: "root", privateKey, readyTimeoutMs, sock: await channel() })),
+    close: () => via.end(),
+  };
 }
 
 /**
@@ -69,30 +168,36 @@ function connect(target: SshTarget, privateKey: string): Promise<Session> {
  * result. Throws with the server's name and the step, never with a key.
  */
 export async function rotateAuthorizedKey(target: SshTarget, oldPublicKey: string, newPublicKey: string, loginKeys: readonly string[], newPrivateKey: string): Promise<void> {
-  const where = `server ${target.serverName} (${target.host}:${target.port ?? 22})`;
-  let session: Session | undefined;
-  const refusals: string[] = [];
-  for (const key of loginKeys) {
-    try {
-      session = await connect(target, key);
-      break;
-    } catch (error) {
-      refusals.push(error instanceof Error ? error.message : String(error));
+  const where = `server ${target.serverName} (${target.host}:${target.port ?? 22}${target.jump ? ` through jump host ${target.jump.host}:${target.jump.port}` : ""})`;
+  // Proving the new key needs the jump host too, so the route is opened with the new key as a fallback.
+  const route = await openRoute(target, [...loginKeys, newPrivateKey].filter((k, i, all) => all.indexOf(k) === i));
+  try {
+    let session: Session | undefined;
+    const refusals: string[] = [];
+    for (const key of loginKeys) {
+      try {
+        session = await route.dial(key);
+        break;
+      } catch (error) {
+        refusals.push(messageOf(error));
+      }
     }
-  }
-  if (!session) throw new Error(`SSH login to ${where} refused with the previous and the new provisioning key (${refusals.join("; ")})`);
-  try {
-    const stdin = `${keyIdentity(oldPublicKey)}\n${keyIdentity(newPublicKey)}\n${newPublicKey.trim()}\n`;
-    const result = await session.run(ROTATE_SCRIPT, stdin);
-    if (result.code !== 0) throw new Error(`rewriting root's authorized_keys on ${where} exited ${result.code}: ${result.stderr.trim()}`);
+    if (!session) throw new Error(`SSH login to ${where} refused with the previous and the new provisioning key (${refusals.join("; ")})`);
+    try {
+      const stdin = `${keyIdentity(oldPublicKey)}\n${keyIdentity(newPublicKey)}\n${newPublicKey.trim()}\n`;
+      const result = await session.run(ROTATE_SCRIPT, stdin);
+      if (result.code !== 0) throw new Error(`rewriting root's authorized_keys on ${where} exited ${result.code}: ${result.stderr.trim()}`);
+    } finally {
+      session.close();
+    }
+    let proof: Session;
+    try {
+      proof = await route.dial(newPrivateKey);
+    } catch (error) {
+      throw new Error(`the new provisioning key does not log in to ${where} after the rotation (${messageOf(error)}); does sshPrivateKey belong to sshPublicKey?`);
+    }
+    proof.close();
   } finally {
-    session.close();
+    route.close();
   }
-  let proof: Session;
-  try {
-    proof = await connect(target, newPrivateKey);
-  } catch (error) {
-    throw new Error(`the new provisioning key does not log in to ${where} after the rotation (${error instanceof Error ? error.message : String(error)}); does sshPrivateKey belong to sshPublicKey?`);
-  }
-  proof.close();
 }

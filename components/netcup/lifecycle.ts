@@ -7,7 +7,7 @@
 import { ScpClient } from "./client";
 import { claimServer, moveNickname } from "./claim";
 import { isNamedError, netcupStepError, type ClaimOutcome, type ScpApiError } from "./errors";
-import { keyIdentity, rotateAuthorizedKey } from "./keys";
+import { keyIdentity, rotateAuthorizedKey, type SshJump } from "./keys";
 import { POOL_NICKNAME, claimNickname, type ClaimNamespace } from "./pool";
 import type { ScpImageFlavour, ScpServer } from "./schemas";
 
@@ -55,6 +55,10 @@ export interface NetcupServerInputs {
   readonly sshPrivateKey?: string;
   /** SSH port of the server, for a key rotation. Default - 22. */
   readonly sshPort?: number;
+  /** A WireGuard spoke's route for a key rotation: through this jump host (its hub, pinned) to `sshTunnelAddress`. Default - the public IPv4. */
+  readonly sshJump?: SshJump;
+  /** The server's address on the WireGuard network, where its sshd listens once switched; given with `sshJump`. */
+  readonly sshTunnelAddress?: string;
   /** Image family, matched against flavour image names. Default in the component - `Debian 13`. */
   readonly image: string;
   readonly apiUrl: string;
@@ -270,10 +274,12 @@ export async function updateServer(id: string, olds: NetcupServerOutputs, news: 
     if (!news.sshPrivateKey) {
       throw netcupStepError("update", step, olds.serverName, undefined, "sshPublicKey changed but no sshPrivateKey was given to log in with and prove the new key; give the new pair's private key (the server is never reinstalled for a key change)");
     }
-    if (!olds.ipv4) throw netcupStepError("update", step, olds.serverName, undefined, "the server has no IPv4 address to reach it over SSH");
+    // A spoke's sshd listens on its tunnel address only, reached through the hub (the current route: news).
+    const route = news.sshJump && news.sshTunnelAddress ? { host: news.sshTunnelAddress, jump: news.sshJump } : { host: olds.ipv4 };
+    if (!route.host) throw netcupStepError("update", step, olds.serverName, undefined, "the server has no IPv4 address to reach it over SSH");
     const loginKeys = [olds.sshPrivateKey, news.sshPrivateKey].filter((k): k is string => typeof k === "string" && k.length > 0);
     try {
-      await rotateAuthorizedKey({ host: olds.ipv4, port: news.sshPort, serverName: olds.serverName }, olds.sshPublicKey, news.sshPublicKey, loginKeys, news.sshPrivateKey);
+      await rotateAuthorizedKey({ ...route, port: news.sshPort, serverName: olds.serverName }, olds.sshPublicKey, news.sshPublicKey, loginKeys, news.sshPrivateKey);
     } catch (error) {
       throw netcupStepError("update", step, olds.serverName, undefined, messageOf(error));
     }
@@ -305,8 +311,8 @@ export async function deleteServer(id: string, props: NetcupServerOutputs): Prom
 }
 
 /**
- * diff: hostname, provisioning key (written over SSH), claim namespace (re-marked), access settings
- * and the provider version update in place; image, product, region, site, owner and a named server
+ * diff: hostname, provisioning key (written over SSH), claim namespace (re-marked), access settings,
+ * the SSH route (used by the next key rotation only) and the provider version update in place; image, product, region, site, owner and a named server
  * replace, deleting first: a pool server cannot be in two places. A replacement wipes the tenant's
  * disk, so a key rotation must never be one.
  */
@@ -317,6 +323,9 @@ export function diffServer(olds: NetcupServerOutputs, news: NetcupServerInputs):
   if (news.serverName && news.serverName !== olds.serverName) replaces.push("serverName");
   const updates = (["hostname", "sshPublicKey", "sshPrivateKey", "sshPort", "providerVersion", "apiUrl", "tokenUrl", "refreshToken"] as const).filter((key) => olds[key] !== news[key]);
   const tuningChanged = JSON.stringify(olds.tuning ?? {}) !== JSON.stringify(news.tuning ?? {});
+  // Field by field: state need not keep the object's key order.
+  const jumpOf = (j: NetcupServerInputs["sshJump"]) => (j ? [j.host, j.port, j.user, j.hostKey].join(" ") : "");
+  const routeChanged = olds.sshTunnelAddress !== news.sshTunnelAddress || jumpOf(olds.sshJump) !== jumpOf(news.sshJump);
   const namespaceChanged = (olds.namespace ?? "tenant") !== (news.namespace ?? "tenant");
-  return { changes: replaces.length > 0 || updates.length > 0 || tuningChanged || namespaceChanged, replaces, deleteBeforeReplace: replaces.length > 0 };
+  return { changes: replaces.length > 0 || updates.length > 0 || tuningChanged || namespaceChanged || routeChanged, replaces, deleteBeforeReplace: replaces.length > 0 };
 }

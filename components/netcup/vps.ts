@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Vps } from "../vps";
+import type { SshJump } from "./keys";
 import type { NetcupTuning } from "./lifecycle";
 import type { ClaimNamespace } from "./pool";
 import { NetcupServer } from "./provider";
@@ -23,6 +24,10 @@ export interface NetcupVpsArgs {
   readonly sshPrivateKey?: pulumi.Input<string>;
   /** SSH port of the server. Default - 22. */
   readonly sshPort?: number;
+  /** A WireGuard spoke: key rotations go through its hub (the jump host) to `sshTunnelAddress`. Default - none. */
+  readonly sshJump?: SshJump;
+  /** The spoke's tunnel address; with `sshJump`. */
+  readonly sshTunnelAddress?: string;
   /** Image family. Default - `Debian 13`. */
   readonly image?: string;
   /** Adopt this named pool server instead of any free one. */
@@ -49,6 +54,8 @@ export function createNetcupVps(resourceName: string, args: NetcupVpsArgs, paren
     sshPublicKey: args.sshPublicKey,
     sshPrivateKey: args.sshPrivateKey,
     sshPort: args.sshPort,
+    sshJump: args.sshJump,
+    sshTunnelAddress: args.sshTunnelAddress,
     image: args.image,
     apiUrl: args.apiUrl,
     tokenUrl: args.tokenUrl,

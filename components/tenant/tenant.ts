@@ -143,6 +143,8 @@ function createVps(name: string, args: TenantArgs, parent: pulumi.Resource): Vps
         // Lets a key rotation rewrite authorized_keys over SSH instead of replacing the server.
         sshPrivateKey: args.host?.provisioningPrivateKey,
         sshPort: args.host?.sshPort,
+        // A spoke's SSH moves onto its tunnel address: a key rotation goes through the hub then.
+        ...(args.host?.tunnelAddress !== undefined && hub.wireguard ? { sshJump: hub.wireguard.jump, sshTunnelAddress: args.host.tunnelAddress } : {}),
         image: HOST_IMAGE.netcup,
         apiUrl: args.netcup.apiUrl,
         tokenUrl: args.netcup.tokenUrl,
