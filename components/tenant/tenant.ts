@@ -9,7 +9,7 @@ import { createDnsToken } from "../dns/token";
 import { createDelegation, tenantZone } from "../dns/zone";
 import { renderCompose } from "../compose/render";
 import { HostStagesArgs, createHostStages, pinnedConnection, serverIdentity } from "../host";
-import { createWireguardSpoke } from "../hub/wireguard";
+import { createWireguardSpoke, spokeAddressProblem } from "../hub/wireguard";
 import { createHetznerVps } from "../hetzner/server";
 import { createNetcupVps } from "../netcup/vps";
 import { Vps } from "../vps";
@@ -174,7 +174,8 @@ function createTenantHost(name: string, args: TenantArgs, host: TenantHostArgs, 
       acmeEmail: spec.contactEmail,
       issueCertificate: host.issueCertificate,
       backupRemote: offsite.backupRemote,
-      ...(host.tunnelAddress ? { sshTunnelAddress: host.tunnelAddress } : {}),
+      // Only on a spoke: a tunnel address its hub has no network for yet changes nothing on the host.
+      ...(host.tunnelAddress && args.hub.wireguard ? { sshTunnelAddress: host.tunnelAddress } : {}),
     },
     secrets: { cloudflareDnsToken: dnsToken, registrationToken: host.registrationToken, backupRcloneConfig: offsite.backupRcloneConfig },
     // The records and a child zone's delegation first: the tls stage's DNS-01 challenge is only
@@ -194,14 +195,20 @@ function createTenantHost(name: string, args: TenantArgs, host: TenantHostArgs, 
 /**
  * A spoke of the region's WireGuard network, when the tenant has a tunnel address: first contact
  * on the public address, the peer on the hub, then the tunnel through the hub for every stage.
+ * A tunnel address while the hub exports no network yet (the order flow allocates from the hub's
+ * committed config, which may be merged before the hub's `up`) keeps the tenant on its public SSH,
+ * with a warning; its first `up` after the hub exports the network makes it a spoke.
  */
 function spokeOf(name: string, args: TenantArgs, host: TenantHostArgs, vps: Vps, parent: pulumi.Resource): HostStagesArgs["viaTunnel"] {
   const wg = args.hub.wireguard;
   if (host.tunnelAddress === undefined) return undefined;
-  if (!wg) {
-    throw new pulumi.InputPropertyError({ propertyPath: "host.tunnelAddress", reason: `tenant "${args.spec.slug}" has a tunnel address but its hub has no WireGuard network` });
-  }
   const address = host.tunnelAddress;
+  if (!wg) {
+    pulumi.log.warn(`tenant "${args.spec.slug}" has tunnel address ${address} but its hub exports no WireGuard network yet: SSH stays on the public address; it switches to the tunnel at its first \`up\` after the hub exports its network`, parent);
+    return undefined;
+  }
+  const problem = spokeAddressProblem(wg.network, address);
+  if (problem) throw new pulumi.InputPropertyError({ propertyPath: "host.tunnelAddress", reason: `tenant "${args.spec.slug}": ${problem}` });
   const endpointHost = wg.endpoint.slice(0, wg.endpoint.lastIndexOf(":"));
   const hubConnection = pinnedConnection({ host: wg.jump.host, port: wg.jump.port, user: wg.jump.user, privateKey: host.provisioningPrivateKey }, wg.jump.hostKey);
   return (pinned, hostKey) => {

@@ -75,7 +75,8 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
 
 /**
  * `letsbe-tenant:tunnelAddress` (the order flow allocates it): a spoke address of the hub's
- * network, or absent (no tunnel: SSH stays on the public address for the management CIDRs).
+ * network, or absent (no tunnel: SSH stays on the public address for the management CIDRs). Set
+ * while the hub exports no network yet, it is passed on: the Tenant warns and stays on public SSH.
  */
 function readTunnelAddress(config: pulumi.Config, hub: HubOutputs, hubName: string): string | undefined {
   const address = optionalConfigValue(config, TENANT_CONFIG.tunnelAddress, z.ipv4("must be an IPv4 address"));
@@ -83,9 +84,7 @@ function readTunnelAddress(config: pulumi.Config, hub: HubOutputs, hubName: stri
     if (hub.wireguard) pulumi.log.warn(`hub ${hubName} has a WireGuard network but ${configSource(config, TENANT_CONFIG.tunnelAddress)} is not set: SSH stays on the public address`);
     return undefined;
   }
-  const problem = hub.wireguard
-    ? spokeAddressProblem(hub.wireguard.network, address)
-    : `is set, but hub ${hubName} exports no WireGuard network`;
+  const problem = hub.wireguard ? spokeAddressProblem(hub.wireguard.network, address) : undefined;
   if (problem) throw new InvalidInputError([{ source: configSource(config, TENANT_CONFIG.tunnelAddress), path: "", message: problem }]);
   return address;
 }

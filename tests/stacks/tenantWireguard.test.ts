@@ -3,10 +3,13 @@
  * `letsbe-tenant:tunnelAddress`. First contact on the public address, the peer on the hub, then
  * every stage (compose included) at the tunnel address through the hub as jump host.
  */
-import { describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it, vi } from "vitest";
 import { MockRunOptions, RecordedResource, runUnderMocks } from "../../automation/plan/mockRuntime";
 import { tenantRunOptions } from "../../automation/plan/stackConfig";
 import { BASE_STAGES } from "../../components/host";
+import { Tenant } from "../../components/tenant/tenant";
+import { DEFAULT_RELEASE } from "../../tenants/catalog";
 import { HubOutputs } from "../../contracts/hub";
 import { tenantProgram } from "../../stacks/tenant/program";
 import { InvalidInputError } from "../../tenants/schema";
@@ -96,7 +99,52 @@ describe("tenant program as a WireGuard spoke", () => {
       expect(error.problems).toEqual([{ source, path: "", message }]);
       expect(recorded.map((r) => r.type).sort()).toEqual(["pulumi:pulumi:Stack", "pulumi:pulumi:StackReference"]);
     }
-    const error = await rejection(run("10.200.0.2", null));
-    expect(error.problems[0]).toMatchObject({ source, message: "is set, but hub letsbe/letsbe-hub/prod-eu exports no WireGuard network" });
+  });
+
+  it("keeps public SSH, warning, while its hub exports no network yet (the hub's config merged, its `up` not run)", async () => {
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      const { resources } = await run("10.200.0.2", null);
+      expect(resources.filter((r) => r.name.includes("-wg-"))).toEqual([]);
+      const stages = [...BASE_STAGES, "compose"].map((s) => named(resources, `acme-bakery-host-${s}`));
+      for (const stage of stages) {
+        expect(connection(stage).host, stage.name).toMatch(/^100\./);
+        expect(connection(stage).proxy, stage.name).toBeUndefined();
+        expect(String(stage.plainInputs.create), stage.name).not.toContain("LB_SSH_TUNNEL");
+      }
+      expect(warn.mock.calls.map((c) => c[0])).toEqual([
+        "tenant \"acme-bakery\" has tunnel address 10.200.0.2 but its hub exports no WireGuard network yet: SSH stays on the public address; it switches to the tunnel at its first `up` after the hub exports its network",
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("declares the same stages with that address as with none, so nothing changes on the host until the switch", async () => {
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    try {
+      const waiting = (await run("10.200.0.2", null)).resources;
+      const none = (await run(undefined, null)).resources;
+      const shape = (list: RecordedResource[]) => list.map((r) => [r.urn, JSON.stringify(r.plainInputs)]);
+      expect(shape(waiting)).toEqual(shape(none));
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe("Tenant component as a spoke", () => {
+  it("refuses an address outside the hub's network, naming the tenant and the hub's address", async () => {
+    const spec = specFixture();
+    const error = await runUnderMocks(async () => {
+      new Tenant(spec.slug, {
+        spec, hub: { ...hubFixture(), wireguard: WIREGUARD }, release: DEFAULT_RELEASE,
+        host: { provisioningPrivateKey: "key", tunnelAddress: "10.201.0.2" },
+      });
+      return {};
+    }, { project: "letsbe-tenant", stack: spec.slug }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(pulumi.InputPropertyError);
+    expect((error as pulumi.InputPropertyError).reason).toBe("tenant \"acme-bakery\": 10.201.0.2 is not a spoke address of 10.200.0.0/16 (the hub holds 10.200.0.1)");
+    expect((error as pulumi.InputPropertyError).propertyPath).toBe("host.tunnelAddress");
   });
 });
