@@ -13,6 +13,7 @@ import { judgePlan } from "./judge";
 import { HubReference, StackPlanOutcome, planHubStack, planTenantStacks } from "./planStacks";
 import { PlanIdentity, hubRunOptions } from "./stackConfig";
 import { repoRoot } from "../repoRoot";
+import { plannedHubNetwork, planTunnelAddresses } from "./tunnels";
 import { PlanError, PlanReport, PlannedStack } from "./types";
 
 export interface PlanOptions {
@@ -73,7 +74,9 @@ export async function plan(options: PlanOptions): Promise<PlanReport> {
     const region = hub.plainOutputs.region;
     if (includeHub) tenants = loaded.specs.filter((s) => s.spec.region === region);
     const reference: HubReference = { outputs: hub.plainOutputs, secretOutputs: hub.secretOutputs ?? [] };
-    const outcomes = await planTenants(tenants.map((t) => t.spec), identity, reference, options.workers);
+    // Over every spec of the region, so one tenant planned alone gets the address the region's plan gives it.
+    const tunnels = planTunnelAddresses(loaded.specs.map((s) => s.spec), String(region), plannedHubNetwork(hub.plainOutputs));
+    const outcomes = await planTenants(tenants.map((t) => t.spec), identity, reference, tunnels, options.workers);
     for (const outcome of outcomes) {
       errors.push(...outcome.errors);
       if (outcome.stack) {
@@ -90,19 +93,21 @@ function sortErrors(errors: PlanError[]): PlanError[] {
   return [...errors].sort((a, b) => a.source.localeCompare(b.source) || a.path.localeCompare(b.path) || a.message.localeCompare(b.message));
 }
 
-async function planTenants(specs: TenantSpec[], identity: PlanIdentity, hub: HubReference, workers?: number): Promise<StackPlanOutcome[]> {
+async function planTenants(
+  specs: TenantSpec[], identity: PlanIdentity, hub: HubReference, tunnels: Record<string, string>, workers?: number,
+): Promise<StackPlanOutcome[]> {
   const count = Math.max(1, Math.min(workers ?? availableParallelism(), Math.floor(specs.length / TENANTS_PER_WORKER_MIN)));
-  if (count <= 1) return planTenantStacks(specs, identity, hub);
+  if (count <= 1) return planTenantStacks(specs, identity, hub, tunnels);
   // Contiguous slices keep the report in spec order whatever the worker count.
   const size = Math.ceil(specs.length / count);
   const slices = Array.from({ length: count }, (_, i) => specs.slice(i * size, (i + 1) * size)).filter((s) => s.length > 0);
-  const results = await Promise.all(slices.map((slice) => runWorker(slice, identity, hub)));
+  const results = await Promise.all(slices.map((slice) => runWorker(slice, identity, hub, tunnels)));
   return results.flat();
 }
 
-function runWorker(specs: TenantSpec[], identity: PlanIdentity, hub: HubReference): Promise<StackPlanOutcome[]> {
+function runWorker(specs: TenantSpec[], identity: PlanIdentity, hub: HubReference, tunnels: Record<string, string>): Promise<StackPlanOutcome[]> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(join(__dirname, "worker.js"), { workerData: { specs, identity, hub } });
+    const worker = new Worker(join(__dirname, "worker.js"), { workerData: { specs, identity, hub, tunnels } });
     worker.once("message", (message: { outcomes?: StackPlanOutcome[]; error?: string }) => {
       void worker.terminate();
       if (message.outcomes) resolve(message.outcomes);

@@ -79,12 +79,17 @@ export interface HubReference {
   readonly secretOutputs: readonly string[];
 }
 
-export async function planTenantStacks(specs: readonly TenantSpec[], identity: PlanIdentity, hub: HubReference): Promise<StackPlanOutcome[]> {
+/** `tunnels`: the plan's own tunnel address per slug (automation/plan/tunnels.ts), recorded on each stack it planned with one. */
+export async function planTenantStacks(
+  specs: readonly TenantSpec[], identity: PlanIdentity, hub: HubReference, tunnels: Readonly<Record<string, string>> = {},
+): Promise<StackPlanOutcome[]> {
   const outcomes: StackPlanOutcome[] = [];
   for (const spec of specs) {
-    const options = tenantRunOptions(spec, identity, hub.outputs, hub.secretOutputs);
+    const address = tunnels[spec.slug];
+    const options = tenantRunOptions(spec, identity, hub.outputs, hub.secretOutputs, address);
     const outcome = await planStack(tenantProgram, { ...options, project: TENANT_PROJECT });
-    outcomes.push({ stack: outcome.stack, errors: outcome.errors });
+    const stack = outcome.stack && address !== undefined ? { ...outcome.stack, tunnelAddress: { address, allocatedBy: "plan" as const } } : outcome.stack;
+    outcomes.push({ stack, errors: outcome.errors });
   }
   return outcomes;
 }

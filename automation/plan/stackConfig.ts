@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { HUB_PROJECT, TENANT_PROJECT, hubStackReferenceName } from "../../contracts/hub";
-import { HUB_SECRET_CONFIG, TENANT_SECRET_CONFIG, placeholders } from "../../contracts/secrets";
+import { HUB_SECRET_CONFIG, PROVIDER_SECRET_CONFIG, SecretConfigKey, TENANT_SECRET_CONFIG, placeholders } from "../../contracts/secrets";
 import { TenantStackIdentity, tenantStackConfig } from "../../contracts/tenantStack";
 import { TenantSpec } from "../../tenants/schema";
 import { MockRunOptions } from "./mockRuntime";
@@ -36,14 +36,27 @@ export const HUB_SECRET_PLACEHOLDERS: Readonly<Record<string, string>> = placeho
 
 export type PlanIdentity = TenantStackIdentity;
 
+const HCLOUD_TOKEN = PROVIDER_SECRET_CONFIG.find((k) => k.key === "hcloud:token") as SecretConfigKey;
+
+/**
+ * The hub's secret placeholders: the hub secrets, and `hcloud:token` when `letsbe-hub:snapshots` lists
+ * hetzner (the snapshot job reads it as a stack secret; the hcloud provider alone never needs it offline).
+ */
+function hubSecretPlaceholders(config: Record<string, unknown>): Record<string, string> {
+  const snapshots = config[`${HUB_PROJECT}:snapshots`] as { providers?: unknown } | undefined;
+  const hetzner = Array.isArray(snapshots?.providers) && snapshots.providers.includes("hetzner");
+  return hetzner ? { ...HUB_SECRET_PLACEHOLDERS, [HCLOUD_TOKEN.key]: HCLOUD_TOKEN.placeholder } : { ...HUB_SECRET_PLACEHOLDERS };
+}
+
 export function hubRunOptions(root: string, stack: string, identity: PlanIdentity): MockRunOptions {
   const file = readStackConfigFile(join(root, `Pulumi.${stack}.yaml`));
+  const secrets = hubSecretPlaceholders(file.config);
   return {
     project: HUB_PROJECT,
     stack,
     organization: identity.org,
-    config: { ...HUB_SECRET_PLACEHOLDERS, ...file.config },
-    secretConfigKeys: [...new Set([...Object.keys(HUB_SECRET_PLACEHOLDERS), ...file.secretKeys])],
+    config: { ...secrets, ...file.config },
+    secretConfigKeys: [...new Set([...Object.keys(secrets), ...file.secretKeys])],
   };
 }
 
@@ -52,12 +65,14 @@ export function tenantRunOptions(
   identity: PlanIdentity,
   hubOutputs: Record<string, unknown>,
   hubSecretOutputs: readonly string[],
+  /** The plan's own tunnel address for the spec (automation/plan/tunnels.ts). Default - none. */
+  tunnelAddress?: string,
 ): MockRunOptions {
   return {
     project: TENANT_PROJECT,
     stack: spec.slug,
     organization: identity.org,
-    config: { ...tenantStackConfig(spec, identity), ...TENANT_SECRET_PLACEHOLDERS },
+    config: { ...tenantStackConfig(spec, identity, undefined, tunnelAddress), ...TENANT_SECRET_PLACEHOLDERS },
     secretConfigKeys: Object.keys(TENANT_SECRET_PLACEHOLDERS),
     stackReferences: {
       [hubStackReferenceName(identity.org, spec.region)]: { outputs: hubOutputs, secretOutputNames: hubSecretOutputs },

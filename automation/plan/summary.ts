@@ -32,6 +32,9 @@ function formatStack(stack: PlannedStack): string[] {
   visit("", 0);
   const counts = new Map<string, number>();
   for (const r of stack.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  if (stack.tunnelAddress) {
+    lines.push(`  tunnel address ${stack.tunnelAddress.address}: the plan's own (lowest free in slug order of the region's specs), not a fleet record's`);
+  }
   lines.push(`  counts: ${[...counts].sort(([a], [b]) => a.localeCompare(b)).map(([t, n]) => `${t} ×${n}`).join(", ")}`);
   for (const v of stack.violations) lines.push(`  ${v.level === "mandatory" ? "✗" : "!"} [${v.level}] ${v.policy}: ${v.message}${v.urn ? ` (${v.urn})` : ""}`);
   return lines;

@@ -31,6 +31,11 @@ export interface PlannedStack {
   /** Stack outputs, secrets as "[secret]". */
   readonly outputs: Record<string, unknown>;
   readonly violations: Violation[];
+  /**
+   * A tenant's tunnel address when the plan allocated it itself (a spec has no fleet record):
+   * lowest free in slug order over the region's specs, not what the order flow would record.
+   */
+  readonly tunnelAddress?: { readonly address: string; readonly allocatedBy: "plan" };
 }
 
 export interface PlanError {
