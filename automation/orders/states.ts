@@ -51,6 +51,15 @@ export function stepOfResource(urn: string, type: string): OrderStep {
   return /compose/i.test(qualified) ? "compose" : "bootstrap";
 }
 
+/**
+ * A spoke's entry on the region's hub (`<slug>-host-wg-peer` and its script, components/hub/wireguard.ts):
+ * the script is copied to the hub as soon as the run starts, before the tenant has a server, so
+ * it says nothing of how far the tenant is and moves no state.
+ */
+export function isHubSide(urn: string): boolean {
+  return /-wg-peer(-script)?$/.test(urn.slice(urn.lastIndexOf("::") + 2));
+}
+
 /** The state an operation is in once a step has started. */
 function stateWhileIn(step: OrderStep): OrderState | undefined {
   switch (step) {
@@ -96,7 +105,7 @@ export class OrderStateTracker {
     if (step === "program") return;
     this.lastStep = step;
     this.lastResource = meta.urn;
-    const during = stateWhileIn(step);
+    const during = isHubSide(meta.urn) ? undefined : stateWhileIn(step);
     if (during) this.advanceTo(during, step, `${step} step reached`, meta.urn);
     if (pre) {
       this.emit(this.state, step, `${meta.op} ${meta.type}`, meta.urn);

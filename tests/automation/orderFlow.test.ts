@@ -73,12 +73,18 @@ describe("provider auto", () => {
 
 describe("order flow over the simulated workspace", () => {
   it("walks the order states in order, resources in dependency order, and ends with outputs", async () => {
-    const { flow, workspace } = await simulatedFlow();
+    const { flow, workspace, store } = await simulatedFlow();
     const c = collector();
     const outcome = await flow.provision(parseOrder(orderInput("bakery-one")), c.listener);
     expect(outcome.ok).toBe(true);
     expect(c.states()).toEqual(["AWAITING_SERVER", "SERVER_READY", "DNS_READY", "PROVISIONING", "FULFILLED"]);
-    const steps = c.events.filter((e) => e.resource).map((e) => e.step);
+    // A spoke of the committed eu network (the first spoke address): its peer script goes to the hub
+    // at once, before the server, and moves no state; SERVER_READY comes with the server itself.
+    expect((await store.get("bakery-one"))?.tunnelAddress).toBe("10.200.0.2");
+    const peerScript = c.events.find((e) => e.resource?.endsWith("::bakery-one-host-wg-peer-script"));
+    expect(peerScript?.state).toBe("AWAITING_SERVER");
+    expect(c.events.find((e) => e.state === "SERVER_READY")?.message).toBe("server is up");
+    const steps = c.events.filter((e) => e.resource && !/-wg-peer(-script)?$/.test(e.resource)).map((e) => e.step);
     expect(steps.indexOf("dns")).toBeGreaterThan(steps.lastIndexOf("server"));
     expect(steps.lastIndexOf("dns")).toBeLessThan(steps.indexOf("bootstrap"));
     expect(steps).toContain("compose");

@@ -63,19 +63,29 @@ describe.each(["prod-eu", "prod-us"] as const)("hub stack %s", (stack) => {
     expect(String(tls.plainInputs.create)).toContain(`LB_DOMAIN='hub.${region}.letsbe.biz'`);
     expect(tls.secretPaths).toContain("stdin");
     expect(String(named(result, `hub-${region}-firewall`).plainInputs.create)).toContain("LB_MGMT_CIDRS='198.51.100.");
-    expect(named(result, `hub-${region}-apps`).dependencies).toContain(stages[stages.length - 1].urn);
+    // The WireGuard hub role comes between the base stages and the containers.
+    expect(named(result, `hub-${region}-wireguard`).dependencies).toContain(stages[stages.length - 1].urn);
+    expect(named(result, `hub-${region}-apps`).dependencies).toContain(named(result, `hub-${region}-wireguard`).urn);
   });
 
   it("exports every contract output, valid, with its own region", () => {
     const { plainOutputs } = runs[stack];
-    // The committed stacks have no WireGuard network (tests/hub/hubWireguard.test.ts has one) and
-    // name no Storage Box (tests/hub/hubOffsite.test.ts): no such outputs.
-    expect(Object.keys(plainOutputs).sort()).toEqual(HUB_STACK_OUTPUT_NAMES.filter((n) => n !== "wireguard" && n !== "offsiteStorageBoxId").sort());
+    // The committed stacks name no Storage Box (tests/hub/hubOffsite.test.ts): no such output.
+    expect(Object.keys(plainOutputs).sort()).toEqual(HUB_STACK_OUTPUT_NAMES.filter((n) => n !== "offsiteStorageBoxId").sort());
     const outputs = hubStackOutputsSchema.parse(plainOutputs);
     expect(outputs.region).toBe(region);
     expect(outputs.hubUrl).toBe(`https://hub.${region}.letsbe.biz`);
     expect(outputs.tenantApiUrl).toBe(`https://hub.${region}.letsbe.biz/api/v1/tenant`);
     expect(outputs.tenantBaseDomain).toBe(`${region}.letsbe.biz`);
+  });
+
+  it("is the WireGuard hub of its region's own network, and runs the snapshot job", () => {
+    const { plainOutputs } = runs[stack];
+    const network = { eu: "10.200.0.0/16", us: "10.201.0.0/16" }[region];
+    expect(plainOutputs.wireguard).toMatchObject({ network, port: 51820, hubAddress: network?.replace("0.0/16", "0.1") });
+    // prod-eu's job takes the Netcup tenants of both sites (one SCP account), prod-us its Hetzner project's alone.
+    const tokens = { eu: "NETCUP_REFRESH_TOKEN:netcup-refresh-token HCLOUD_TOKEN:hcloud-token", us: "HCLOUD_TOKEN:hcloud-token" }[region];
+    expect(String(named(runs[stack], `hub-${region}-snapshots`).plainInputs.create)).toContain(`LB_SNAPSHOT_TOKENS='${tokens}'`);
   });
 
   it("lets its own addresses reach tenant SSH, since the hub provisions tenants", () => {
@@ -124,7 +134,8 @@ describe.each(["prod-eu", "prod-us"] as const)("hub stack %s", (stack) => {
   it("runs the hub's stages after the base stages, each after the one before, nginx after DNS", () => {
     const result = runs[stack];
     const stage = (n: string) => named(result, `hub-${region}-${n}`);
-    expect(stage("apps").dependencies).toContain(stage("hardening").urn);
+    expect(stage("wireguard").dependencies).toContain(stage("hardening").urn);
+    expect(stage("apps").dependencies).toContain(stage("wireguard").urn);
     expect(stage("site").dependencies).toContain(stage("apps").urn);
     expect(stage("backup").dependencies).toContain(stage("site").urn);
     for (const record of byType(result.resources, "cloudflare:index/dnsRecord:DnsRecord")) expect(stage("site").dependencies).toContain(record.urn);
@@ -202,10 +213,16 @@ describe("staging hub", () => {
   it("runs on Hetzner with only nginx reachable from anywhere", () => {
     const result = runs.staging;
     expect(one(result.resources, "hcloud:index/server:Server").plainInputs).toMatchObject({ name: "letsbe-hub-staging", location: "nbg1", serverType: "cpx31" });
-    const rules = one(result.resources, "hcloud:index/firewall:Firewall").plainInputs.rules as Array<{ port?: string; sourceIps: string[] }>;
-    const open = rules.filter((r) => r.sourceIps.includes("0.0.0.0/0") && r.port !== undefined).map((r) => r.port).sort();
-    expect(open).toEqual(["443", "80"]);
+    const rules = one(result.resources, "hcloud:index/firewall:Firewall").plainInputs.rules as Array<{ port?: string; protocol: string; sourceIps: string[] }>;
+    const open = rules.filter((r) => r.sourceIps.includes("0.0.0.0/0") && r.port !== undefined).map((r) => `${r.port}/${r.protocol}`).sort();
+    // nginx, and WireGuard's UDP port (spokes dial in from anywhere).
+    expect(open).toEqual(["443/tcp", "51820/udp", "80/tcp"]);
     expect(rules.find((r) => r.port === "22")?.sourceIps).toEqual(["198.51.100.10/32", "2001:db8:100::/48"]);
+  });
+
+  it("shares prod-eu's WireGuard network (the order flow allocates eu addresses from prod-eu's) and snapshots its Hetzner project", () => {
+    expect(runs.staging.plainOutputs.wireguard).toMatchObject({ network: "10.200.0.0/16", hubAddress: "10.200.0.1" });
+    expect(String(named(runs.staging, "hub-eu-snapshots").plainInputs.create)).toContain("LB_SNAPSHOT_TOKENS='HCLOUD_TOKEN:hcloud-token'");
   });
 
   it("is unprotected so it can be rebuilt, and exports release candidates", () => {

@@ -154,7 +154,9 @@ describe("the hub program with letsbe-hub:snapshots", () => {
   });
 
   it("declares no snapshot stage without the key", async () => {
-    const plain = await runUnderMocks(hubProgram, options());
+    const base = options();
+    const config = Object.fromEntries(Object.entries(base.config ?? {}).filter(([key]) => key !== "letsbe-hub:snapshots"));
+    const plain = await runUnderMocks(hubProgram, { ...base, config });
     expect(plain.resources.filter((r) => r.name.includes("snapshots"))).toEqual([]);
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateTenantSpecs, writeTenantSpecs } from "../../automation/bench/generate";
-import { TENANT_SECRET_PLACEHOLDERS } from "../../automation/plan/stackConfig";
+import { HUB_SECRET_PLACEHOLDERS, TENANT_SECRET_PLACEHOLDERS } from "../../automation/plan/stackConfig";
 import { PlanReport } from "../../automation/plan/types";
 import { PLAN_CLI, REPO_ROOT, plan } from "./runPlan";
 
@@ -74,6 +74,38 @@ describe("npm run plan", () => {
     expect(ref?.inputs.name).toBe("letsbe/letsbe-hub/prod-us");
   });
 
+  it("plans the eu specs as spokes of the hub's network with the plan's own addresses, the same alone and against staging", async () => {
+    const dir = tmp();
+    const { stdout } = await plan("--stack", "prod-eu", "--json", join(dir, "eu.json"));
+    const report = readReport(join(dir, "eu.json"));
+    const hub = report.stacks[0];
+    expect(hub.resources.map((r) => r.name)).toEqual(expect.arrayContaining(["hub-eu-wireguard", "hub-eu-snapshots"]));
+    expect(hub.outputs.wireguard).toMatchObject({ network: "10.200.0.0/16", hubAddress: "10.200.0.1", port: 51820 });
+    const tenants = report.stacks.filter((s) => s.project === "letsbe-tenant");
+    // acme-bakery, nordlicht-studio, sandbox-eu: slug order after the hub's 10.200.0.1.
+    expect(tenants.map((s) => [s.stack, s.tunnelAddress])).toEqual([
+      ["acme-bakery", { address: "10.200.0.2", allocatedBy: "plan" }],
+      ["nordlicht-studio", { address: "10.200.0.3", allocatedBy: "plan" }],
+      ["sandbox-eu", { address: "10.200.0.4", allocatedBy: "plan" }],
+    ]);
+    for (const stack of tenants) {
+      const names = stack.resources.map((r) => r.name);
+      expect(names, stack.stack).toEqual(expect.arrayContaining([`${stack.stack}-host-wg-init`, `${stack.stack}-host-wg-peer`]));
+      expect(stack.violations.filter((v) => v.level === "mandatory"), stack.stack).toEqual([]);
+    }
+    expect(stdout).toContain("  tunnel address 10.200.0.4: the plan's own (lowest free in slug order of the region's specs), not a fleet record's");
+
+    const alone = await plan("--stack", "tenant:sandbox-eu", "--json", join(dir, "one.json"));
+    expect(alone.code).toBe(0);
+    expect(readReport(join(dir, "one.json")).stacks.map((s) => [s.stack, s.tunnelAddress?.address])).toEqual([["sandbox-eu", "10.200.0.4"]]);
+
+    const staging = await plan("--stack", "staging", "--json", join(dir, "staging.json"));
+    expect(staging.code).toBe(0);
+    const stagingReport = readReport(join(dir, "staging.json"));
+    expect(stagingReport.stacks[0].outputs.wireguard).toMatchObject({ network: "10.200.0.0/16" });
+    expect(stagingReport.stacks.filter((s) => s.project === "letsbe-tenant").map((s) => s.tunnelAddress?.address)).toEqual(["10.200.0.2", "10.200.0.3", "10.200.0.4"]);
+  });
+
   it.each([
     [[], /--stack/],
     [["--stack", "prod-mars"], /unknown stack "prod-mars"/],
@@ -102,7 +134,7 @@ describe("npm run plan", () => {
     const out = join(tmp(), "plan.json");
     const { stdout } = await plan("--stack", "prod-eu", "--json", out);
     const json = readFileSync(out, "utf8");
-    for (const value of Object.values(TENANT_SECRET_PLACEHOLDERS)) {
+    for (const value of [...Object.values(TENANT_SECRET_PLACEHOLDERS), ...Object.values(HUB_SECRET_PLACEHOLDERS), "placeholder-hcloud-token"]) {
       expect(json).not.toContain(value.trim());
       expect(stdout).not.toContain(value.trim());
     }
