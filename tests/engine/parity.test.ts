@@ -28,7 +28,8 @@ beforeAll(async () => {
   const out = join(mkdtempSync(join(tmpdir(), "letsbe-parity-")), "plan.json");
   execFileSync("node", [join(REPO, "dist", "automation", "plan", "cli.js"), "--stack", "prod-eu", "--org", ORG, "--json", out], { cwd: REPO, stdio: "ignore" });
   report = JSON.parse(readFileSync(out, "utf8")) as PlanReport;
-  await upContractHub(engine);
+  // The tenants' preview meets the hub the plan planned them against: its WireGuard network included.
+  await upContractHub(engine, { wireguard: report.stacks.find((s) => s.project === "letsbe-hub")?.outputs.wireguard });
 });
 
 /** A work folder for the hub program as an operator's checkout has it: Pulumi.yaml, the stack's config file, secrets set. */
@@ -64,7 +65,9 @@ describe("the offline plan lists what the engine previews", () => {
       const planned = report.stacks.find((s) => s.project === "letsbe-tenant" && s.stack === spec.slug);
       expect(planned, spec.slug).toBeDefined();
       const recorder = new PreviewRecorder();
-      const config = flow.stackConfig({ slug: spec.slug, orderId: "parity", spec, status: "active", updatedAt: "2026-11-22T00:00:00Z" });
+      // The plan's own tunnel address, as an order would have recorded one.
+      expect(planned?.tunnelAddress?.allocatedBy, spec.slug).toBe("plan");
+      const config = flow.stackConfig({ slug: spec.slug, orderId: "parity", spec, status: "active", updatedAt: "2026-11-22T00:00:00Z", tunnelAddress: planned?.tunnelAddress?.address });
       await workspace.preview({ slug: spec.slug, config, onEvent: recorder.onEvent });
       expect(recorder.resources(), spec.slug).toEqual(plannedResources(planned!));
     }

@@ -128,7 +128,8 @@ describe("npm run plan", () => {
     expect(readReport(join(dir, "a.json")).stacks).toHaveLength(61);
     expect(readFileSync(join(dir, "b.json")).equals(a)).toBe(true);
     expect(readFileSync(join(dir, "c.json")).equals(a)).toBe(true);
-  });
+    // Three plans of 61 stacks, each tenant a WireGuard spoke now: near a minute on a loaded machine.
+  }, 180_000);
 
   it("never prints a secret, in the summary or the JSON", async () => {
     const out = join(tmp(), "plan.json");
