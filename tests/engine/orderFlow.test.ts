@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OrderFlow } from "../../automation/orders/flow";
 import { parseOrder } from "../../automation/orders/schema";
+import { repoWireguardNetwork, withTunnelAddress } from "../../automation/orders/tunnel";
 import { MemoryTenantStore } from "../../automation/orders/store";
 import { LocalTenantWorkspace } from "../../automation/workspace/local";
 import type { EngineEvent, TenantWorkspace } from "../../automation/workspace/types";
@@ -31,6 +32,28 @@ function flowWith(workspace: TenantWorkspace): OrderFlow {
   // The file backend's only organization is `organization`.
   return new OrderFlow({ workspace, store: new MemoryTenantStore(), org: "organization", secrets: SECRETS, attempts: 1 });
 }
+
+describe("a tunnel address before the hub exports its network (config merged, hub not up yet)", () => {
+  it("keeps the tenant on its public SSH, warning with its name and address, as without an address", async () => {
+    const order = parseOrder(orderInput("cli-wait"));
+    // The flow's default source: the committed Pulumi.prod-eu.yaml; the contract hub exports no wireguard.
+    const record = withTunnelAddress({ slug: "cli-wait", orderId: order.orderId, spec: order.spec, status: "active", updatedAt: "2026-12-01T00:00:00Z" }, [], repoWireguardNetwork("eu") as string, "test");
+    expect(record.tunnelAddress).toBe("10.200.0.2");
+    const warnings: string[] = [];
+    const withAddress = new PreviewRecorder();
+    const local = new LocalTenantWorkspace({ programDir: join(REPO, "dist", "stacks", "tenant"), envVars: engine.env });
+    const flow = flowWith(local);
+    await local.preview({ slug: "cli-wait", config: flow.stackConfig(record), onEvent: (e) => {
+      withAddress.onEvent(e);
+      if (e.diagnosticEvent?.severity === "warning") warnings.push(e.diagnosticEvent.message);
+    } });
+    expect(warnings.join("\n")).toContain("tenant \"cli-wait\" has tunnel address 10.200.0.2 but its hub exports no WireGuard network yet: SSH stays on the public address");
+    expect(withAddress.resources().filter((r) => r.includes("-wg-"))).toEqual([]);
+    const without = new PreviewRecorder();
+    await local.preview({ slug: "cli-wait", config: flow.stackConfig({ ...record, tunnelAddress: undefined }), onEvent: without.onEvent });
+    expect(withAddress.resources()).toEqual(without.resources());
+  });
+});
 
 describe("order flow on the real engine", () => {
   it("previews a new hetzner tenant: every resource to create without the pack", async () => {
