@@ -132,7 +132,7 @@ export class Hub extends pulumi.ComponentResource {
     if (args.wireguard) {
       // Right after the base stages (the firewall has opened its port), before the hub's own.
       const net = args.wireguard;
-      const wg = createWireguardHub(name, net, args.managementCidrs, { connection: base.connection, identity: base.identity, dependsOn: previous }, { parent: this });
+      const wg = createWireguardHub(name, net, args.managementCidrs, { ipv4: vps.ipv4, ipv6: vps.ipv6 }, { connection: base.connection, identity: base.identity, dependsOn: previous }, { parent: this });
       previous = [wg.stage];
       // Public keys only; a stage's stdout may come back marked secret because its connection is.
       wireguard = pulumi.unsecret(pulumi.all([vps.ipv4, wg.publicKey, base.hostKey.stdout]).apply(([ipv4, publicKey, hostKey]): HubWireguard => ({

@@ -10,8 +10,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { wireguardCidrSchema, wireguardPublicKeySchema } from "../../contracts/hub";
-import { StageResourceArgs, createStage } from "../host";
-import { BOOTSTRAP_DIR, Stage, bundleScript, scriptsDir, sha256, stage, stageCommand } from "../host/stages";
+import type { StageResourceArgs } from "../host";
+import { BOOTSTRAP_DIR, Stage, StageFile, bundleScript, scriptsDir, sha256, stage, stageCommand } from "../host/stages";
 
 export const WG_STAGE = "wireguard";
 export const WG_DEFAULT_PORT = 51820;
@@ -66,21 +66,35 @@ export function allocateTunnelAddress(network: string, taken: readonly string[])
   throw new Error(`WireGuard network ${network} is full (${last - first} spokes)`);
 }
 
-function wgStage(label: string, params: Record<string, string>, file = WG_STAGE): Stage {
-  const remotePath = `${BOOTSTRAP_DIR}/${file}.sh`;
-  const script = bundleScript(WG_STAGE, join(scriptsDir(), "stages", `${WG_STAGE}.sh`));
-  return stage(label, [{ name: "script", remotePath, content: script }], stageCommand(WG_STAGE, remotePath, params, false));
+function wgScript(file = WG_STAGE): StageFile {
+  return { name: "script", remotePath: `${BOOTSTRAP_DIR}/${file}.sh`, content: bundleScript(WG_STAGE, join(scriptsDir(), "stages", `${WG_STAGE}.sh`)) };
 }
 
-/** The hub's interface; `managementCidrs` are the sources whose root may jump to the spokes. */
-export function planHubWireguard(net: WireguardNetwork, managementCidrs: readonly string[]): Stage {
+function wgStage(label: string, params: Record<string, string>, file = WG_STAGE): Stage {
+  const script = wgScript(file);
+  return stage(label, [script], stageCommand(WG_STAGE, script.remotePath, params, false));
+}
+
+/**
+ * The sources whose root may jump to the spokes: the management CIDRs, and the hub itself. The
+ * Hub's order flow runs Pulumi on the hub and dials its own public address (or 127.0.0.1) as jump
+ * host, which arrives from that address (over loopback), not from any management CIDR.
+ */
+export function hubJumpSources(managementCidrs: readonly string[], hubIpv4: string, hubIpv6?: string): string[] {
+  if (hubIpv6 !== undefined && hubIpv6 !== "" && !/^[0-9a-f:]*:[0-9a-f:]*$/i.test(hubIpv6)) throw new Error(`hub IPv6 address '${hubIpv6}' is not an IPv6 address`);
+  const own = [`${ipv4.parse(hubIpv4)}/32`, ...(hubIpv6 ? [`${hubIpv6}/128`] : [])];
+  return [...new Set([...managementCidrs, "127.0.0.1/32", "::1/128", ...own])].sort();
+}
+
+/** The hub's interface; `jumpSources` (hubJumpSources) are the sources whose root may jump to the spokes. */
+export function planHubWireguard(net: WireguardNetwork, jumpSources: readonly string[]): Stage {
   const { prefix } = networkRange(net.network);
-  if (managementCidrs.length === 0) throw new Error("planHubWireguard: managementCidrs is empty (nobody could jump to the spokes)");
+  if (jumpSources.length === 0) throw new Error("planHubWireguard: jumpSources is empty (nobody could jump to the spokes)");
   return wgStage("wireguard-hub", {
     LB_WG_ROLE: "hub",
     LB_WG_ADDRESS: `${hubTunnelAddress(net.network)}/${prefix}`,
     LB_WG_PORT: String(net.port),
-    LB_MGMT_CIDRS: [...managementCidrs].sort().join(" "),
+    LB_MGMT_CIDRS: [...new Set(jumpSources)].sort().join(" "),
   });
 }
 
@@ -209,10 +223,30 @@ export function createWireguardSpoke(name: string, args: WireguardSpokeArgs, opt
   return { init, publicKey, peer, connection };
 }
 
-/** The hub's side, after its base stages: its interface and bastion rule; exports its public key. */
+/** The hub's public addresses, as its server resource reports them. */
+export interface HubAddresses {
+  readonly ipv4: pulumi.Input<string>;
+  readonly ipv6?: pulumi.Input<string>;
+}
+
+/**
+ * The hub's side, after its base stages: its interface and bastion rule (jump sources: the
+ * management CIDRs and the hub's own addresses); exports its public key. The resources are the
+ * ones createStage makes (`<name>-wireguard-script`, `<name>-wireguard`), the command waiting for
+ * the server's addresses.
+ */
 export function createWireguardHub(
-  name: string, net: WireguardNetwork, managementCidrs: readonly string[], args: StageResourceArgs, opts: pulumi.CustomResourceOptions = {},
+  name: string, net: WireguardNetwork, managementCidrs: readonly string[], addresses: HubAddresses, args: StageResourceArgs, opts: pulumi.CustomResourceOptions = {},
 ): { readonly stage: command.remote.Command; readonly publicKey: pulumi.Output<string> } {
-  const stage = createStage(`${name}-wireguard`, planHubWireguard(net, managementCidrs), args, opts);
+  const plan = pulumi.all([addresses.ipv4, addresses.ipv6]).apply(([v4, v6]) => planHubWireguard(net, hubJumpSources(managementCidrs, v4, v6)));
+  // The script is the same whatever the sources; only the command carries them.
+  const file = wgScript();
+  const triggers = [plan.apply((p) => p.trigger), args.identity];
+  const copy = new command.remote.CopyToRemote(`${name}-wireguard-${file.name}`, {
+    connection: args.connection, source: new pulumi.asset.StringAsset(file.content), remotePath: file.remotePath, triggers,
+  }, { ...opts, dependsOn: args.dependsOn });
+  const stage = new command.remote.Command(`${name}-wireguard`, {
+    connection: args.connection, create: plan.apply((p) => p.command), triggers, logging: "stdoutAndStderr",
+  }, { ...opts, dependsOn: [copy, ...args.dependsOn] });
   return { stage, publicKey: stage.stdout.apply(parsePublicKey) };
 }

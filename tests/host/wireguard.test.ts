@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { Client, utils } from "ssh2";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { HostParams, RECORD_HOST_KEY_COMMAND, Stage, planBaseStages, planStage, renderSecretsFile } from "../../components/host/stages";
-import { SpokeArgs, WireguardNetwork, planHubPeer, planHubWireguard, planSpokeWireguard, parsePublicKey } from "../../components/hub/wireguard";
+import { SpokeArgs, WireguardNetwork, hubJumpSources, planHubPeer, planHubWireguard, planSpokeWireguard, parsePublicKey } from "../../components/hub/wireguard";
 import { docker, hostInfra } from "./lib/infra";
 import { openPorts, probe, throughJump } from "./lib/reach";
 import { ExecResult, SshSession } from "./lib/ssh";
@@ -95,7 +95,8 @@ describe("WireGuard management network: a hub and a tenant spoke", () => {
 
   step("bootstraps the hub (system, packages, firewall with the WireGuard port, ssh) and makes it the WireGuard hub", async () => {
     for (const plan of planBaseStages(HUB_PARAMS).filter((p) => ["system", "packages", "firewall", "ssh"].includes(p.name))) await mustRun(hub, plan);
-    hubKey = parsePublicKey(await mustRun(hub, planHubWireguard(WG, HUB_PARAMS.managementCidrs)));
+    // As the Hub component runs it: the management CIDRs, loopback and the hub's own address.
+    hubKey = parsePublicKey(await mustRun(hub, planHubWireguard(WG, hubJumpSources(HUB_PARAMS.managementCidrs, HUB.address))));
     SPOKE = { network: WG, address: TENANT_TUNNEL, hubEndpoint: HUB.address, hubPublicKey: hubKey };
     expect(await hub.run("ufw show added | grep '^ufw allow 51820/udp$'")).toBe("ufw allow 51820/udp\n");
     expect((await hub.run("ip -4 -o addr show dev wg-letsbe")).split(/\s+/)).toContain("10.200.0.1/16");
@@ -165,6 +166,29 @@ describe("WireGuard management network: a hub and a tenant spoke", () => {
     // PermitOpen: the tenant's public address (even its open web port) is no forward target.
     await expect(throughHub(TENANT.address, 80)).rejects.toThrow();
     await expect(throughHub("127.0.0.1", 22)).rejects.toThrow();
+  });
+
+  step("from a shell on the hub itself (the order flow's Pulumi), `ssh -J` through its own public address or 127.0.0.1 reaches the spoke; another source is refused", async () => {
+    // The provisioning key and a client config (no known_hosts: the test checks reach, not pins).
+    await hub.upload("/root/jump-test/key", privateKey);
+    await hub.upload("/root/jump-test/config", "Host *\n  User root\n  IdentityFile /root/jump-test/key\n  IdentitiesOnly yes\n  BatchMode yes\n"
+      + "  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  ConnectTimeout 10\n  LogLevel ERROR\n");
+    await hub.run("chmod 0700 /root/jump-test && chmod 0600 /root/jump-test/key");
+    try {
+      expect(await hub.run("grep '^Match User root Address' /etc/ssh/sshd_config.d/50-letsbe-jump.conf"))
+        .toBe(`Match User root Address 127.0.0.1/32,${GATEWAY}/32,${HUB.address}/32,::1/128\n`);
+      for (const jumpHost of [HUB.address, "127.0.0.1"]) {
+        expect(await hub.run(`ssh -F /root/jump-test/config -J root@${jumpHost} root@${TENANT_TUNNEL} hostname`)).toBe("wg-tenant\n");
+      }
+      // 127.0.0.2 is loopback too, but not a jump source: sshd refuses the forward (what -J asks for).
+      const outside = await hub.exec(`sleep 2 | timeout 15 ssh -F /root/jump-test/config -b 127.0.0.2 -W ${TENANT_TUNNEL}:22 root@127.0.0.1`);
+      // Logged in (no "Permission denied"), then the forward refused.
+      expect({ code: outside.code, stderr: outside.stderr.trim() }).toEqual({ code: 255, stderr: "stdio forwarding failed" });
+      const inside = await hub.exec(`sleep 2 | timeout 15 ssh -F /root/jump-test/config -b 127.0.0.1 -W ${TENANT_TUNNEL}:22 root@127.0.0.1`);
+      expect(inside.stdout).toMatch(/^SSH-2\.0-OpenSSH/);
+    } finally {
+      await hub.run("rm -rf /root/jump-test");
+    }
   });
 
   step("a scan of the tenant's public address finds only 80 and 443", async () => {

@@ -35,10 +35,13 @@ function run(stack: string, wireguard: unknown, extra: Partial<MockRunOptions> =
 
 describe("hub program with a WireGuard network", () => {
   it("runs the hub role after the base stages and before the hub's own, with the UDP port open in ufw", async () => {
-    const { resources } = await run("prod-eu", { network: "10.200.0.0/16", port: 51821 });
+    const { resources, plainOutputs } = await run("prod-eu", { network: "10.200.0.0/16", port: 51821 });
     const wg = named(resources, "hub-eu-wireguard");
     const create = String(wg.plainInputs.create);
-    expect(create).toContain("LB_WG_ROLE='hub' LB_WG_ADDRESS='10.200.0.1/16' LB_WG_PORT='51821' LB_MGMT_CIDRS='198.51.100.10/32 2001:db8:100::/48'");
+    // Jump sources: the management CIDRs, loopback and the hub server's own addresses (the mock's).
+    expect([plainOutputs.hubIpv4, plainOutputs.hubIpv6]).toEqual(["100.97.168.119", "2001:db8:d0dd:a27f::1"]);
+    expect(create).toContain("LB_WG_ROLE='hub' LB_WG_ADDRESS='10.200.0.1/16' LB_WG_PORT='51821' "
+      + "LB_MGMT_CIDRS='100.97.168.119/32 127.0.0.1/32 198.51.100.10/32 2001:db8:100::/48 2001:db8:d0dd:a27f::1/128 ::1/128'");
     expect(wg.dependencies).toContain(named(resources, "hub-eu-hardening").urn);
     expect(named(resources, "hub-eu-apps").dependencies).toContain(wg.urn);
     expect(String(named(resources, "hub-eu-firewall").plainInputs.create)).toContain("LB_PUBLIC_UDP_PORTS='51821'");

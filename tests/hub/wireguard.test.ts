@@ -4,7 +4,7 @@ import { runUnderMocks } from "../../automation/plan/mockRuntime";
 import { createBaseStages } from "../../components/host";
 import { HostParams, planStage } from "../../components/host/stages";
 import {
-  allocateTunnelAddress, createWireguardHub, createWireguardSpoke, hubTunnelAddress, parsePublicKey, planHubPeer, planHubWireguard, planSpokeWireguard, tunnelConnection,
+  allocateTunnelAddress, createWireguardHub, createWireguardSpoke, hubJumpSources, hubTunnelAddress, parsePublicKey, planHubPeer, planHubWireguard, planSpokeWireguard, tunnelConnection,
 } from "../../components/hub/wireguard";
 
 // A well-formed key: 32 bytes of base64 (the 43rd character carries 4 bits, so it is one of 16).
@@ -44,7 +44,15 @@ describe("wireguard stage plans", () => {
     expect(planHubPeer("acme", "", "", "absent").command).not.toContain("LB_WG_PEER_KEY");
     expect(() => planSpokeWireguard({ network: NET, address: "10.200.0.1", hubEndpoint: "203.0.113.5", hubPublicKey: KEY_A })).toThrow("not a spoke address");
     expect(() => planSpokeWireguard({ network: NET, address: "10.200.0.9", hubEndpoint: "203.0.113.5", hubPublicKey: "not-a-key" })).toThrow("WireGuard public key");
-    expect(() => planHubWireguard(NET, [])).toThrow("managementCidrs is empty");
+    expect(() => planHubWireguard(NET, [])).toThrow("jumpSources is empty");
+  });
+
+  it("lets the hub itself jump (loopback and its own addresses) besides the management CIDRs, each once", () => {
+    expect(hubJumpSources(["198.51.100.7/32", "203.0.113.5/32"], "203.0.113.5", "2001:db8::5"))
+      .toEqual(["127.0.0.1/32", "198.51.100.7/32", "2001:db8::5/128", "203.0.113.5/32", "::1/128"]);
+    expect(hubJumpSources(["198.51.100.7/32"], "203.0.113.5")).toEqual(["127.0.0.1/32", "198.51.100.7/32", "203.0.113.5/32", "::1/128"]);
+    expect(() => hubJumpSources(["198.51.100.7/32"], "203.0.113")).toThrow("must be an IPv4 address");
+    expect(() => hubJumpSources(["198.51.100.7/32"], "203.0.113.5", "not-v6")).toThrow("hub IPv6 address 'not-v6' is not an IPv6 address");
   });
 
   it("reads the public key the stage printed, and nothing else", () => {
@@ -130,7 +138,7 @@ describe("the hub's side as a resource", () => {
     const { resources, plainOutputs } = await runUnderMocks(() => {
       const parent = new pulumi.ComponentResource("letsbe:test:Parent", "p");
       const before = new Marker("hardening", { parent });
-      const hub = createWireguardHub("letsbe-hub-eu", NET, ["198.51.100.7/32"], {
+      const hub = createWireguardHub("letsbe-hub-eu", NET, ["198.51.100.7/32"], { ipv4: pulumi.output("203.0.113.5"), ipv6: pulumi.output("2001:db8::5") }, {
         connection: { host: "203.0.113.5", user: "root", privateKey: pulumi.secret("k") }, identity: "7@-", dependsOn: [before],
       }, { parent });
       return { hubPublicKey: hub.publicKey };
@@ -140,6 +148,8 @@ describe("the hub's side as a resource", () => {
     });
     const stage = resources.find((r) => r.name === "letsbe-hub-eu-wireguard")!;
     expect(stage.plainInputs.create).toContain("LB_WG_ROLE='hub' LB_WG_ADDRESS='10.200.0.1/16'");
+    // The order flow on the hub jumps from the hub's own addresses and loopback, besides management.
+    expect(stage.plainInputs.create).toContain("LB_MGMT_CIDRS='127.0.0.1/32 198.51.100.7/32 2001:db8::5/128 203.0.113.5/32 ::1/128'");
     expect(stage.dependencies).toContain(resources.find((r) => r.name === "letsbe-hub-eu-wireguard-script")!.urn);
     expect(stage.dependencies).toContain(resources.find((r) => r.name === "hardening")!.urn);
     expect(plainOutputs.hubPublicKey).toBe(KEY_B);

@@ -3,7 +3,7 @@
 #   hub    the region's hub: listens on LB_WG_PORT, is the bastion (root from the management
 #          CIDRs may forward to the spokes' SSH only), carries one [Peer] per spoke.
 #   spoke  a tenant host: its own key pair, made here (the private key never leaves the host),
-#          one peer (the hub), keepalive so the hub can always reach it.
+#          one peer (the hub), keepalive, SSH let in on the tunnel (lb_wg_spoke_ssh_rule).
 #   peer   run on the hub by a tenant's stack: adds (or removes) that tenant's spoke, refusing
 #          an address or key another spoke already holds (the hub sees its whole region).
 # Changes are applied with `wg syncconf`, never by taking the interface down, so a run through
@@ -108,6 +108,27 @@ lb_wg_hub() {
   lb_wg_public_key
 }
 
+# A host switched onto the tunnel after bootstrap already runs ufw, which lets SSH in from the
+# management CIDRs only: the hub's forward over the tunnel would be dropped, and the firewall stage
+# that opens it runs through the tunnel itself. First contact (this role, on the public address)
+# opens sshd's port on the tunnel interface, the very rule the firewall stage then keeps. A fresh
+# host has no active ufw yet: nothing to do.
+lb_wg_spoke_ssh_rule() {
+  command -v ufw >/dev/null || return 0
+  [[ "$(ufw status)" == "Status: active"* ]] || return 0
+  local ports port rule added
+  ports="$(sshd -T | awk '$1 == "port" {print $2}')"
+  [[ -n "$ports" ]] || lb_fail "sshd -T names no port: cannot open SSH on $LB_WG_IFACE"
+  added="$(ufw show added)"
+  for port in $ports; do
+    rule="ufw allow in on $LB_WG_IFACE to any port $port proto tcp"
+    if ! grep -qxF "$rule" <<<"$added"; then
+      ufw allow in on "$LB_WG_IFACE" to any port "$port" proto tcp >/dev/null
+      lb_changed "$rule"
+    fi
+  done
+}
+
 lb_wg_spoke() {
   lb_require LB_WG_ADDRESS LB_WG_HUB_ENDPOINT LB_WG_HUB_KEY LB_WG_HUB_ADDRESS
   lb_wg_ipv4 "$LB_WG_ADDRESS" LB_WG_ADDRESS
@@ -128,6 +149,7 @@ Endpoint = $LB_WG_HUB_ENDPOINT
 AllowedIPs = $LB_WG_HUB_ADDRESS/32
 PersistentKeepalive = 25
 CONF
+  lb_wg_spoke_ssh_rule
   lb_wg_public_key
 }
 
