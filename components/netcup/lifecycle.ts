@@ -311,8 +311,8 @@ export async function deleteServer(id: string, props: NetcupServerOutputs): Prom
 }
 
 /**
- * diff: hostname, provisioning key (written over SSH), claim namespace (re-marked), access settings,
- * the SSH route (used by the next key rotation only) and the provider version update in place; image, product, region, site, owner and a named server
+ * diff: hostname, provisioning key (written over SSH), claim namespace (re-marked), access settings
+ * and the provider version update in place (the SSH route is no change: the next key rotation reads it); image, product, region, site, owner and a named server
  * replace, deleting first: a pool server cannot be in two places. A replacement wipes the tenant's
  * disk, so a key rotation must never be one.
  */
@@ -323,9 +323,9 @@ export function diffServer(olds: NetcupServerOutputs, news: NetcupServerInputs):
   if (news.serverName && news.serverName !== olds.serverName) replaces.push("serverName");
   const updates = (["hostname", "sshPublicKey", "sshPrivateKey", "sshPort", "providerVersion", "apiUrl", "tokenUrl", "refreshToken"] as const).filter((key) => olds[key] !== news[key]);
   const tuningChanged = JSON.stringify(olds.tuning ?? {}) !== JSON.stringify(news.tuning ?? {});
-  // Field by field: state need not keep the object's key order.
-  const jumpOf = (j: NetcupServerInputs["sshJump"]) => (j ? [j.host, j.port, j.user, j.hostKey].join(" ") : "");
-  const routeChanged = olds.sshTunnelAddress !== news.sshTunnelAddress || jumpOf(olds.sshJump) !== jumpOf(news.sshJump);
+  // The SSH route (sshJump, sshTunnelAddress) is no change of its own: a key rotation reads it from the
+  // new inputs. An update for it alone made the switch's preview treat the server's outputs as unknown,
+  // showing its DNS records updated and every stage after the host-key record replaced.
   const namespaceChanged = (olds.namespace ?? "tenant") !== (news.namespace ?? "tenant");
-  return { changes: replaces.length > 0 || updates.length > 0 || tuningChanged || namespaceChanged || routeChanged, replaces, deleteBeforeReplace: replaces.length > 0 };
+  return { changes: replaces.length > 0 || updates.length > 0 || tuningChanged || namespaceChanged, replaces, deleteBeforeReplace: replaces.length > 0 };
 }

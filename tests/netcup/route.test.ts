@@ -67,17 +67,17 @@ describe("diff: the route alone", () => {
     inputsFor({ apiUrl: "https://scp.example/scp-core", tokenUrl: "https://scp.example/token", refreshToken: "rt" } as never, overrides);
   const route = { sshJump: JUMP, sshTunnelAddress: "10.200.0.2" };
 
-  it("added, removed or changed: an in-place update, never a replacement", () => {
-    const update = { changes: true, replaces: [], deleteBeforeReplace: false };
-    expect(diffServer(outs({}), news(route))).toEqual(update);
-    expect(diffServer(outs(route), news({}))).toEqual(update);
-    expect(diffServer(outs(route), news({ ...route, sshTunnelAddress: "10.200.0.3" }))).toEqual(update);
-    expect(diffServer(outs(route), news({ ...route, sshJump: { ...JUMP, port: 2222 } }))).toEqual(update);
+  it("added, removed or changed alone: no change (the next key rotation reads the new route)", () => {
+    const none = { changes: false, replaces: [], deleteBeforeReplace: false };
+    expect(diffServer(outs({}), news(route))).toEqual(none);
+    expect(diffServer(outs(route), news({}))).toEqual(none);
+    expect(diffServer(outs(route), news({ ...route, sshTunnelAddress: "10.200.0.3" }))).toEqual(none);
+    expect(diffServer(outs(route), news({ ...route, sshJump: { ...JUMP, port: 2222 } }))).toEqual(none);
   });
 
-  it("the same route with its fields in another order: no change", () => {
-    const reordered = { hostKey: HOST_KEY, user: "root", port: 22, host: "203.0.113.5" };
-    expect(diffServer(outs(route), news({ ...route, sshJump: reordered }))).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+  it("with a key change beside it: an in-place update, never a replacement", () => {
+    const rotated = { ...route, sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherKeyOtherKeyOtherKeyOtherKeyOtherKe rotated" };
+    expect(diffServer(outs({}), news(rotated))).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
 });
 
