@@ -218,8 +218,8 @@ describe("a WireGuard spoke's key rotation through its hub, on the real engine",
     const [jumpLogins, innerLogins] = [await accepted(JUMP), await accepted(INNER)];
     await useRoute(undefined);
     const preview = JSON.parse(await pulumi("preview", "--json")) as { steps: Array<{ op: string; urn: string; diffReasons?: string[] }> };
-    const planned = preview.steps.find((s) => s.urn.includes("netcup:Server"));
-    expect(planned?.op).toBe("same");
+    // preview --json lists no step for a resource left as it is.
+    expect(preview.steps.filter((s) => s.urn.includes("netcup:Server") && s.op !== "same")).toEqual([]);
     const output = await up();
     expect(output).not.toMatch(/updated/);
     expect([await accepted(JUMP), await accepted(INNER)]).toEqual([jumpLogins, innerLogins]);
