@@ -49,7 +49,7 @@ export function benchPlan(sizes: readonly number[]): PlanBenchRow[] {
 async function main(): Promise<void> {
   const opts = new Command().name("bench").option("--json <file>", "write the figures as JSON").parse(process.argv).opts<{ json?: string }>();
   const planRows = benchPlan([100, 500]);
-  console.log("Offline plan (hub prod-eu + N tenant stacks, mock runtime, worker threads on all cores)");
+  console.log("Offline plan (hub prod-eu + N tenant stacks, mock runtime, worker processes on all cores)");
   console.log("floor: as many bare one-input resources; replay: the very same resources registered directly");
   console.log("tenants  resources  wall ms  µs/resource  peak RSS MB  floor ms  ratio  replay ms  ratio");
   for (const r of planRows) {

@@ -63,7 +63,7 @@ export async function runCli(argv: readonly string[], given: CliIo = defaultIo):
     .option("--tenants <dir>", "folder of tenant specs")
     .option("--json <file>", "write the report as JSON")
     .option("--org <org>", "Pulumi organization", "letsbe")
-    .option("--workers <n>", "worker threads for tenant stacks (1-256)")
+    .option("--workers <n>", "worker processes for tenant stacks (1-256)")
     .action(async (opts: PlanCommandArgs) => {
       code = await runPlanCommand("plan", opts, io);
     });

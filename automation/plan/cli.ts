@@ -91,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     .option("--tenants <dir>", "folder of tenant specs (default: tenants/)")
     .option("--json <file>", "write the report as JSON")
     .option("--org <org>", "Pulumi organization owning the stacks", "letsbe")
-    .option("--workers <n>", "worker threads for tenant stacks (1-256)")
+    .option("--workers <n>", "worker processes for tenant stacks (1-256)")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {

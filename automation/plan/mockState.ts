@@ -87,6 +87,11 @@ const handlers: Record<string, Handler> = {
     const stdout = plannedStdout(stack, name, String(inputs.create ?? ""));
     return { id: `${name}-id`, state: stdout === undefined ? inputs : { ...inputs, stdout } };
   },
+  // A spoke's first contact (components/host/firstContact.ts) runs the same wireguard command.
+  "pulumi-nodejs:dynamic/letsbe:FirstContact": (name, inputs, { stack }) => {
+    const stdout = plannedStdout(stack, name, String(inputs.command ?? ""));
+    return { id: `${name}-id`, state: { ...inputs, stdout: stdout ?? "" } };
+  },
   "random:index/randomPassword:RandomPassword": (name, inputs, { stack }) => ({
     id: "none",
     state: { ...inputs, result: digest("password", stack, name).toString("base64url").slice(0, Number(inputs.length ?? 32)) },

@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
+import { fork } from "node:child_process";
 import { hubStackName } from "../../contracts/hub";
 import { LoadedSpec, loadTenantSpecs } from "../../tenants/load";
 import { TenantSpec } from "../../tenants/schema";
@@ -23,7 +23,7 @@ export interface PlanOptions {
   readonly tenantsDir?: string;
   /** Pulumi organization. Default - `letsbe`. */
   readonly org?: string;
-  /** Worker threads for tenant stacks. Default - the machine's cores, one when few tenants. */
+  /** Worker processes for tenant stacks. Default - the machine's cores, one when few tenants. */
   readonly workers?: number;
   /** Called after each stack is planned (progress, streaming). */
   readonly onStack?: (stack: PlannedStack) => void;
@@ -105,14 +105,24 @@ async function planTenants(
   return results.flat();
 }
 
+/**
+ * A child process, not a worker thread: the SDK serializes a dynamic resource's provider through
+ * the inspector, which a worker thread does not have.
+ */
 function runWorker(specs: TenantSpec[], identity: PlanIdentity, hub: HubReference, tunnels: Record<string, string>): Promise<StackPlanOutcome[]> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(join(__dirname, "worker.js"), { workerData: { specs, identity, hub, tunnels } });
-    worker.once("message", (message: { outcomes?: StackPlanOutcome[]; error?: string }) => {
-      void worker.terminate();
+    const child = fork(join(__dirname, "worker.js"), [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    let settled = false;
+    child.once("message", (message: { outcomes?: StackPlanOutcome[]; error?: string }) => {
+      settled = true;
+      child.kill();
       if (message.outcomes) resolve(message.outcomes);
       else reject(new Error(`plan worker failed: ${message.error}`));
     });
-    worker.once("error", reject);
+    child.once("error", (error) => { settled = true; reject(error); });
+    child.once("exit", (code, signal) => {
+      if (!settled) reject(new Error(`plan worker ended (${signal ?? `exit ${code}`}) without a result`));
+    });
+    child.send({ specs, identity, hub, tunnels });
   });
 }

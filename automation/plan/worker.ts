@@ -1,4 +1,3 @@
-import { parentPort, workerData } from "node:worker_threads";
 import { TenantSpec } from "../../tenants/schema";
 import { HubReference, planTenantStacks } from "./planStacks";
 import { PlanIdentity } from "./stackConfig";
@@ -13,8 +12,10 @@ interface WorkerInput {
 // The SDK captures a stack trace for every promise it makes, for leak diagnostics the plan
 // never prints; without them planning takes about half the time.
 Error.stackTraceLimit = 0;
-const input = workerData as WorkerInput;
-planTenantStacks(input.specs, input.identity, input.hub, input.tunnels).then(
-  (outcomes) => parentPort?.postMessage({ outcomes }),
-  (error: unknown) => parentPort?.postMessage({ error: error instanceof Error ? error.stack ?? error.message : String(error) }),
-);
+process.once("message", (input: WorkerInput) => {
+  const reply = (message: object) => process.send?.(message, () => process.exit(0));
+  planTenantStacks(input.specs, input.identity, input.hub, input.tunnels).then(
+    (outcomes) => reply({ outcomes }),
+    (error: unknown) => reply({ error: error instanceof Error ? error.stack ?? error.message : String(error) }),
+  );
+});

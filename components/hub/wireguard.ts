@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { wireguardCidrSchema, wireguardPublicKeySchema } from "../../contracts/hub";
 import type { StageResourceArgs } from "../host";
+import { FirstContact } from "../host/firstContact";
 import { BOOTSTRAP_DIR, Stage, StageFile, bundleScript, scriptsDir, sha256, stage, stageCommand } from "../host/stages";
 
 export const WG_STAGE = "wireguard";
@@ -179,7 +180,7 @@ export interface WireguardSpokeArgs {
 
 export interface WireguardSpoke {
   /** First contact: key pair and interface, over the public address. */
-  readonly init: command.remote.Command;
+  readonly init: FirstContact;
   readonly publicKey: pulumi.Output<string>;
   /** The spoke's entry on the hub; deleting the tenant takes it out. */
   readonly peer: command.remote.Command;
@@ -188,21 +189,18 @@ export interface WireguardSpoke {
 }
 
 /**
- * First contact over the public address (once per installation and tunnel setting: its trigger
- * leaves the script out, since after the switch the public address no longer answers SSH), then
- * the spoke's peer entry on the hub. Every stage after that, the wireguard stage itself again
- * included, goes through the tunnel; the firewall and ssh stages see the tunnel up on their
- * first run and put SSH on it alone.
+ * First contact over the public address, once per installation and tunnel setting (a FirstContact:
+ * after the switch the public address no longer answers SSH, so neither a changed script nor a
+ * rotated key runs it again), then the spoke's peer entry on the hub. Every stage after that, the
+ * wireguard stage itself again included, goes through the tunnel and keeps the spoke current; the
+ * firewall and ssh stages see the tunnel up on their first run and put SSH on it alone.
  */
 export function createWireguardSpoke(name: string, args: WireguardSpokeArgs, opts: pulumi.CustomResourceOptions = {}): WireguardSpoke {
   const plan = planSpokeWireguard(args.spoke);
-  const triggers = [sha256(plan.command), args.identity];
-  const copy = new command.remote.CopyToRemote(`${name}-wg-init-script`, {
-    connection: args.publicConnection, source: new pulumi.asset.StringAsset(plan.files[0].content), remotePath: plan.files[0].remotePath, triggers,
+  const init = new FirstContact(`${name}-wg-init`, {
+    label: `WireGuard spoke ${args.slug}`, connection: args.publicConnection, file: plan.files[0], command: plan.command,
+    identity: args.identity, trigger: sha256(plan.command),
   }, { ...opts, dependsOn: args.dependsOn });
-  const init = new command.remote.Command(`${name}-wg-init`, {
-    connection: args.publicConnection, create: plan.command, triggers, logging: "stdoutAndStderr",
-  }, { ...opts, dependsOn: [copy, ...args.dependsOn] });
   const publicKey = init.stdout.apply(parsePublicKey);
   const absent = planHubPeer(args.slug, "", "", "absent");
   const present = publicKey.apply((key) => planHubPeer(args.slug, key, args.spoke.address, "present", args.sshPort ?? 22));

@@ -6,9 +6,10 @@
  * in. Keys travel on standard input, never in a command line or a message.
  * A WireGuard spoke has SSH on its tunnel address only: then the sessions run over direct-tcpip
  * channels of one session on the hub (the jump host, pinned to its host key).
- * Serialized into the provider with its closure: functions only, `ssh2` required where used.
+ * Serialized into the provider with its closure: functions only (sessions from ../host/sshSession).
  */
 import type * as ssh2 from "ssh2";
+import { Session, login, messageOf, parseHostKey, sessionOf } from "../host/sshSession";
 
 /** An SSH jump host, pinned: `hostKey` is `type base64` as contracts/hub.ts sshHostKeySchema describes it. */
 export interface SshJump {
@@ -47,77 +48,10 @@ const ROTATE_SCRIPT = [
   "mv -f \"$tmp\" \"$file\"",
 ].join("\n");
 
-interface Session {
-  run(command: string, stdin: string): Promise<{ code: number; stderr: string }>;
-  close(): void;
-}
-
-interface Login {
-  readonly host: string;
-  readonly port: number;
-  readonly username: string;
-  readonly privateKey: string;
-  readonly readyTimeoutMs: number;
-  /** A channel to carry the session (a direct-tcpip channel of the jump host); default - a TCP connection. */
-  readonly sock?: NodeJS.ReadableStream;
-  /** Host key the server must present (`type` and raw blob); default - any (see `openRoute`). */
-  readonly hostKey?: { readonly type: string; readonly blob: Buffer };
-}
-
-/** Opens an authenticated client; rejects with the library's message (it never holds the key). */
-function login(options: Login): Promise<ssh2.Client> {
-  const { Client } = require("ssh2") as typeof ssh2;
-  return new Promise((resolve, reject) => {
-    const client = new Client();
-    let mismatch = false;
-    client.once("ready", () => {
-      // A later failure (the connection dropping) surfaces in the exec or channel that meets it.
-      client.on("error", () => undefined);
-      resolve(client);
-    });
-    // A host key mismatch is marked, so it is never retried with another key.
-    client.once("error", (error: Error) => reject(Object.assign(new Error(mismatch ? "host key mismatch" : error.message), { hostKeyMismatch: mismatch })));
-    const pinned = options.hostKey;
-    client.connect({
-      host: options.host, port: options.port, username: options.username, privateKey: options.privateKey,
-      readyTimeout: options.readyTimeoutMs,
-      // A server holds several host keys and offers the one the client prefers: ask for the pinned type.
-      ...(pinned ? { algorithms: { serverHostKey: [pinned.type as ssh2.ServerHostKeyAlgorithm] } } : {}),
-      ...(options.sock ? { sock: options.sock as unknown as ssh2.ConnectConfig["sock"] } : {}),
-      // Without `hostHash`, ssh2 hands over the raw key blob; a refusal ends the handshake before any authentication.
-      hostVerifier: (key: Buffer) => {
-        if (!pinned) return true;
-        mismatch = !key.equals(pinned.blob);
-        return !mismatch;
-      },
-    });
-  });
-}
-
-function sessionOf(client: ssh2.Client): Session {
-  return {
-    run: (command, stdin) => new Promise((done, fail) => {
-      client.exec(command, (error, channel) => {
-        if (error) return fail(error);
-        let stderr = "";
-        channel.stderr.on("data", (chunk: Buffer) => { stderr += chunk.toString("utf8"); });
-        channel.on("close", (code: number | null) => done({ code: code ?? -1, stderr: stderr.slice(0, 500) }));
-        channel.on("data", () => { /* drain */ });
-        channel.end(stdin);
-      });
-    }),
-    close: () => client.end(),
-  };
-}
-
 /** The route to the server: `dial(key)` opens a root session on it. */
 interface Route {
   dial(privateKey: string): Promise<Session>;
   close(): void;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -133,8 +67,7 @@ async function openRoute(target: SshTarget, loginKeys: readonly string[]): Promi
     return { dial: async (privateKey) => sessionOf(await login({ host: target.host, port, username: "root", privateKey, readyTimeoutMs })), close: () => undefined };
   }
   const jumpName = `jump host ${jump.user}@${jump.host}:${jump.port}`;
-  const [pinnedType = "", pinnedBlob = ""] = jump.hostKey.trim().split(/\s+/);
-  const pinned = { type: pinnedType, blob: Buffer.from(pinnedBlob, "base64") };
+  const pinned = parseHostKey(jump.hostKey);
   let client: ssh2.Client | undefined;
   const refusals: string[] = [];
   for (const privateKey of loginKeys) {
@@ -143,7 +76,7 @@ async function openRoute(target: SshTarget, loginKeys: readonly string[]): Promi
       break;
     } catch (error) {
       if ((error as { hostKeyMismatch?: boolean }).hostKeyMismatch) {
-        throw new Error(`${jumpName} presented a host key other than the pinned ${pinnedType} key (jump.hostKey); refused to connect through it to server ${target.serverName}`);
+        throw new Error(`${jumpName} presented a host key other than the pinned ${pinned.type} key (jump.hostKey); refused to connect through it to server ${target.serverName}`);
       }
       refusals.push(messageOf(error));
     }

@@ -104,7 +104,7 @@ describe("the spoke as resources", () => {
     return {};
   }, {
     project: "letsbe-tenant", stack: "acme",
-    answer: async (a) => (a.type === "command:remote:Command" && a.name === "acme-wg-init"
+    answer: async (a) => (a.type === "pulumi-nodejs:dynamic/letsbe:FirstContact" && a.name === "acme-wg-init"
       ? { id: "init", state: { ...a.inputs, stdout: `letsbe-wireguard public-key=${KEY_SPOKE}\nletsbe-stage wireguard changes=3\n` } } : undefined),
   });
 
@@ -113,7 +113,7 @@ describe("the spoke as resources", () => {
     const byName = (n: string) => resources.find((r) => r.name === n)!;
     const init = byName("acme-wg-init");
     const peer = byName("acme-wg-peer");
-    expect((init.plainInputs.connection as { host: string }).host).toBe("198.51.100.20");
+    expect(init.plainInputs.host).toBe("198.51.100.20");
     expect(init.dependencies).toContain(byName("acme-host-key").urn);
     expect((peer.plainInputs.connection as { host: string }).host).toBe("203.0.113.5");
     expect(peer.plainInputs.create).toContain(`LB_WG_PEER_KEY='${KEY_SPOKE}' LB_WG_PEER_ADDRESS='10.200.0.9'`);

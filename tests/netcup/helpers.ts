@@ -96,11 +96,13 @@ export function requireDist<T>(relative: string): T {
   const compiled = join(root, "dist", `${relative}.js`);
   if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run \`npx tsc -p tsconfig.json\` first (npm test does)`);
   // Each provider source against its own compiled file (an incremental build rewrites changed files only).
-  const sourceDir = join(root, "components", "netcup");
-  for (const file of readdirSync(sourceDir).filter((f) => f.endsWith(".ts"))) {
-    const built = join(root, "dist", "components", "netcup", file.replace(/\.ts$/, ".js"));
-    if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(sourceDir, file)).mtimeMs) {
-      throw new Error(`dist/components/netcup/${file.replace(/\.ts$/, ".js")} is older than its source: run \`npx tsc -p tsconfig.json\` first (npm test does)`);
+  for (const component of ["netcup", "host"]) {
+    const sourceDir = join(root, "components", component);
+    for (const file of readdirSync(sourceDir).filter((f) => f.endsWith(".ts"))) {
+      const built = join(root, "dist", "components", component, file.replace(/\.ts$/, ".js"));
+      if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(sourceDir, file)).mtimeMs) {
+        throw new Error(`dist/components/${component}/${file.replace(/\.ts$/, ".js")} is older than its source: run \`npx tsc -p tsconfig.json\` first (npm test does)`);
+      }
     }
   }
   return createRequire(join(root, "package.json"))(compiled) as T;
@@ -132,17 +134,20 @@ export async function loadSerializedProvider(fake: FakeScp, overrides: Partial<N
       sshPrivateKey: args.sshPrivateKey, sshPort: args.sshPort, namespace: args.namespace,
     });
   }, { project: "letsbe-tenant", stack: args.owner });
-  const registration = run.resources.find((r) => r.type === "pulumi-nodejs:dynamic/netcup:Server");
-  if (!registration) throw new Error("no NetcupServer was registered");
+  const loaded = registeredProvider<LoadedProvider["provider"]>(run.resources, "pulumi-nodejs:dynamic/netcup:Server");
+  return { ...loaded, inputs: loaded.registration.plainInputs as unknown as LoadedProvider["inputs"] };
+}
+
+type Registration = LoadedProvider["registration"] & { readonly type: string };
+
+/** The provider of the one registered dynamic resource of `type`, as the dynamic-provider host loads it. */
+export function registeredProvider<P>(resources: readonly Registration[], type: string): { provider: P; registration: Registration; providerText: string } {
+  const registration = resources.find((r) => r.type === type);
+  if (!registration) throw new Error(`no ${type} was registered`);
   const providerText = registration.plainInputs.__provider;
   if (typeof providerText !== "string") throw new Error("the registration has no serialized __provider");
-  const load = createRequire(join(repoRoot(), "package.json"))("require-from-string") as (code: string) => { handler(): LoadedProvider["provider"] };
-  return {
-    provider: load(providerText).handler(),
-    inputs: registration.plainInputs as unknown as LoadedProvider["inputs"],
-    registration,
-    providerText,
-  };
+  const load = createRequire(join(repoRoot(), "package.json"))("require-from-string") as (code: string) => { handler(): P };
+  return { provider: load(providerText).handler(), registration, providerText };
 }
 
 export type { NetcupServerOutputs };

@@ -14,11 +14,14 @@ export class FakeSshHost {
   readonly home = mkdtempSync(join(tmpdir(), "letsbe-ssh-host-"));
   /** Public keys that logged in, in order. */
   readonly logins: string[] = [];
+  /** Its host key, `type base64`, as a host-key record holds it. */
+  readonly hostKeyLine: string;
   private readonly server: Server;
 
   private constructor() {
-    const hostKey = utils.generateKeyPairSync("ed25519").private;
-    this.server = new Server({ hostKeys: [hostKey] }, (client) => {
+    const hostKey = utils.generateKeyPairSync("ed25519");
+    this.hostKeyLine = hostKey.public.trim().split(/\s+/).slice(0, 2).join(" ");
+    this.server = new Server({ hostKeys: [hostKey.private] }, (client) => {
       client.on("authentication", (ctx) => {
         if (ctx.method !== "publickey" || ctx.username !== "root") return ctx.reject(["publickey"]);
         const key = this.authorizedKeys().map((line) => utils.parseKey(line)).find((k): k is ParsedKey =>

@@ -54,9 +54,11 @@ describe("tenant program as a WireGuard spoke", () => {
     const publicIp = connection(named(resources, "acme-bakery-host-host-key")).host;
     expect(publicIp).toMatch(/^100\./);
     const init = named(resources, "acme-bakery-host-wg-init");
-    expect(connection(init)).toMatchObject({ host: publicIp, hostKey: TENANT_HOST_KEY });
-    expect(connection(init).proxy).toBeUndefined();
-    expect(String(init.plainInputs.create)).toContain("LB_WG_ROLE='spoke' LB_WG_ADDRESS='10.200.0.2' LB_WG_HUB_ENDPOINT='203.0.113.5:51820'");
+    // A FirstContact: its connection flat, the private key a secret, no jump host at all.
+    expect(init.type).toBe("pulumi-nodejs:dynamic/letsbe:FirstContact");
+    expect(init.plainInputs).toMatchObject({ host: publicIp, port: 22, user: "root", hostKey: TENANT_HOST_KEY });
+    expect(init.plainInputs.proxy).toBeUndefined();
+    expect(String(init.plainInputs.command)).toContain("LB_WG_ROLE='spoke' LB_WG_ADDRESS='10.200.0.2' LB_WG_HUB_ENDPOINT='203.0.113.5:51820'");
     expect(init.dependencies).toContain(named(resources, "acme-bakery-host-host-key").urn);
 
     const peer = named(resources, "acme-bakery-host-wg-peer");
