@@ -164,7 +164,8 @@ describe("the WireGuard management network through the real CLI", () => {
     // The server, its addresses and DNS are not in the list at all; nothing is deleted.
     expect(Object.keys(ops).filter((n) => !n.startsWith(`${slug}-host-`))).toEqual([]);
     expect(named("delete")).toEqual([]);
-    expect(named("create")).toEqual([`${slug}-host-wg-init`, `${slug}-host-wg-init-script`, `${slug}-host-wg-peer`, `${slug}-host-wg-peer-script`]);
+    // First contact is one resource (a FirstContact: script and command); the peer entry a copy and a command.
+    expect(named("create")).toEqual([`${slug}-host-wg-init`, `${slug}-host-wg-peer`, `${slug}-host-wg-peer-script`]);
     expect(named("replace")).toEqual(TUNNEL_STAGES.flatMap((s) => [`${slug}-host-${s}`, `${slug}-host-${s}-script`]).sort());
     // The rest change their connection alone: updated in place (the command provider runs create again).
     const updated = named("update");
@@ -173,7 +174,7 @@ describe("the WireGuard management network through the real CLI", () => {
     // Recorded: 9 base stages x (script copy + command), compose's 7 copies and its command.
     expect(updated.length).toBe(26);
     expect(ops[`${slug}-host-host-key`]).toBeUndefined();
-    expect(Object.keys(ops).length).toBe(4 + 2 * TUNNEL_STAGES.length + updated.length);
+    expect(Object.keys(ops).length).toBe(3 + 2 * TUNNEL_STAGES.length + updated.length);
   });
 
   step("the up of the switch: the spoke on the hub beside the other, SSH on the tunnel address alone, the compose stack untouched", async () => {
@@ -211,7 +212,7 @@ describe("the WireGuard management network through the real CLI", () => {
   step("a wireguard.sh change after the switch: first contact left alone, the tunnel-side wireguard stage updated, up passes", async () => {
     const slug = switched.slug;
     // First contact runs on the public address, which the switch closed: it must never run again.
-    const firstContact = [`${slug}-host-wg-init`, `${slug}-host-wg-init-script`];
+    const firstContact = [`${slug}-host-wg-init`];
     const tunnelStage = [`${slug}-host-wireguard`, `${slug}-host-wireguard-script`];
     // The spoke's entry on the hub runs its own copy of wireguard.sh (over the hub's connection).
     const hubPeer = [`${slug}-host-wg-peer`, `${slug}-host-wg-peer-script`];
@@ -221,14 +222,16 @@ describe("the WireGuard management network through the real CLI", () => {
     pointProgram(switched.dir, changedBuild.program("tenant"));
     const ops = changedResources((await timed("wireguard.sh change preview", () => tenantPreview(switched))).stdout);
     console.log(`wireguard.sh change preview: ${JSON.stringify(ops)}`);
-    for (const name of firstContact) expect(ops[name], name).toBeUndefined();
-    for (const name of tunnelStage) expect(["update", "replace"], name).toContain(ops[name]);
+    // Soft: a wrong plan fails the step, and the up below still shows what it does on the hosts.
+    for (const name of firstContact) expect.soft(ops[name], name).toBeUndefined();
+    for (const name of tunnelStage) expect.soft(["update", "replace"], name).toContain(ops[name]);
     // No other stage of the tenant runs again.
-    expect(Object.keys(ops).filter((n) => ![...tunnelStage, ...hubPeer].includes(n))).toEqual([]);
+    expect.soft(Object.keys(ops).filter((n) => ![...tunnelStage, ...hubPeer].includes(n))).toEqual([]);
     await timed(`${slug} up (wireguard.sh change)`, () => tenantUp(switched));
-    expect(onTenant(switched, `grep -l '^${SCRIPT_MARK}$' /var/lib/letsbe/bootstrap/*.sh || true`)).not.toBe("");
     await expectPublicSshRefused(switched);
     expect(onHub("wg show wg-letsbe allowed-ips")).toBe(peerLine(switched));
     expect(await hostnameThroughHub(switched)).toBe(`${slug}\n`);
+    // The changed script reached the spoke (through the tunnel: its public SSH is closed).
+    expect(onTenant(switched, `grep -l '^${SCRIPT_MARK}$' /var/lib/letsbe/bootstrap/*.sh || true`)).not.toBe("");
   });
 });
