@@ -50,3 +50,21 @@ export function plannedResources(stack: PlannedStack): string[] {
 export function plannedViolations(stack: PlannedStack): string[] {
   return stack.violations.map((v) => `${v.policy} ${v.level}: ${urnParts(v.urn ?? "").name}`).sort();
 }
+
+interface CliPreviewStep { readonly op: string; readonly urn: string }
+
+/**
+ * Resource name -> operation of a `pulumi preview --json`, for every resource that is not left as
+ * it is (the CLI lists no step for most of those; a `same` or `read` one is dropped here too).
+ * Replacement steps count as `replace`; the Stack itself is left out.
+ */
+export function changedResources(stdout: string): Record<string, string> {
+  const steps = (JSON.parse(stdout) as { steps?: CliPreviewStep[] }).steps ?? [];
+  const ops: Record<string, string> = {};
+  for (const s of steps) {
+    const op = ["create-replacement", "delete-replaced", "replace"].includes(s.op) ? "replace" : s.op;
+    // A StackReference (the hub's) is read on every run; a read changes nothing.
+    if (op !== "same" && op !== "read" && !s.urn.includes("::pulumi:pulumi:Stack::")) ops[urnParts(s.urn).name] = op;
+  }
+  return ops;
+}
