@@ -214,7 +214,8 @@ export function createWireguardSpoke(name: string, args: WireguardSpokeArgs, opt
     delete: absent.command,
     triggers: [present.apply((p) => p.trigger)],
     logging: "stdoutAndStderr",
-  }, { ...opts, dependsOn: [peerScript, init] });
+    // Old and new entry have the same name: created first, the old one's delete would take the spoke off.
+  }, { ...opts, dependsOn: [peerScript, init], deleteBeforeReplace: true });
   // A jump host has no jump host of its own.
   const connection = pulumi.all([args.publicConnection, args.hubConnection])
     .apply(([spoke, hub]) => tunnelConnection(spoke, args.spoke.address, { ...hub, proxy: undefined } as command.types.input.remote.ProxyConnectionArgs));
