@@ -90,6 +90,9 @@ build_rootfs() {
 
 image() {
   mkdir -p "$CACHE"
+  # Test files run in parallel and each asks for the image: one builds, the others wait for it.
+  exec 9>"$CACHE/image.lock"
+  flock 9
   if [[ ! -s "$ROOTFS_TAR" ]]; then build_rootfs; else log "reusing cached rootfs $ROOTFS_TAR"; fi
   local sum
   sum="$(sha256sum "$ROOTFS_TAR" | cut -c1-16)"
