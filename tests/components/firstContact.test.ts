@@ -7,17 +7,17 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RecordedResource } from "../../automation/plan/mockRuntime";
 import type { FirstContactInputs, FirstContactOutputs } from "../../components/host/firstContact";
 import { diffFirstContact, firstContactFailures } from "../../components/host/firstContact";
 import { registeredProvider, requireDist } from "../netcup/helpers";
 import { FakeSshHost } from "../netcup/sshHost";
+import { ed25519Pair } from "../fixtures/ed25519";
 
 const TYPE = "pulumi-nodejs:dynamic/letsbe:FirstContact";
-const pair = utils.generateKeyPairSync("ed25519", { comment: "provisioning@letsbe" });
-const other = utils.generateKeyPairSync("ed25519", { comment: "rotated@letsbe" });
+const pair = ed25519Pair("provisioning@letsbe");
+const other = ed25519Pair("rotated@letsbe");
 const SPOKE_KEY = "hIt6Gk0dL1CeYo0mBfN2T7T6bF9L3xL0gXkQXG3o3kE=";
 
 function olds(overrides: Partial<FirstContactOutputs> = {}): FirstContactOutputs {

@@ -7,13 +7,13 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { beforeAll, describe, expect, it } from "vitest";
 import { setStackConfig } from "../../automation/workspace/stackConfig";
 import { engineEnv, type EngineEnv } from "./lib/engine";
+import { ed25519Pair } from "../fixtures/ed25519";
 
 // The key is generated per run: no key material is kept in the repository.
-const PRIVATE_KEY = utils.generateKeyPairSync("ed25519").private;
+const PRIVATE_KEY = ed25519Pair().private;
 const KEY_LINE = PRIVATE_KEY.split("\n")[1];
 const SECRETS = {
   "letsbe-tenant:provisioningPrivateKey": `${PRIVATE_KEY}\n`,

@@ -9,12 +9,12 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { utils } from "ssh2";
 import { RECORD_HOST_KEY_COMMAND } from "../../components/host/stages";
 import { hostInfra } from "../host/lib/infra";
 import { REPO, engineEnv, type EngineEnv } from "./lib/engine";
 import { ESTATE_NETWORK } from "./lib/estate";
 import { parseHostKey } from "./standins/ssh";
+import { ed25519Pair } from "../fixtures/ed25519";
 
 const PREFIX = `letsbe-hostkey-${process.pid}`;
 // The block's last /24, clear of the pool and Hetzner addresses the estate hands out.
@@ -82,7 +82,7 @@ beforeAll(async () => {
   hostInfra("network", ESTATE_NETWORK.name, ESTATE_NETWORK.subnet, ESTATE_NETWORK.gateway);
   networkMade = true;
   const dir = mkdtempSync(join(tmpdir(), "letsbe-hostkey-"));
-  const keys = utils.generateKeyPairSync("ed25519", { comment: "letsbe-hostkey-test" });
+  const keys = ed25519Pair("letsbe-hostkey-test");
   keyFile = join(dir, "id");
   writeFileSync(keyFile, keys.private, { mode: 0o600 });
   writeFileSync(`${keyFile}.pub`, `${keys.public}\n`);

@@ -11,7 +11,7 @@ import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client, utils } from "ssh2";
+import { Client } from "ssh2";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { FakeScp } from "../fakes/scp/server";
 import { sequentialSteps } from "../host/lib/steps";
@@ -19,6 +19,7 @@ import { hostInfra } from "../host/lib/infra";
 import { REPO, engineEnv, type EngineEnv } from "./lib/engine";
 import { ESTATE_NETWORK } from "./lib/estate";
 import { secretFragments } from "./lib/secrets";
+import { ed25519Pair } from "../fixtures/ed25519";
 
 const PREFIX = `letsbe-netcupjump-${process.pid}`;
 const STACK = "eng-spoke";
@@ -30,7 +31,7 @@ const JUMP = `${subnetBase}.${lastThird}.210`;
 const INNER = `${subnetBase}.${lastThird}.211`;
 const { step } = sequentialSteps();
 
-const pair = (comment: string) => utils.generateKeyPairSync("ed25519", { comment });
+const pair = (comment: string) => ed25519Pair(comment);
 const keys = { first: pair("provisioning-2026@letsbe"), second: pair("provisioning-2027@letsbe"), third: pair("provisioning-2028@letsbe") };
 const OPERATOR = pair("operator@letsbe").public;
 const identity = (key: string) => key.trim().split(/\s+/).slice(0, 2).join(" ");

@@ -10,13 +10,13 @@ import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeHetzner } from "../fakes/hetzner/server";
 import { type FakeStorageBox, type FakeSubaccount } from "../fakes/hetzner/storage-ops";
 import { hostInfra } from "../host/lib/infra";
 import { SshSession } from "../host/lib/ssh";
 import { REPO, engineEnv, type EngineEnv } from "./lib/engine";
+import { ed25519Pair } from "../fixtures/ed25519";
 
 const ID = process.pid;
 const NET = `letsbe-offsite-engine-${ID}`;
@@ -57,7 +57,7 @@ const subaccount = (): FakeSubaccount => {
 beforeAll(async () => {
   dockerEngine = hostInfra("engine").trim();
   hostInfra("image");
-  const keys = utils.generateKeyPairSync("ed25519", { comment: "letsbe-provisioning-test" });
+  const keys = ed25519Pair("letsbe-provisioning-test");
   privateKey = keys.private;
   const dir = mkdtempSync(join(tmpdir(), "letsbe-offsite-engine-"));
   writeFileSync(join(dir, "provisioning.pub"), `${keys.public}\n`);

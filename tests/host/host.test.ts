@@ -8,7 +8,6 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { renderCompose } from "../../components/compose/render";
 import { parseApplyResult, planComposeStage } from "../../components/compose/stage";
@@ -18,6 +17,7 @@ import { LYNIS_WAIVERS, renderLynisProfile } from "./lynis-waivers";
 import { acceptsMacs, canForwardTcp, canLogin, SshSession } from "./lib/ssh";
 import { docker, freePort, hostInfra } from "./lib/infra";
 import { sequentialSteps } from "./lib/steps";
+import { ed25519Pair } from "../fixtures/ed25519";
 
 const NAME = `letsbe-host-test-${process.pid}`;
 const DOMAIN = "host-test.example.net";
@@ -70,7 +70,7 @@ describe("a Debian 13 host bootstrapped over SSH", () => {
   beforeAll(async () => {
     await timed("engine", async () => { engine = hostInfra("engine").trim(); });
     await timed("image", async () => { hostInfra("image"); });
-    const keys = utils.generateKeyPairSync("ed25519", { comment: "letsbe-provisioning-test" });
+    const keys = ed25519Pair("letsbe-provisioning-test");
     privateKey = keys.private;
     const dir = mkdtempSync(join(tmpdir(), "letsbe-host-"));
     writeFileSync(join(dir, "provisioning.pub"), `${keys.public}\n`);

@@ -9,7 +9,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { OFFSITE_BACKUP_REMOTE, OFFSITE_PASSWORD_SPECIAL, OFFSITE_STAGE_INPUTS, planOffsiteStage } from "../../components/backup/offsite";
 import { HostParams, Stage, planStage, renderSecretsFile } from "../../components/host/stages";
@@ -17,6 +16,7 @@ import { password } from "../engine/standins/random";
 import { hostInfra } from "./lib/infra";
 import { SshSession } from "./lib/ssh";
 import { sequentialSteps } from "./lib/steps";
+import { ed25519Pair } from "../fixtures/ed25519";
 
 const ID = process.pid;
 const NET = `letsbe-offsite-${ID}`;
@@ -75,7 +75,7 @@ describe("off-site backup over SFTP to a tenant's own chrooted account", () => {
   beforeAll(async () => {
     engine = hostInfra("engine").trim();
     hostInfra("image");
-    const keys = utils.generateKeyPairSync("ed25519", { comment: "letsbe-provisioning-test" });
+    const keys = ed25519Pair("letsbe-provisioning-test");
     const dir = mkdtempSync(join(tmpdir(), "letsbe-offsite-"));
     writeFileSync(join(dir, "provisioning.pub"), `${keys.public}\n`);
     hostInfra("network", NET, SUBNET, GATEWAY);

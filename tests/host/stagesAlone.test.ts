@@ -7,11 +7,11 @@
 import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HostParams, RECORD_HOST_KEY_COMMAND, StagePlan, planStage, renderSecretsFile, scriptsDir } from "../../components/host/stages";
 import { SshSession } from "./lib/ssh";
 import { docker, freePort, hostInfra } from "./lib/infra";
+import { ed25519Pair } from "../fixtures/ed25519";
 
 const NAME = `letsbe-host-alone-${process.pid}`;
 let engine = "running";
@@ -40,7 +40,7 @@ describe("single stages on a fresh host", () => {
   beforeAll(async () => {
     engine = hostInfra("engine").trim();
     hostInfra("image");
-    const keys = utils.generateKeyPairSync("ed25519", { comment: "letsbe-provisioning-test" });
+    const keys = ed25519Pair("letsbe-provisioning-test");
     privateKey = keys.private;
     const dir = mkdtempSync(join(tmpdir(), "letsbe-host-"));
     writeFileSync(join(dir, "provisioning.pub"), `${keys.public}\n`);

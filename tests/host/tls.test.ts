@@ -18,7 +18,6 @@ import { connect } from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { HostParams, StagePlan, planBaseStages, planStage, renderSecretsFile } from "../../components/host/stages";
 import { FakeCloudflare } from "../fakes/cloudflare/server";
@@ -27,6 +26,7 @@ import { Pebble, buildPebble, startPebble } from "./lib/acme";
 import { docker, freePort, hostInfra } from "./lib/infra";
 import { SshSession } from "./lib/ssh";
 import { sequentialSteps } from "./lib/steps";
+import { ed25519Pair } from "../fixtures/ed25519";
 
 const NAME = `letsbe-host-tls-${process.pid}`;
 const DOMAIN = "tls-test.example.net";
@@ -91,7 +91,7 @@ describe("the wildcard certificate, issued by Pebble through certbot's DNS-01 pa
     const binary = buildPebble();
     engine = hostInfra("engine").trim();
     hostInfra("image");
-    const keys = utils.generateKeyPairSync("ed25519", { comment: "letsbe-provisioning-test" });
+    const keys = ed25519Pair("letsbe-provisioning-test");
     const dir = mkdtempSync(join(tmpdir(), "letsbe-host-"));
     writeFileSync(join(dir, "provisioning.pub"), `${keys.public}\n`);
     const port = await freePort();

@@ -10,7 +10,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client, utils } from "ssh2";
+import { Client } from "ssh2";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { HostParams, RECORD_HOST_KEY_COMMAND, Stage, planBaseStages, planStage, renderSecretsFile } from "../../components/host/stages";
 import { SpokeArgs, WireguardNetwork, hubJumpSources, planHubPeer, planHubWireguard, planSpokeWireguard, parsePublicKey } from "../../components/hub/wireguard";
@@ -18,6 +18,7 @@ import { docker, hostInfra } from "./lib/infra";
 import { openPorts, probe, throughJump } from "./lib/reach";
 import { ExecResult, SshSession } from "./lib/ssh";
 import { sequentialSteps } from "./lib/steps";
+import { ed25519Pair } from "../fixtures/ed25519";
 
 const ID = process.pid;
 const NET = `letsbe-wg-${ID}`;
@@ -70,7 +71,7 @@ describe("WireGuard management network: a hub and a tenant spoke", () => {
   beforeAll(async () => {
     engine = hostInfra("engine").trim();
     hostInfra("image");
-    const keys = utils.generateKeyPairSync("ed25519", { comment: "letsbe-provisioning-test" });
+    const keys = ed25519Pair("letsbe-provisioning-test");
     privateKey = keys.private;
     const dir = mkdtempSync(join(tmpdir(), "letsbe-wg-"));
     writeFileSync(join(dir, "provisioning.pub"), `${keys.public}\n`);

@@ -4,14 +4,14 @@
  * (the previous one), then proves the new one logs in. The server's sshd is a stand-in that runs
  * the provider's script in a real shell on a real file.
  */
-import { utils } from "ssh2";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createServer, diffServer, updateServer, type NetcupServerInputs, type NetcupServerOutputs } from "../../components/netcup/lifecycle";
 import type { FakeScp } from "../fakes/scp/server";
 import { fakeForEachTest, inputsFor, leaks, loadSerializedProvider } from "./helpers";
 import { FakeSshHost } from "./sshHost";
+import { ed25519Pair } from "../fixtures/ed25519";
 
-const pair = (comment: string) => utils.generateKeyPairSync("ed25519", { comment });
+const pair = (comment: string) => ed25519Pair(comment);
 /** The `type base64` part that identifies a public key. */
 const identity = (key: string) => key.trim().split(/\s+/).slice(0, 2).join(" ");
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Server, utils, type ParsedKey } from "ssh2";
+import { ed25519Pair } from "../fixtures/ed25519";
 
 export class FakeSshHost {
   readonly home = mkdtempSync(join(tmpdir(), "letsbe-ssh-host-"));
@@ -19,7 +20,7 @@ export class FakeSshHost {
   private readonly server: Server;
 
   private constructor() {
-    const hostKey = utils.generateKeyPairSync("ed25519");
+    const hostKey = ed25519Pair();
     this.hostKeyLine = hostKey.public.trim().split(/\s+/).slice(0, 2).join(" ");
     this.server = new Server({ hostKeys: [hostKey.private] }, (client) => {
       client.on("authentication", (ctx) => {

@@ -1,6 +1,5 @@
 /** A `netcup` tenant plans a NetcupServer behind the VPS interface, with DNS pointing at it. */
 import * as pulumi from "@pulumi/pulumi";
-import { utils } from "ssh2";
 import { describe, expect, it } from "vitest";
 import { runUnderMocks } from "../../automation/plan/mockRuntime";
 import { NetcupServer } from "../../components/netcup/provider";
@@ -9,6 +8,7 @@ import { Tenant } from "../../components/tenant/tenant";
 import { DEFAULT_RELEASE, REGIONS, TIERS, type RegionId, type TierId } from "../../tenants/catalog";
 import type { TenantSpec } from "../../tenants/schema";
 import { byType, hubFixture, one, specFixture } from "../helpers/fixtures";
+import { ed25519Pair } from "../fixtures/ed25519";
 
 const NETCUP = "pulumi-nodejs:dynamic/netcup:Server";
 const DNS = "cloudflare:index/dnsRecord:DnsRecord";
@@ -56,7 +56,7 @@ describe("Tenant on Netcup", () => {
 
   it("createNetcupVps hands the NetcupServer the provisioning private key and SSH port for a key rotation, the key only as a secret", async () => {
     // Generated per run: no key material is kept in the repository.
-    const PRIVATE_KEY = utils.generateKeyPairSync("ed25519").private;
+    const PRIVATE_KEY = ed25519Pair().private;
     const keyBody = PRIVATE_KEY.split("\n")[1];
     const { resources } = await runUnderMocks(async () => {
       const parent = new pulumi.ComponentResource("test:index:Parent", "parent");

@@ -7,13 +7,13 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { HealthTiming, renderCompose } from "../../../components/compose/render";
 import { planComposeStage } from "../../../components/compose/stage";
 import { HostParams, StagePlan, planBaseStages, renderSecretsFile } from "../../../components/host/stages";
 import { ImagePin, ReleasePins, SIDECAR_IMAGES, Tool, ToolId } from "../../../tenants/catalog";
 import { docker, freePort, hostInfra } from "./infra";
 import { ExecResult, SshSession } from "./ssh";
+import { ed25519Pair } from "../../fixtures/ed25519";
 
 export const TEST_SECRETS = { CLOUDFLARE_DNS_TOKEN: "cf-dns-token-data-safety", REGISTRATION_TOKEN: "hub-registration-token-data-safety" };
 
@@ -54,7 +54,7 @@ export async function runStage(session: SshSession, plan: StagePlan, options: Ho
 
 /** A fresh host container, bootstrapped by every base stage over SSH. */
 export async function startTenantHost(name: string, options: HostOptions = {}): Promise<TenantHost> {
-  const keys = utils.generateKeyPairSync("ed25519", { comment: "letsbe-provisioning-test" });
+  const keys = ed25519Pair("letsbe-provisioning-test");
   const dir = mkdtempSync(join(tmpdir(), "letsbe-host-"));
   writeFileSync(join(dir, "provisioning.pub"), `${keys.public}\n`);
   const port = await freePort();
