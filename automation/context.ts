@@ -43,7 +43,7 @@ export function readContextEnv(env: NodeJS.ProcessEnv): ContextEnv {
   return parsed.data;
 }
 
-/** `letsbe-tenant:cloudflareDnsToken` -> `LETSBE_SECRET_CLOUDFLARE_DNS_TOKEN`; `hcloud:token` -> `LETSBE_SECRET_HCLOUD_TOKEN`. */
+/** `letsbe-tenant:provisioningPrivateKey` -> `LETSBE_SECRET_PROVISIONING_PRIVATE_KEY`; `hcloud:token` -> `LETSBE_SECRET_HCLOUD_TOKEN`. */
 export function secretEnvName(key: string): string {
   const name = key.startsWith(`${TENANT_PROJECT}:`) ? key.slice(TENANT_PROJECT.length + 1) : key.replace(":", "_");
   return `LETSBE_SECRET_${name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}`;

@@ -28,7 +28,6 @@ export const HUB_SECRET_CONFIG: readonly SecretConfigKey[] = [
 export const TENANT_SECRET_CONFIG: readonly SecretConfigKey[] = [
   { key: "letsbe-tenant:netcupRefreshToken", description: "Netcup SCP refresh token (netcup tenants)", placeholder: "placeholder-netcup-refresh-token" },
   { key: "letsbe-tenant:provisioningPrivateKey", description: "OpenSSH private key the bootstrap connects with", placeholder: PRIVATE_KEY_PLACEHOLDER },
-  { key: "letsbe-tenant:cloudflareDnsToken", description: "Cloudflare token scoped to the tenant's zone (Zone.DNS edit) for the wildcard certificate's DNS-01 challenge", placeholder: "placeholder-cloudflare-dns-token" },
   {
     key: "letsbe-tenant:backupRcloneConfig",
     description: "rclone.conf for this tenant's off-site backup remote (`backupRemote`), with a credential issued for this tenant's bucket or prefix alone; optional, set per stack, and only where `offsiteStorageBoxId` (the tenant's own Storage Box subaccount) is not",

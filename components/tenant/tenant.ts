@@ -46,8 +46,6 @@ export interface TenantArgs {
 export interface TenantHostArgs {
   /** OpenSSH private key of the provisioning key pair (secret). */
   readonly provisioningPrivateKey: pulumi.Input<string>;
-  /** Not sent to any host: each tenant's stack mints a token on its own zone. Kept while callers still pass the configured one. */
-  readonly cloudflareDnsToken?: pulumi.Input<string>;
   /** Token the host registers with the Hub (secret). */
   readonly registrationToken?: pulumi.Input<string>;
   /** SSH port of the server. Default - 22. */

@@ -43,7 +43,6 @@ export async function tenantProgram(): Promise<Record<string, unknown>> {
     protect: config.getBoolean("protect") ?? true,
     host: {
       provisioningPrivateKey: config.requireSecret("provisioningPrivateKey"),
-      cloudflareDnsToken: config.requireSecret("cloudflareDnsToken"),
       registrationToken: registration.result,
       sshPort: config.getNumber("sshPort"),
       issueCertificate: config.getBoolean("issueCertificate"),

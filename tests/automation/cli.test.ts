@@ -19,7 +19,7 @@ function io(dataDir: string) {
       err: (s: string) => err.push(s),
       env: {
         LETSBE_DATA_DIR: dataDir, CI: "1",
-        LETSBE_SECRET_PROVISIONING_PRIVATE_KEY: "key-S3CR3T", LETSBE_SECRET_CLOUDFLARE_DNS_TOKEN: "cf-S3CR3T", LETSBE_SECRET_REGISTRATION_TOKEN: "reg-S3CR3T",
+        LETSBE_SECRET_PROVISIONING_PRIVATE_KEY: "key-S3CR3T", LETSBE_SECRET_REGISTRATION_TOKEN: "reg-S3CR3T",
       },
       progress: () => new PlainProgress(sink),
       backend: SIMULATED_BACKEND,
@@ -92,7 +92,7 @@ describe("letsbe CLI", () => {
       .toEqual({ openclaw: { repository: "code.letsbe.solutions/letsbe/openclaw", tag: "2026.3.1", digest } });
     expect(rolloutTarget({ channel: "policy", policyBundle: "2026.12.1" }).target).toEqual({ policyBundle: "2026.12.1" });
     expect(() => rolloutTarget({ channel: "wrapper" })).toThrow(/--image/);
-    expect(secretEnvName("letsbe-tenant:cloudflareDnsToken")).toBe("LETSBE_SECRET_CLOUDFLARE_DNS_TOKEN");
+    expect(secretEnvName("letsbe-tenant:backupRcloneConfig")).toBe("LETSBE_SECRET_BACKUP_RCLONE_CONFIG");
     expect(secretEnvName("hcloud:token")).toBe("LETSBE_SECRET_HCLOUD_TOKEN");
   });
 });

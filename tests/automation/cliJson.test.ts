@@ -13,7 +13,7 @@ function cli() {
   const sink = { write: () => true } as unknown as NodeJS.WritableStream;
   const env: NodeJS.ProcessEnv = {
     LETSBE_DATA_DIR: mkdtempSync(join(tmpdir(), "letsbe-json-")), CI: "1",
-    LETSBE_SECRET_PROVISIONING_PRIVATE_KEY: "key-S3CR3T", LETSBE_SECRET_CLOUDFLARE_DNS_TOKEN: "cf-S3CR3T", LETSBE_SECRET_REGISTRATION_TOKEN: "reg-S3CR3T",
+    LETSBE_SECRET_PROVISIONING_PRIVATE_KEY: "key-S3CR3T", LETSBE_SECRET_REGISTRATION_TOKEN: "reg-S3CR3T",
   };
   const io = { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), env, progress: () => new PlainProgress(sink), backend: SIMULATED_BACKEND };
   return {

@@ -13,7 +13,7 @@ const root = resolve(__dirname, "../..");
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 const OPENCLAW = `code.letsbe.solutions/letsbe/openclaw:2026.3.1@${DIGEST}`;
 const SECRETS = {
-  LETSBE_SECRET_PROVISIONING_PRIVATE_KEY: "key-S3CR3T", LETSBE_SECRET_CLOUDFLARE_DNS_TOKEN: "cf-S3CR3T", LETSBE_SECRET_REGISTRATION_TOKEN: "reg-S3CR3T",
+  LETSBE_SECRET_PROVISIONING_PRIVATE_KEY: "key-S3CR3T", LETSBE_SECRET_REGISTRATION_TOKEN: "reg-S3CR3T",
 };
 
 function cli(env: Record<string, string> = SECRETS) {

@@ -20,7 +20,7 @@ function cli() {
     out: (s: string) => void out.push(s), err: (s: string) => void err.push(s),
     env: {
       LETSBE_DATA_DIR: dataDir, CI: "1",
-      LETSBE_SECRET_PROVISIONING_PRIVATE_KEY: "key-S3CR3T", LETSBE_SECRET_CLOUDFLARE_DNS_TOKEN: "cf-S3CR3T", LETSBE_SECRET_REGISTRATION_TOKEN: "reg-S3CR3T",
+      LETSBE_SECRET_PROVISIONING_PRIVATE_KEY: "key-S3CR3T", LETSBE_SECRET_REGISTRATION_TOKEN: "reg-S3CR3T",
     } as NodeJS.ProcessEnv,
     progress: () => new PlainProgress(sink),
     backend: SIMULATED_BACKEND,

@@ -12,7 +12,6 @@ export const ORG = "letsbe";
 export const SECRETS: Record<string, string> = {
   "letsbe-tenant:provisioningPrivateKey": FAKE_PRIVATE_KEY,
   "letsbe-tenant:netcupRefreshToken": "netcup-refresh-S3CR3T-token",
-  "letsbe-tenant:cloudflareDnsToken": "cf-dns-S3CR3T-token",
   "letsbe-tenant:registrationToken": "hub-registration-S3CR3T-token",
 };
 export const SECRET_VALUES = Object.values(SECRETS);

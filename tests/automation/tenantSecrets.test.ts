@@ -11,12 +11,15 @@ import { orderInput, simulatedFlow } from "./support";
 
 const FLEET = {
   LETSBE_SECRET_PROVISIONING_PRIVATE_KEY: "key-S3CR3T",
-  LETSBE_SECRET_CLOUDFLARE_DNS_TOKEN: "cf-S3CR3T",
 };
 
 describe("the order flow's secrets", () => {
   it("needs no registration token from its environment", () => {
-    expect(readSecrets({ ...FLEET })).toEqual({ "letsbe-tenant:provisioningPrivateKey": "key-S3CR3T", "letsbe-tenant:cloudflareDnsToken": "cf-S3CR3T" });
+    expect(readSecrets({ ...FLEET })).toEqual({ "letsbe-tenant:provisioningPrivateKey": "key-S3CR3T" });
+  });
+
+  it("hands no stack a fleet-wide DNS token, even one left in its environment: each stack mints its own", () => {
+    expect(readSecrets({ ...FLEET, LETSBE_SECRET_CLOUDFLARE_DNS_TOKEN: "cf-S3CR3T" })).toEqual({ "letsbe-tenant:provisioningPrivateKey": "key-S3CR3T" });
   });
 
   it("refuses a per-tenant secret in its environment, naming the variable and the rule", () => {

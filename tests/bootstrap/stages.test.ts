@@ -152,7 +152,7 @@ describe("Tenant with a host", () => {
     const { resources, plainOutputs } = await runUnderMocks(() => {
       const tenant = new Tenant(spec.slug, {
         spec, hub: hubFixture(), release: DEFAULT_RELEASE, protect: false,
-        host: { provisioningPrivateKey: pulumi.secret(KEY), cloudflareDnsToken: pulumi.secret(CF) },
+        host: { provisioningPrivateKey: pulumi.secret(KEY) },
       });
       return { release: tenant.release, previousRelease: tenant.previousRelease };
     }, { project: "letsbe-tenant", stack: spec.slug });

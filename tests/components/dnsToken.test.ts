@@ -1,6 +1,6 @@
 /**
  * Which DNS-01 credential a tenant's host receives: a token its own stack mints on the tenant's
- * zone alone, never the configured one and never the platform zone: a tenant's own zone, or for a
+ * zone alone, never the platform zone: a tenant's own zone, or for a
  * tenant under the base domain its child zone.
  */
 import { describe, expect, it } from "vitest";
@@ -12,25 +12,24 @@ import { byType, hubFixture, specFixture } from "../helpers/fixtures";
 
 const TOKEN = "cloudflare:index/apiToken:ApiToken";
 const ZONE = "cloudflare:index/zone:Zone";
-const CONFIGURED = "configured-dns-token-shared-by-the-order-flow";
 const OWN_ZONE = "9e1d2c3b4a5f60718293a4b5c6d7e8f9";
 
 async function plan(spec: TenantSpec) {
   return runUnderMocks(async () => {
     const tenant = new Tenant(spec.slug, {
       spec, hub: hubFixture(spec.region), release: DEFAULT_RELEASE,
-      host: { provisioningPrivateKey: "key", cloudflareDnsToken: CONFIGURED, registrationToken: "reg" },
+      host: { provisioningPrivateKey: "key", registrationToken: "reg" },
     });
     return { ipv4: tenant.ipv4 };
   }, { project: "letsbe-tenant", stack: spec.slug });
 }
 
-const tlsStdin = (resources: Awaited<ReturnType<typeof plan>>["resources"]) => {
+/** The one tls stage: it carries the DNS-01 credential to the host. */
+const tlsStage = (resources: Awaited<ReturnType<typeof plan>>["resources"]) => {
   const tls = resources.filter((r) => String(r.plainInputs.create ?? "").includes("LB_STAGE=tls"));
   expect(tls).toHaveLength(1);
-  return JSON.stringify(tls[0].plainInputs.stdin ?? null);
+  return tls[0];
 };
-const encoded = Buffer.from(CONFIGURED).toString("base64");
 
 type Planned = Awaited<ReturnType<typeof plan>>["resources"];
 /** Every resource `from` waits for, directly or through others. */
@@ -58,7 +57,8 @@ describe("the DNS-01 credential a tenant host receives", () => {
       permissionGroups: [{ id: "c8fed203ed3043cba015a93ad1616f1f" }, { id: "4755a26eedb94da69e1066d98aa820be" }],
       resources: JSON.stringify({ [`com.cloudflare.api.account.zone.${OWN_ZONE}`]: "*" }),
     }]);
-    expect(tlsStdin(resources)).not.toContain(encoded);
+    // The host gets the minted token: the tls stage waits on it.
+    expect(waitsFor(resources, tlsStage(resources)).has(tokens[0].urn)).toBe(true);
   });
 
   it("for a tenant under the base domain (or naming the platform zone): a token on its child zone, never the platform zone", async () => {
@@ -76,9 +76,9 @@ describe("the DNS-01 credential a tenant host receives", () => {
       expect(scoped[0]).not.toContain(hubFixture().cloudflareZoneId);
       // Scoped to the child zone's id: the token waits on the zone.
       expect(tokens[0].dependencies).toContain(zones[0].urn);
-      expect(tlsStdin(resources)).not.toContain(encoded);
-      // The challenge is found only through the delegation: the tls stage runs after its NS records.
-      const tls = resources.find((r) => String(r.plainInputs.create ?? "").includes("LB_STAGE=tls"))!;
+        // The challenge is found only through the delegation: the tls stage runs after its NS records.
+      const tls = tlsStage(resources);
+      expect(waitsFor(resources, tls).has(tokens[0].urn)).toBe(true);
       const ns = byType(resources, "cloudflare:index/dnsRecord:DnsRecord").filter((r) => r.plainInputs.type === "NS");
       expect(ns).toHaveLength(2);
       for (const record of ns) expect(waitsFor(resources, tls).has(record.urn)).toBe(true);

@@ -27,7 +27,7 @@ async function plan(spec: TenantSpec, host: Record<string, unknown> = { offsite:
   return runUnderMocks(async () => {
     const tenant = new Tenant(spec.slug, {
       spec, hub: hubFixture(spec.region), release: DEFAULT_RELEASE,
-      host: { provisioningPrivateKey: "key", cloudflareDnsToken: "dns", registrationToken: "reg", ...host },
+      host: { provisioningPrivateKey: "key", registrationToken: "reg", ...host },
     });
     return { ipv4: tenant.ipv4 };
   }, {

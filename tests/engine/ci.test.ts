@@ -143,7 +143,6 @@ describe("merge to main", () => {
     GITHUB_TOKEN: `gitea-token-${randomBytes(8).toString("hex")}`,
     PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
     TENANT_PROVISIONING_PRIVATE_KEY: fleet.estate.privateKey,
-    TENANT_CLOUDFLARE_DNS_TOKEN: fleet.estate.secrets["letsbe-tenant:cloudflareDnsToken"],
     HCLOUD_TOKEN_EU: fleet.estate.hetzner.token,
     HCLOUD_TOKEN_US: randomBytes(32).toString("hex"),
     CLOUDFLARE_API_TOKEN: fleet.estate.cloudflare.token,

@@ -8,7 +8,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { utils } from "ssh2";
 import { OrderFlow } from "../../../automation/orders/flow";
 import { MemoryTenantStore } from "../../../automation/orders/store";
 import { LocalTenantWorkspace } from "../../../automation/workspace/local";
@@ -24,6 +23,7 @@ import { freePort, hostInfra } from "../../host/lib/infra";
 import { EngineEnv, REPO, engineEnv } from "./engine";
 import { ESTATE_ORG, upContractHub } from "./hub";
 import { SettingsWorkspace } from "./settings";
+import { ed25519Pair } from "../../fixtures/ed25519";
 
 /**
  * Which /22 of 198.18.0.0/15 the estate takes (LETSBE_ESTATE_BLOCK, 0-31; default the vitest worker's
@@ -131,7 +131,7 @@ export async function startEstate(prefix: string, options: EstateOptions = {}): 
       const [repository, tag, digest] = line.split(" ");
       pins[`${repository.replace(/^127\.0\.0\.1:\d+\//, "")}:${tag}`] = { repository, tag, digest };
     }
-    const keys = utils.generateKeyPairSync("ed25519", { comment: "letsbe-provisioning-estate" });
+    const keys = ed25519Pair("letsbe-provisioning-estate");
     const fleet = new HostFleet(prefix, ESTATE_NETWORK.gateway, registryPort, ESTATE_NETWORK.name);
     const scp = await FakeScp.start({
       // Two of the lite tier's product: a replacement (delete first) may claim either.
@@ -160,7 +160,6 @@ export async function startEstate(prefix: string, options: EstateOptions = {}): 
     }
     const secrets: Record<string, string> = {
       "letsbe-tenant:provisioningPrivateKey": keys.private,
-      "letsbe-tenant:cloudflareDnsToken": "cf-dns-token-estate-4b7d",
       "letsbe-tenant:netcupRefreshToken": scp.refreshToken,
       "cloudflare:apiToken": cloudflare.token,
       "hcloud:token": hetzner.token,
