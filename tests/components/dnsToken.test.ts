@@ -77,11 +77,11 @@ describe("the DNS-01 credential a tenant host receives", () => {
       // Scoped to the child zone's id: the token waits on the zone.
       expect(tokens[0].dependencies).toContain(zones[0].urn);
         // The challenge is found only through the delegation: the tls stage runs after its NS records.
-      const tls = tlsStage(resources);
-      expect(waitsFor(resources, tls).has(tokens[0].urn)).toBe(true);
+      const upstream = waitsFor(resources, tlsStage(resources));
+      expect(upstream.has(tokens[0].urn)).toBe(true);
       const ns = byType(resources, "cloudflare:index/dnsRecord:DnsRecord").filter((r) => r.plainInputs.type === "NS");
       expect(ns).toHaveLength(2);
-      for (const record of ns) expect(waitsFor(resources, tls).has(record.urn)).toBe(true);
+      for (const record of ns) expect(upstream.has(record.urn)).toBe(true);
     }
   });
 });

@@ -31,7 +31,7 @@ const JUMP = `${subnetBase}.${lastThird}.210`;
 const INNER = `${subnetBase}.${lastThird}.211`;
 const { step } = sequentialSteps();
 
-const pair = (comment: string) => ed25519Pair(comment);
+const pair = ed25519Pair;
 const keys = { first: pair("provisioning-2026@letsbe"), second: pair("provisioning-2027@letsbe"), third: pair("provisioning-2028@letsbe") };
 const OPERATOR = pair("operator@letsbe").public;
 const identity = (key: string) => key.trim().split(/\s+/).slice(0, 2).join(" ");

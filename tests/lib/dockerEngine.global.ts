@@ -4,8 +4,6 @@ import { hostInfra } from "../host/lib/infra";
 
 export default function setup(): () => void {
   const state = hostInfra("engine").trim();
-  // Built once here, before two workers each ask for it at the same moment.
-  hostInfra("image");
   return () => {
     if (state === "started") hostInfra("engine-stop");
   };

@@ -11,7 +11,7 @@ import { fakeForEachTest, inputsFor, leaks, loadSerializedProvider } from "./hel
 import { FakeSshHost } from "./sshHost";
 import { ed25519Pair } from "../fixtures/ed25519";
 
-const pair = (comment: string) => ed25519Pair(comment);
+const pair = ed25519Pair;
 /** The `type base64` part that identifies a public key. */
 const identity = (key: string) => key.trim().split(/\s+/).slice(0, 2).join(" ");
 
