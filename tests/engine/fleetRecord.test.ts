@@ -31,11 +31,15 @@ const DIGEST = (c: string) => `sha256:${c.repeat(64)}`;
 const PINS_A: ReleaseOverride = { openclaw: { repository: "code.letsbe.solutions/letsbe/openclaw", tag: "2026.3.1", digest: DIGEST("a") } };
 const PINS_B: ReleaseOverride = { openclaw: { repository: "code.letsbe.solutions/letsbe/openclaw", tag: "2026.4.0", digest: DIGEST("b") } };
 
+const processIds = () => readdirSync("/proc").filter((e) => /^\d+$/.test(e));
+/** Throws when the process has ended. */
+const parentOf = (pid: string) => Number(readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[1]);
+
 /** The CLI child this process started for `pulumi up` on a stack: the process holding the stack's lock. */
 function upProcessOf(slug: string): number | undefined {
-  for (const entry of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+  for (const entry of processIds()) {
     try {
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, "utf8").replace(/^.*\) /s, "").split(" ")[1]);
+      const ppid = parentOf(entry);
       const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
       if (ppid === process.pid && argv[0].endsWith("pulumi") && argv[1] === "up" && argv.some((a) => a.endsWith(slug))) return Number(entry);
     } catch {
@@ -50,12 +54,37 @@ function locksOf(engine: EngineEnv, slug: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")) : [];
 }
 
-/** Calls `kill` once the stack's `up` holds its lock and its CLI process is found. */
+/** The process and everything under it (the language host, the program, the plugins). */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of processIds()) {
+    try {
+      const ppid = parentOf(entry);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process ended while being read
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
+  return tree;
+}
+
+/**
+ * SIGKILLs the stack's `up` once it holds its lock and its CLI process is found, with the whole
+ * tree, as a machine dying takes it: the CLI alone would leave its language host running on.
+ */
 async function killWhenLocked(engine: EngineEnv, slug: string, ready: () => boolean = () => true): Promise<number> {
   for (;;) {
     const pid = locksOf(engine, slug).length > 0 && ready() ? upProcessOf(slug) : undefined;
     if (pid !== undefined) {
-      process.kill(pid, "SIGKILL");
+      for (const member of processTree(pid)) {
+        try {
+          process.kill(member, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
       return pid;
     }
     await new Promise((r) => setTimeout(r, 100));
